@@ -1,0 +1,90 @@
+# kvmsr build.  `make` builds for this machine, `make ARCH=arm64` a static
+# aarch64 binary from the same sources; output goes to build/<arch>/.
+# The BPF half is one CO-RE object for every arm64 kernel, embedded in the
+# binary through a bpftool skeleton.
+
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/x86_64/x86/')
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),aarch64)
+override ARCH := arm64
+endif
+
+BUILD := build/$(ARCH)
+BPF_BUILD := build/bpf
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+ifeq ($(ARCH),$(HOST_ARCH))
+CC := gcc
+PKG_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+LDFLAGS ?=
+else ifeq ($(ARCH),arm64)
+CC := aarch64-linux-gnu-gcc
+PKG_LIBS := -lbpf -lelf -lz
+LDFLAGS ?= -static
+else
+$(error unsupported ARCH=$(ARCH): use the host's or arm64)
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I$(BPF_BUILD) -Isrc
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
+	-I/usr/include/$(shell uname -m)-linux-gnu
+
+ANALYZER_SRCS := src/analyzer.c
+USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c \
+	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
+	$(ANALYZER_SRCS)
+UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
+	tests/unit/test_regnames.c src/analyzer.c src/format.c src/regnames.c
+
+KVMSR := $(BUILD)/kvmsr
+UNIT := $(BUILD)/unit-tests
+VMM := build/arm64/vmm
+
+.PHONY: all deps test unit e2e demo bench clean install
+all: $(KVMSR)
+
+$(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_BUILD)/kvmsr.skel.h: $(BPF_BUILD)/kvmsr.bpf.o
+	$(BPFTOOL) gen skeleton $< name kvmsr_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/kvmsr_event.h $(BPF_BUILD)/kvmsr.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) include/kvmsr_event.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(KVMSR): $(patsubst src/%.c,$(BUILD)/%.o,$(USER_SRCS))
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(UNIT): $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(filter tests/%,$(UNIT_SRCS))) \
+	 $(patsubst src/%.c,$(BUILD)/%.o,$(filter src/%,$(UNIT_SRCS)))
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(VMM): tests/vmm/vmm.c
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+
+deps:
+	bash tests/bed/deps.sh
+
+unit: $(UNIT)
+	$(UNIT)
+
+test: deps
+	bash tests/run.sh
+
+demo: deps
+	bash tests/demo.sh
+
+bench: deps
+	bash tests/bench.sh
+
+clean:
+	rm -rf build

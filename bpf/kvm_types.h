@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel types kvmsr's BPF programs touch, declared by hand.
+ *
+ * Every struct carries preserve_access_index, so each field access becomes a
+ * CO-RE relocation that libbpf resolves against the running kernel's BTF: the
+ * offsets written here do not matter, only the names.  That is what lets one
+ * object serve 6.1 through 7.x without a vmlinux.h per kernel.  Types whose
+ * layout changed between kernels come in ___flavor variants and are probed
+ * with bpf_core_field_exists().
+ */
+#ifndef KVMSR_KVM_TYPES_H
+#define KVMSR_KVM_TYPES_H
+
+#define __VMLINUX_H__		/* tell bpf_tracing.h to use kernel names */
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+typedef _Bool bool;
+#define true 1
+#define false 0
+
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+/* arm64 kprobe context: struct pt_regs starts with struct user_pt_regs. */
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+
+struct pt_regs {
+	struct user_pt_regs user_regs;
+};
+
+struct kvm;
+
+/* 6.0+: single-bit state flags, u8 until ~6.16, u16 after. */
+struct kvm_vcpu_arch {
+	__u16 sflags;
+};
+
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int cpu;
+	int vcpu_id;
+	struct kvm_vcpu_arch arch;
+};
+
+/* 4.17-5.19: a plain bool instead of the SYSREGS_ON_CPU flag. */
+struct kvm_vcpu_arch___bool {
+	bool sysregs_loaded_on_cpu;
+};
+
+struct kvm_vcpu___bool {
+	struct kvm_vcpu_arch___bool arch;
+};
+
+/* Arguments of the kvm:kvm_sys_access tracepoint (arch/arm64/kvm/sys_regs.h). */
+struct sys_reg_params {
+	__u64 regval;
+	bool is_write;
+};
+
+struct sys_reg_desc {
+	const char *name;
+	int reg;		/* enum vcpu_sysreg index, 0 if none */
+};
+
+#pragma clang attribute pop
+
+#endif /* KVMSR_KVM_TYPES_H */

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmsr, kernel half: watches arm64 KVM load and put the guest's EL1 system
+ * registers and every access through vcpu_read_sys_reg()/vcpu_write_sys_reg(),
+ * and streams fixed-size records (include/kvmsr_event.h) to user space.
+ *
+ * Two interchangeable attach backends: fentry/fexit where the kernel has BPF
+ * trampolines, kprobe/kretprobe otherwise (Debian 6.1).  User space enables
+ * one set with bpf_program__set_autoload() and retargets the VHE sysreg
+ * load/put programs to the function the running kernel has.  Both sets call
+ * the same on_*() bodies, so they cannot drift apart.
+ */
+#include "kvm_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kvmsr_event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filters, fixed before load so the verifier prunes what is unused. */
+const volatile __u32 filter_pid;
+const volatile __s32 filter_vcpu = -1;
+const volatile bool filter_regs;
+const volatile __u64 reg_bitmap[KVMSR_MAX_REGS / 64];
+/*
+ * SYSREGS_ON_CPU bit to assume until it is learned (see learn_on_cpu_bit()).
+ * User space seeds it only when the VHE load/put functions cannot be probed.
+ */
+const volatile __u32 seed_on_cpu_mask;
+
+/* Results read back by user space through the skeleton's .bss. */
+__u32 flag_layout;		/* enum kvmsr_flag_layout, set at first use */
+__u32 on_cpu_mask;		/* learned SYSREGS_ON_CPU bit in sflags */
+__u32 calib_samples;		/* VHE load/put calls that confirmed it */
+__u32 calib_conflicts;		/* VHE load/put calls that contradicted it */
+__u64 lost_events;		/* records dropped: ring buffer full */
+
+/* Wake the reader only once this much is queued; it also polls on a timer. */
+#define WAKEUP_BYTES (256 * 1024)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* What is loaded on this CPU; load and put run with preemption disabled. */
+struct cpu_state {
+	struct kvm_vcpu *vcpu;	/* loaded vCPU, NULL between put and load */
+	__u32 pid;
+	__s32 vcpu_id;
+	struct kvm_vcpu *stash;	/* kprobe backend: vCPU argument for the kretprobe */
+	__u32 calib_before;	/* sflags at entry of the VHE load/put */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_state);
+} cpu_states SEC(".maps");
+
+/* kprobe backend: arguments saved at entry for the kretprobe, per thread. */
+struct saved_args {
+	struct kvm_vcpu *vcpu;
+	__u64 reg;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct saved_args);
+} entry_args SEC(".maps");
+
+static __always_inline struct cpu_state *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_states, &zero);
+}
+
+/* The raw word that holds SYSREGS_ON_CPU: the old bool or sflags. */
+static __always_inline __u32 flag_word(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu___bool *old = (void *)vcpu;
+
+	if (bpf_core_field_exists(old->arch.sysregs_loaded_on_cpu)) {
+		flag_layout = KVMSR_FLAG_BOOL;
+		return BPF_CORE_READ(old, arch.sysregs_loaded_on_cpu);
+	}
+	if (bpf_core_field_exists(vcpu->arch.sflags)) {
+		flag_layout = KVMSR_FLAG_SFLAGS;
+		/* Reads u8 or u16, whatever this kernel declares. */
+		return BPF_CORE_READ_BITFIELD_PROBED(&vcpu->arch, sflags);
+	}
+	return 0;
+}
+
+static __always_inline bool word_loaded(__u32 word)
+{
+	__u32 mask;
+
+	if (flag_layout == KVMSR_FLAG_BOOL)
+		return word != 0;
+	mask = on_cpu_mask ?: seed_on_cpu_mask;
+	return (word & mask) != 0;
+}
+
+/*
+ * SYSREGS_ON_CPU is a macro (BIT(4) on 6.0-6.13, BIT(2) later, and stable
+ * trees differ), so BTF cannot name it.  The VHE sysreg load function sets it
+ * and the put function clears it: the bits that flip across those calls,
+ * intersected over calls, are the flag.  A call that flips nothing (a double
+ * load, exactly what we hunt) teaches nothing and is skipped.
+ */
+static __always_inline void learn_on_cpu_bit(__u32 flipped)
+{
+	__u32 mask = on_cpu_mask;
+
+	if (!flipped)
+		return;
+	if (!mask || (mask & flipped) == mask) {
+		on_cpu_mask = mask ? mask : flipped;
+		__sync_fetch_and_add(&calib_samples, 1);
+	} else if (mask & flipped) {
+		on_cpu_mask = mask & flipped;
+		__sync_fetch_and_add(&calib_samples, 1);
+	} else {
+		__sync_fetch_and_add(&calib_conflicts, 1);
+	}
+}
+
+static __always_inline void calib_enter(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st)
+		st->calib_before = flag_word(vcpu);
+}
+
+static __always_inline void calib_exit(struct kvm_vcpu *vcpu, bool is_load)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 after, before;
+
+	if (!st || flag_layout != KVMSR_FLAG_SFLAGS)
+		return;
+	after = flag_word(vcpu);
+	before = st->calib_before;
+	learn_on_cpu_bit(is_load ? after & ~before : before & ~after);
+}
+
+static __always_inline bool wanted(__u32 pid, __s32 vcpu_id)
+{
+	if (filter_pid && pid != filter_pid)
+		return false;
+	if (filter_vcpu >= 0 && vcpu_id != filter_vcpu)
+		return false;
+	return true;
+}
+
+static __always_inline bool reg_wanted(__u64 reg)
+{
+	if (!filter_regs)
+		return true;
+	if (reg >= KVMSR_MAX_REGS)
+		return false;
+	return reg_bitmap[reg / 64] & (1ULL << (reg % 64));
+}
+
+static __always_inline void emit(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
+				 __u64 reg, __u64 val, __u64 aux)
+{
+	struct kvmsr_event *e;
+	__u64 wake;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->val = val;
+	e->aux = aux;
+	e->pid = pid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->vcpu_id = vcpu_id;
+	e->cpu = bpf_get_smp_processor_id();
+	e->reg = reg;
+	e->type = type;
+	e->flags = flags;
+	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, wake);
+}
+
+static __always_inline __u32 current_pid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline void on_load(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 pid = current_pid();
+	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
+	__u32 word = flag_word(vcpu);
+
+	if (st) {
+		st->vcpu = vcpu;
+		st->pid = pid;
+		st->vcpu_id = id;
+	}
+	if (wanted(pid, id))
+		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0,
+		     pid, id, 0, 0, word);
+}
+
+static __always_inline void on_put(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 pid = current_pid();
+	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
+	__u32 word = flag_word(vcpu);
+
+	if (st && st->vcpu == vcpu)
+		st->vcpu = NULL;
+	if (wanted(pid, id))
+		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0,
+		     pid, id, 0, 0, word);
+}
+
+static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu,
+				      __u64 reg, __u64 val)
+{
+	__u32 pid = current_pid();
+	__s32 id;
+
+	if (!reg_wanted(reg))
+		return;
+	id = BPF_CORE_READ(vcpu, vcpu_id);
+	if (!wanted(pid, id))
+		return;
+	emit(type, word_loaded(flag_word(vcpu)) ? KVMSR_F_LOADED : 0,
+	     pid, id, reg, val, 0);
+}
+
+/* Guest-side events carry no vCPU: attribute them to the one loaded here. */
+static __always_inline bool loaded_here(__u32 *pid, __s32 *id, __u8 *flags)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st && st->vcpu) {
+		*pid = st->pid;
+		*id = st->vcpu_id;
+		return wanted(*pid, *id);
+	}
+	*pid = current_pid();
+	*id = -1;
+	*flags |= KVMSR_F_NO_VCPU;
+	return !filter_pid || *pid == filter_pid;
+}
+
+/* ---- fentry/fexit backend ---- */
+
+SEC("fexit/kvm_arch_vcpu_load")
+int BPF_PROG(fexit_vcpu_load, struct kvm_vcpu *vcpu, int cpu)
+{
+	on_load(vcpu);
+	return 0;
+}
+
+SEC("fentry/kvm_arch_vcpu_put")
+int BPF_PROG(fentry_vcpu_put, struct kvm_vcpu *vcpu)
+{
+	on_put(vcpu);
+	return 0;
+}
+
+/* Retargeted by user space to this kernel's VHE sysreg load/put function. */
+SEC("fentry/kvm_vcpu_load_vhe")
+int BPF_PROG(fentry_vhe_load, struct kvm_vcpu *vcpu)
+{
+	calib_enter(vcpu);
+	return 0;
+}
+
+SEC("fexit/kvm_vcpu_load_vhe")
+int BPF_PROG(fexit_vhe_load, struct kvm_vcpu *vcpu)
+{
+	calib_exit(vcpu, true);
+	return 0;
+}
+
+SEC("fentry/kvm_vcpu_put_vhe")
+int BPF_PROG(fentry_vhe_put, struct kvm_vcpu *vcpu)
+{
+	calib_enter(vcpu);
+	return 0;
+}
+
+SEC("fexit/kvm_vcpu_put_vhe")
+int BPF_PROG(fexit_vhe_put, struct kvm_vcpu *vcpu)
+{
+	calib_exit(vcpu, false);
+	return 0;
+}
+
+SEC("fexit/vcpu_read_sys_reg")
+int BPF_PROG(fexit_read_sys_reg, struct kvm_vcpu *vcpu, int reg, u64 ret)
+{
+	on_access(KVMSR_EV_READ, vcpu, (u32)reg, ret);
+	return 0;
+}
+
+SEC("fentry/vcpu_write_sys_reg")
+int BPF_PROG(fentry_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
+{
+	on_access(KVMSR_EV_WRITE, vcpu, (u32)reg, val);
+	return 0;
+}
+
+/* ---- kprobe/kretprobe backend ---- */
+
+SEC("kprobe/kvm_arch_vcpu_load")
+int BPF_KPROBE(kprobe_vcpu_load, struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+
+	/* Preemption is off until the return: the CPU slot is ours. */
+	if (st)
+		st->stash = vcpu;
+	return 0;
+}
+
+SEC("kretprobe/kvm_arch_vcpu_load")
+int BPF_KRETPROBE(kretprobe_vcpu_load)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st && st->stash)
+		on_load(st->stash);
+	return 0;
+}
+
+SEC("kprobe/kvm_arch_vcpu_put")
+int BPF_KPROBE(kprobe_vcpu_put, struct kvm_vcpu *vcpu)
+{
+	on_put(vcpu);
+	return 0;
+}
+
+SEC("kprobe/kvm_vcpu_load_vhe")
+int BPF_KPROBE(kprobe_vhe_load, struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+
+	calib_enter(vcpu);
+	if (st)
+		st->stash = vcpu;
+	return 0;
+}
+
+SEC("kretprobe/kvm_vcpu_load_vhe")
+int BPF_KRETPROBE(kretprobe_vhe_load)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st && st->stash)
+		calib_exit(st->stash, true);
+	return 0;
+}
+
+SEC("kprobe/kvm_vcpu_put_vhe")
+int BPF_KPROBE(kprobe_vhe_put, struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+
+	calib_enter(vcpu);
+	if (st)
+		st->stash = vcpu;
+	return 0;
+}
+
+SEC("kretprobe/kvm_vcpu_put_vhe")
+int BPF_KRETPROBE(kretprobe_vhe_put)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st && st->stash)
+		calib_exit(st->stash, false);
+	return 0;
+}
+
+SEC("kprobe/vcpu_read_sys_reg")
+int BPF_KPROBE(kprobe_read_sys_reg, struct kvm_vcpu *vcpu, int reg)
+{
+	/* The accessor may sleep or migrate: key the arguments by thread. */
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct saved_args a = { .vcpu = vcpu, .reg = (u32)reg };
+
+	bpf_map_update_elem(&entry_args, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/vcpu_read_sys_reg")
+int BPF_KRETPROBE(kretprobe_read_sys_reg, u64 ret)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct saved_args *a = bpf_map_lookup_elem(&entry_args, &tid);
+
+	if (!a)
+		return 0;
+	on_access(KVMSR_EV_READ, a->vcpu, a->reg, ret);
+	bpf_map_delete_elem(&entry_args, &tid);
+	return 0;
+}
+
+SEC("kprobe/vcpu_write_sys_reg")
+int BPF_KPROBE(kprobe_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
+{
+	on_access(KVMSR_EV_WRITE, vcpu, (u32)reg, val);
+	return 0;
+}
+
+/* ---- tracepoints, both backends ---- */
+
+/*
+ * Every trapped sysreg access, before its handler runs.  Matching these with
+ * accessor events tells how much of KVM's sysreg traffic kvmsr can see: on
+ * kernels where the compiler inlined the accessor into sys_regs.c, probes
+ * miss those calls and this is the only way to notice.
+ */
+SEC("tp_btf/kvm_sys_access")
+int BPF_PROG(tp_sys_access, unsigned long vcpu_pc, struct sys_reg_params *params,
+	     const struct sys_reg_desc *r)
+{
+	__u8 flags = 0;
+	__u32 pid;
+	__s32 id;
+	int reg = BPF_CORE_READ(r, reg);
+
+	if (BPF_CORE_READ(params, is_write))
+		flags |= KVMSR_F_WRITE;
+	if (reg > 0)
+		flags |= KVMSR_F_MEMREG;
+	if (!loaded_here(&pid, &id, &flags) || !reg_wanted(reg > 0 ? reg : 0))
+		return 0;
+	emit(KVMSR_EV_TRAP, flags, pid, id, reg > 0 ? reg : 0,
+	     BPF_CORE_READ(params, regval), vcpu_pc);
+	return 0;
+}
+
+SEC("tp_btf/kvm_entry")
+int BPF_PROG(tp_kvm_entry, unsigned long vcpu_pc)
+{
+	__u8 flags = 0;
+	__u32 pid;
+	__s32 id;
+
+	if (loaded_here(&pid, &id, &flags))
+		emit(KVMSR_EV_ENTRY, flags, pid, id, 0, 0, vcpu_pc);
+	return 0;
+}

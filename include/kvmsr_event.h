@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The event ABI shared by the BPF programs (bpf/) and the user half (src/).
+ *
+ * One fixed-size record for every event type keeps the ring buffer, the
+ * recording file format and the analyzer simple: a record is read with one
+ * memcpy and never needs a length prefix.  Bump KVMSR_ABI_VERSION whenever the
+ * layout or the meaning of a field changes; recordings store it.
+ */
+#ifndef KVMSR_EVENT_H
+#define KVMSR_EVENT_H
+
+#ifdef __bpf__
+/* The BPF side gets the fixed-width types from its kernel type header. */
+#else
+#include <linux/types.h>
+#endif
+
+#define KVMSR_ABI_VERSION 1
+
+/* Largest enum vcpu_sysreg index we keep per-register state for. */
+#define KVMSR_MAX_REGS 1024
+
+enum kvmsr_event_type {
+	KVMSR_EV_LOAD = 1,	/* kvm_arch_vcpu_load returned */
+	KVMSR_EV_PUT,		/* kvm_arch_vcpu_put called */
+	KVMSR_EV_READ,		/* vcpu_read_sys_reg returned val */
+	KVMSR_EV_WRITE,		/* vcpu_write_sys_reg called with val */
+	KVMSR_EV_TRAP,		/* kvm:kvm_sys_access: a trapped sysreg access */
+	KVMSR_EV_ENTRY,		/* kvm:kvm_entry: the vCPU enters the guest */
+	KVMSR_EV__MAX,
+};
+
+/* kvmsr_event.flags */
+#define KVMSR_F_LOADED	 (1u << 0) /* sysregs on the CPU (SYSREGS_ON_CPU) */
+#define KVMSR_F_WRITE	 (1u << 1) /* TRAP: the guest wrote the register */
+#define KVMSR_F_NO_VCPU	 (1u << 2) /* TRAP/ENTRY: no loaded vCPU known here */
+#define KVMSR_F_MEMREG	 (1u << 3) /* TRAP: register has a sys_regs[] slot */
+
+struct kvmsr_event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u64 val;		/* READ: returned, WRITE: written, TRAP: regval */
+	__u64 aux;		/* LOAD/PUT: raw flag word; TRAP: vcpu_pc */
+	__u32 pid;		/* VM process (tgid of the VMM) */
+	__u32 tid;		/* thread doing it */
+	__s32 vcpu_id;		/* vcpu->vcpu_id, -1 when unknown */
+	__u16 cpu;		/* CPU it happened on */
+	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP) */
+	__u8 type;		/* enum kvmsr_event_type */
+	__u8 flags;		/* KVMSR_F_* */
+	__u8 pad[6];
+};
+
+/*
+ * Where the "sysregs on CPU" state lives in struct kvm_vcpu_arch; reported by
+ * the BPF side in kvmsr_bss.flag_layout.
+ */
+enum kvmsr_flag_layout {
+	KVMSR_FLAG_UNKNOWN = 0,
+	KVMSR_FLAG_BOOL,	/* bool sysregs_loaded_on_cpu (4.17-5.19) */
+	KVMSR_FLAG_SFLAGS,	/* a bit of u8/u16 sflags (6.0+) */
+};
+
+#endif /* KVMSR_EVENT_H */

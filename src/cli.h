@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Parsed command line shared by the subcommands. */
+#ifndef KVMSR_CLI_H
+#define KVMSR_CLI_H
+
+#include <stdbool.h>
+#include "session.h"
+
+/* Exit codes, documented in --help and README. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,		/* could not set up or attach */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_CMD_FAILED = 4,	/* the command after -- exited non-zero */
+};
+
+struct cli {
+	const char *command;		/* check, trace, stat */
+	enum backend backend;
+	unsigned int pid;
+	int vcpu;
+	const char *regs;		/* --reg list, resolved after BTF load */
+	double duration;		/* seconds, 0 = until interrupted */
+	double interval;		/* stat: seconds between reports */
+	bool json;
+	bool verbose;
+	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
+	char **cmd;			/* argv after --, NULL if none */
+};
+
+int cmd_check(const struct cli *cli);
+int cmd_trace(const struct cli *cli);
+int cmd_stat(const struct cli *cli);
+
+#endif /* KVMSR_CLI_H */

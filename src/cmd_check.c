@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvmsr check: what this kernel offers and what kvmsr will do with it. */
+#include <stdio.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "report.h"
+#include "runner.h"
+#include "sysinfo.h"
+
+/* How struct kvm_vcpu_arch holds SYSREGS_ON_CPU on this kernel, from BTF. */
+static void describe_flag(FILE *f)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, i;
+
+	if (!btf) {
+		fprintf(f, "loaded flag:  unknown (no kernel BTF)\n");
+		return;
+	}
+	id = btf__find_by_name_kind(btf, "kvm_vcpu_arch", BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	for (i = 0, m = t ? btf_members(t) : NULL; t && i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(btf, m->name_off);
+
+		if (!strcmp(name, "sysregs_loaded_on_cpu")) {
+			fprintf(f, "loaded flag:  bool kvm_vcpu_arch.sysregs_loaded_on_cpu\n");
+			break;
+		}
+		if (!strcmp(name, "sflags")) {
+			fprintf(f, "loaded flag:  SYSREGS_ON_CPU bit of kvm_vcpu_arch.sflags (%lld "
+				"byte%s); the bit is learned from the VHE load/put functions\n",
+				(long long)btf__resolve_size(btf, m->type),
+				btf__resolve_size(btf, m->type) > 1 ? "s" : "");
+			break;
+		}
+	}
+	if (!t || i == btf_vlen(t))
+		fprintf(f, "loaded flag:  not found in struct kvm_vcpu_arch\n");
+	btf__free(btf);
+}
+
+static void describe_targets(FILE *f, const struct targets *tg)
+{
+	fprintf(f, "attach targets:\n");
+	for (int i = 0; i < TGT__MAX; i++) {
+		const struct target *t = &tg->t[i];
+
+		fprintf(f, "  %-16s %-28s %s\n", t->role, t->name ? t->name : t->wanted,
+			!t->name ? (t->required ? "MISSING" : "absent (optional)") :
+			t->traceable < 0 ? "found (traceability unknown: no tracefs)" :
+			"found, traceable");
+	}
+}
+
+int cmd_check(const struct cli *cli)
+{
+	struct session_config cfg = { .backend = cli->backend, .vcpu = -1,
+				      .verbose = cli->verbose };
+	struct regnames rn;
+	char err[SESSION_TEXT];
+	struct sysinfo si;
+	struct session s;
+	int rc = EXIT_OK, sctlr;
+
+	sysinfo_read(&si);
+	printf("kernel:       %s (%s)\n", si.release, si.machine);
+	printf("BTF:          %s\n", si.btf ? "yes, /sys/kernel/btf/vmlinux" : "NO: kvmsr needs "
+	       "CONFIG_DEBUG_INFO_BTF");
+	printf("/dev/kvm:     %s\n", si.dev_kvm ? "yes" : "no");
+	printf("KVM mode:     %s (%s)%s\n", kvm_mode_name(si.mode), si.mode_source,
+	       kvm_mode_defers(si.mode) ? ": EL1 sysregs are deferred to vcpu load/put" :
+	       si.mode == KVM_MODE_UNKNOWN ? "" :
+	       ": sysregs are switched on every entry/exit, nothing is deferred");
+	if (strcmp(si.machine, "aarch64"))
+		printf("WARNING: kvmsr traces arm64 KVM; this is %s\n", si.machine);
+	if (!regnames_load(&rn, NULL)) {
+		sctlr = regnames_find(&rn, "SCTLR_EL1");
+		printf("registers:    enum vcpu_sysreg from BTF, highest index %d (SCTLR_EL1=%d)\n",
+		       rn.count - 1, sctlr);
+		regnames_free(&rn);
+	} else {
+		printf("registers:    NO enum vcpu_sysreg in the kernel's BTF\n");
+		rc = EXIT_ERROR;
+	}
+	describe_flag(stdout);
+	printf("tracepoints:  kvm:kvm_sys_access %s, kvm:kvm_entry %s\n",
+	       kernel_has_btf_tracepoint("kvm_sys_access") ? "yes" : "no",
+	       kernel_has_btf_tracepoint("kvm_entry") ? "yes" : "no");
+
+	if (session_open(&s, &cfg, err, sizeof(err))) {
+		targets_resolve(&s.tg);
+		describe_targets(stdout, &s.tg);
+		printf("backend:      NONE: %s\n", err);
+		return EXIT_ERROR;
+	}
+	describe_targets(stdout, &s.tg);
+	printf("backend:      %s\n", s.why);
+	if (s.notes[0])
+		printf("coverage:     WARNING: %s\n", s.notes);
+	session_close(&s);
+	return rc;
+}

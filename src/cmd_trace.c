@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvmsr trace: the live event stream. */
+#include <stdio.h>
+#include "analyzer.h"
+#include "format.h"
+#include "report.h"
+#include "runner.h"
+#include "sysinfo.h"
+
+struct trace_ctx {
+	const struct cli *cli;
+	struct regnames rn;
+	struct analyzer an;
+	uint64_t t0;
+	uint64_t printed;
+};
+
+static int on_event(void *ctx, const struct kvmsr_event *e)
+{
+	struct trace_ctx *t = ctx;
+
+	analyzer_feed(&t->an, e);
+	if (!(t->cli->event_mask & (1u << e->type)))
+		return 0;
+	if (!t->t0)
+		t->t0 = e->ts_ns;
+	if (t->cli->json)
+		format_event_json(stdout, e, &t->rn);
+	else
+		format_event_text(stdout, e, &t->rn, t->t0);
+	t->printed++;
+	return 0;
+}
+
+static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo *si,
+		    const struct run_result *r)
+{
+	struct run_info ri;
+	uint64_t traps, seen, total = 0;
+
+	fill_run_info(&ri, s, si, r->end_ns - r->start_ns);
+	coverage_ratio(&t->an, &traps, &seen);
+	for (int i = 0; i < KVMSR_EV__MAX; i++)
+		total += t->an.events[i];
+	if (t->cli->json) {
+		printf("{\"event\":\"summary\",\"backend\":\"%s\",\"kvm_mode\":\"%s\","
+		       "\"events\":%llu,\"printed\":%llu,\"lost_records\":%llu,"
+		       "\"coverage_trapped\":%llu,\"coverage_seen\":%llu}\n",
+		       ri.backend, ri.kvm_mode, (unsigned long long)total,
+		       (unsigned long long)t->printed, (unsigned long long)ri.lost,
+		       (unsigned long long)traps, (unsigned long long)seen);
+	} else {
+		fprintf(stderr, "kvmsr: %llu events (%llu shown), %llu lost; backend %s; "
+			"coverage %llu/%llu trapped accesses seen at an accessor\n",
+			(unsigned long long)total, (unsigned long long)t->printed,
+			(unsigned long long)ri.lost, ri.backend, (unsigned long long)seen,
+			(unsigned long long)traps);
+	}
+	fflush(stdout);
+}
+
+int cmd_trace(const struct cli *cli)
+{
+	struct trace_ctx t = { .cli = cli };
+	struct session_config cfg;
+	struct run_hooks h = { 0 };
+	struct run_result r;
+	struct session s;
+	struct sysinfo si;
+	int err;
+
+	sysinfo_read(&si);
+	if (regnames_load(&t.rn, NULL)) {
+		fprintf(stderr, "kvmsr: this kernel's BTF has no enum vcpu_sysreg: not an arm64 "
+			"KVM kernel, or no BTF (/sys/kernel/btf/vmlinux)\n");
+		return EXIT_ERROR;
+	}
+	if (config_from_cli(cli, &t.rn, &cfg)) {
+		regnames_free(&t.rn);
+		return EXIT_USAGE;
+	}
+	cfg.cb = on_event;
+	cfg.ctx = &t;
+	analyzer_init(&t.an);
+	if (!cli->json)
+		format_header(stdout);
+	err = run_session(cli, &s, &cfg, &h, &r);
+	if (!err) {
+		analyzer_finish(&t.an, r.end_ns);
+		summary(&t, &s, &si, &r);
+		session_close(&s);
+		err = child_exit_code(&r);
+	}
+	analyzer_free(&t.an);
+	regnames_free(&t.rn);
+	return err;
+}

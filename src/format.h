@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* One event as a text line or an NDJSON object. */
+#ifndef KVMSR_FORMAT_H
+#define KVMSR_FORMAT_H
+
+#include <stdio.h>
+#include "kvmsr_event.h"
+#include "regnames.h"
+
+const char *event_type_name(unsigned int type);
+/* Parse "load,put,read" into a bitmask of (1 << KVMSR_EV_*); -1 on error. */
+int parse_event_types(const char *list, unsigned int *mask);
+
+void format_header(FILE *f);
+void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnames *rn,
+		       unsigned long long t0_ns);
+void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnames *rn);
+
+#endif /* KVMSR_FORMAT_H */

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvmsr: command line entry point. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "format.h"
+
+const char *argp_program_version = "kvmsr 0.1";
+const char *argp_program_bug_address = "the kvmsr issue tracker";
+
+static const char doc[] =
+"kvmsr -- watch arm64 KVM defer a guest's EL1 system registers\n"
+"\n"
+"COMMANDS\n"
+"  check    what this kernel offers: KVM mode, backend, attach targets, coverage\n"
+"  trace    stream vCPU load/put and sysreg accessor events as they happen\n"
+"  stat     per-vCPU residency: loads, puts, time with sysregs loaded,\n"
+"           accessor reads/writes split loaded/unloaded, top registers\n"
+"\n"
+"EXAMPLES\n"
+"  kvmsr check\n"
+"  kvmsr trace --reg TTBR0_EL1,MAIR_EL1 --pid 4242\n"
+"  kvmsr trace --json --duration 5 > events.ndjson\n"
+"  kvmsr stat --interval 1\n"
+"  kvmsr stat --json -- ./vmm --iters 100\n"
+"\n"
+"EXIT STATUS\n"
+"  0 success, 1 set-up or attach error, 2 bad command line,\n"
+"  4 the command given after -- exited non-zero.\n"
+"\n"
+"OPTIONS";
+
+enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
+       OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
+       OPT_VERBOSE = 'v' };
+
+static const struct argp_option options[] = {
+	{ "backend", OPT_BACKEND, "NAME", 0, "fentry, kprobe or auto (default: auto, "
+	  "fentry if this kernel has BPF trampolines)", 0 },
+	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
+	{ "vcpu", OPT_VCPU, "N", 0, "only vCPU N (vcpu_id)", 0 },
+	{ "reg", OPT_REG, "NAMES", 0, "only these registers, e.g. TTBR0_EL1,mair "
+	  "(names from the kernel's enum vcpu_sysreg)", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "stop after this long", 0 },
+	{ "interval", OPT_INTERVAL, "SECONDS", 0, "stat: also report every interval", 0 },
+	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
+	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
+	  "read,write,trap,entry,all (default: all but entry)", 0 },
+	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
+	{ 0 },
+};
+
+static double parse_seconds(const char *arg, struct argp_state *state, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || v <= 0)
+		argp_error(state, "%s must be a positive number of seconds, not '%s'", what, arg);
+	return v;
+}
+
+static long parse_uint(const char *arg, struct argp_state *state, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || v < 0 || v > 0x7fffffff)
+		argp_error(state, "%s must be a non-negative integer, not '%s'", what, arg);
+	return v;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli *c = state->input;
+
+	switch (key) {
+	case OPT_BACKEND:
+		if (!strcmp(arg, "fentry"))
+			c->backend = BACKEND_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			c->backend = BACKEND_KPROBE;
+		else if (!strcmp(arg, "auto"))
+			c->backend = BACKEND_AUTO;
+		else
+			argp_error(state, "unknown backend '%s' (fentry, kprobe or auto)", arg);
+		break;
+	case OPT_PID:
+		c->pid = parse_uint(arg, state, "--pid");
+		if (!c->pid)
+			argp_error(state, "--pid must not be 0");
+		break;
+	case OPT_VCPU:
+		c->vcpu = parse_uint(arg, state, "--vcpu");
+		break;
+	case OPT_REG:
+		c->regs = arg;
+		break;
+	case OPT_DURATION:
+		c->duration = parse_seconds(arg, state, "--duration");
+		break;
+	case OPT_INTERVAL:
+		c->interval = parse_seconds(arg, state, "--interval");
+		break;
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_EVENTS:
+		if (parse_event_types(arg, &c->event_mask))
+			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,all",
+				   arg);
+		break;
+	case OPT_VERBOSE:
+		c->verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (c->command)
+			argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
+		c->command = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!c->command)
+			argp_error(state, "which command: check, trace or stat?");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, "check|trace|stat [-- CMD [ARGS]]",
+					  doc, NULL, NULL, NULL };
+	struct cli c = { .vcpu = -1 };
+	int dashdash = argc;
+
+	/* Split off "-- CMD ARGS" before argp sees it. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	}
+	if (dashdash < argc) {
+		if (dashdash + 1 >= argc) {
+			fprintf(stderr, "kvmsr: nothing to run after --\n");
+			return EXIT_USAGE;
+		}
+		c.cmd = &argv[dashdash + 1];
+	}
+	if (parse_event_types("load,put,read,write,trap", &c.event_mask))
+		return EXIT_ERROR;
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, dashdash, argv, 0, NULL, &c))
+		return EXIT_USAGE;
+
+	if (!strcmp(c.command, "check"))
+		return c.cmd ? (fprintf(stderr, "kvmsr: check takes no command\n"), EXIT_USAGE)
+			     : cmd_check(&c);
+	if (!strcmp(c.command, "trace"))
+		return cmd_trace(&c);
+	if (!strcmp(c.command, "stat"))
+		return cmd_stat(&c);
+	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace or stat; see --help)\n",
+		c.command);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/* stat summaries (report.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+#define TOP_REGS 4
+
+double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen)
+{
+	struct vcpu_stats sum;
+
+	analyzer_totals(a, &sum);
+	*traps = sum.traps;
+	*seen = sum.traps_seen;
+	return sum.traps ? (double)sum.traps_seen / (double)sum.traps : 1.0;
+}
+
+static uint64_t reg_total(const struct reg_stats *r)
+{
+	return r->reads[0] + r->reads[1] + r->writes[0] + r->writes[1];
+}
+
+/* Indices of the busiest registers of a vCPU, most accessed first. */
+static int top_regs(const struct vcpu_stats *v, int *idx, int max)
+{
+	uint64_t prev = UINT64_MAX;
+	int n;
+
+	if (!v->regs)
+		return 0;
+	/* Selection by descending total; ties go to the lower index. */
+	for (n = 0; n < max; n++) {
+		uint64_t best = 0;
+		int pick = -1;
+
+		for (int r = 0; r < KVMSR_MAX_REGS; r++) {
+			uint64_t t = reg_total(&v->regs[r]);
+			bool taken = false;
+
+			for (int j = 0; j < n; j++)
+				taken |= idx[j] == r;
+			if (!taken && t > best && t <= prev) {
+				best = t;
+				pick = r;
+			}
+		}
+		if (pick < 0)
+			break;
+		idx[n] = pick;
+		prev = best;
+	}
+	return n;
+}
+
+/* Registers trapped but never seen at an accessor: where coverage is lost. */
+static void print_gaps(FILE *f, const struct analyzer *a, const struct regnames *rn)
+{
+	uint64_t traps[KVMSR_MAX_REGS] = { 0 }, seen[KVMSR_MAX_REGS] = { 0 };
+	char buf[32];
+	int shown = 0;
+
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		const struct vcpu_stats *v = &a->vcpus[i];
+
+		for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
+			traps[r] += v->regs[r].traps;
+			seen[r] += v->regs[r].traps_seen;
+		}
+	}
+	for (int r = 0; r < KVMSR_MAX_REGS; r++) {
+		if (traps[r] == seen[r])
+			continue;
+		fprintf(f, "%s%s %llu/%llu", shown++ ? ", " : "  not seen at an accessor: ",
+			regnames_get(rn, r, buf, sizeof(buf)),
+			(unsigned long long)(traps[r] - seen[r]), (unsigned long long)traps[r]);
+	}
+	if (shown)
+		fputc('\n', f);
+}
+
+static void print_coverage(FILE *f, const struct analyzer *a, const struct regnames *rn,
+			   const struct run_info *ri)
+{
+	uint64_t traps, seen;
+	double ratio = coverage_ratio(a, &traps, &seen);
+
+	if (!ri->traps) {
+		fprintf(f, "coverage: unknown (kvm:kvm_sys_access not available)\n");
+		return;
+	}
+	fprintf(f, "coverage: %llu of %llu trapped accesses to memory-backed registers were "
+		"seen at an accessor (%.1f%%)\n",
+		(unsigned long long)seen, (unsigned long long)traps, 100.0 * ratio);
+	if (traps && ratio < 0.9)
+		fprintf(f, "WARNING: accessor coverage is incomplete: calls the probes cannot see "
+			"(inlined into their callers?) go unchecked\n");
+	print_gaps(f, a, rn);
+}
+
+void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
+		      const struct run_info *ri)
+{
+	char buf[32];
+
+	fprintf(f, "%-8s %4s %7s %7s %12s %6s %15s %15s  %s\n", "VM_PID", "VCPU", "LOADS",
+		"PUTS", "LOADED_MS", "SHARE", "READS(cpu/mem)", "WRITES(cpu/mem)",
+		"TOP REGISTERS");
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		const struct vcpu_stats *v = &a->vcpus[i];
+		char rd[32], wr[32];
+		int top[TOP_REGS], n = top_regs(v, top, TOP_REGS);
+
+		snprintf(rd, sizeof(rd), "%llu/%llu", (unsigned long long)v->reads[1],
+			 (unsigned long long)v->reads[0]);
+		snprintf(wr, sizeof(wr), "%llu/%llu", (unsigned long long)v->writes[1],
+			 (unsigned long long)v->writes[0]);
+		fprintf(f, "%-8u %4d %7llu %7llu %12.3f %5.1f%% %15s %15s ", v->pid, v->vcpu_id,
+			(unsigned long long)v->loads, (unsigned long long)v->puts,
+			v->loaded_ns / 1e6, 100.0 * vcpu_loaded_share(v), rd, wr);
+		for (int j = 0; j < n; j++)
+			fprintf(f, " %s:%llu", regnames_get(rn, top[j], buf, sizeof(buf)),
+				(unsigned long long)reg_total(&v->regs[top[j]]));
+		fputc('\n', f);
+		if (v->double_loads || v->orphan_puts)
+			fprintf(f, "  imbalance: %llu load(s) without a put, %llu put(s) without a "
+				"load\n", (unsigned long long)v->double_loads,
+				(unsigned long long)v->orphan_puts);
+	}
+	if (!a->nr_vcpus)
+		fprintf(f, "(no vCPU was loaded while tracing)\n");
+	fprintf(f, "backend: %s; KVM mode: %s; ", ri->backend, ri->kvm_mode);
+	if (!ri->defers)
+		fprintf(f, "sysregs are not deferred to load/put in this mode\n");
+	else if (ri->on_cpu_mask)
+		fprintf(f, "SYSREGS_ON_CPU = sflags mask %#x (%s)\n", ri->on_cpu_mask,
+			ri->mask_learned ? "learned at run time" : "assumed from the version");
+	else
+		fprintf(f, "SYSREGS_ON_CPU not seen set yet\n");
+	print_coverage(f, a, rn, ri);
+	fprintf(f, "lost records: %llu%s\n", (unsigned long long)ri->lost,
+		ri->lost ? " (ring buffer full: counts above are low)" : "");
+	if (a->bad_records)
+		fprintf(f, "malformed records: %llu\n", (unsigned long long)a->bad_records);
+	if (ri->notes && ri->notes[0])
+		fprintf(f, "note: %s\n", ri->notes);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *rn,
+		      const struct run_info *ri)
+{
+	uint64_t traps, seen;
+	char buf[32];
+
+	coverage_ratio(a, &traps, &seen);
+	fprintf(f, "{\"backend\":");
+	json_str(f, ri->backend);
+	fprintf(f, ",\"kvm_mode\":");
+	json_str(f, ri->kvm_mode);
+	fprintf(f, ",\"sysregs_deferred\":%s,\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
+		"\"duration_ns\":%llu,\"lost_records\":%llu,\"malformed_records\":%llu,"
+		"\"coverage\":{\"available\":%s,\"trapped\":%llu,\"seen\":%llu},\"vcpus\":[",
+		ri->defers ? "true" : "false", ri->on_cpu_mask, ri->mask_learned ? "true" : "false",
+		(unsigned long long)ri->duration_ns, (unsigned long long)ri->lost,
+		(unsigned long long)a->bad_records, ri->traps ? "true" : "false",
+		(unsigned long long)traps, (unsigned long long)seen);
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		const struct vcpu_stats *v = &a->vcpus[i];
+		int first = 1;
+
+		fprintf(f, "%s{\"pid\":%u,\"vcpu\":%d,\"loads\":%llu,\"puts\":%llu,"
+			"\"loaded_ns\":%llu,\"resident_ns\":%llu,\"loaded_share\":%.6f,"
+			"\"reads_loaded\":%llu,\"reads_unloaded\":%llu,\"writes_loaded\":%llu,"
+			"\"writes_unloaded\":%llu,\"trapped\":%llu,\"trapped_seen\":%llu,"
+			"\"entries\":%llu,\"double_loads\":%llu,\"orphan_puts\":%llu,\"regs\":{",
+			i ? "," : "", v->pid, v->vcpu_id, (unsigned long long)v->loads,
+			(unsigned long long)v->puts, (unsigned long long)v->loaded_ns,
+			(unsigned long long)v->resident_ns, vcpu_loaded_share(v),
+			(unsigned long long)v->reads[1], (unsigned long long)v->reads[0],
+			(unsigned long long)v->writes[1], (unsigned long long)v->writes[0],
+			(unsigned long long)v->traps, (unsigned long long)v->traps_seen,
+			(unsigned long long)v->entries, (unsigned long long)v->double_loads,
+			(unsigned long long)v->orphan_puts);
+		for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
+			const struct reg_stats *s = &v->regs[r];
+
+			if (!reg_total(s) && !s->traps)
+				continue;
+			fprintf(f, "%s", first ? "" : ",");
+			first = 0;
+			json_str(f, regnames_get(rn, r, buf, sizeof(buf)));
+			fprintf(f, ":{\"index\":%d,\"reads_loaded\":%llu,\"reads_unloaded\":%llu,"
+				"\"writes_loaded\":%llu,\"writes_unloaded\":%llu,\"trapped\":%llu,"
+				"\"trapped_seen\":%llu}", r, (unsigned long long)s->reads[1],
+				(unsigned long long)s->reads[0], (unsigned long long)s->writes[1],
+				(unsigned long long)s->writes[0], (unsigned long long)s->traps,
+				(unsigned long long)s->traps_seen);
+		}
+		fprintf(f, "}}");
+	}
+	fprintf(f, "],\"notes\":");
+	json_str(f, ri->notes);
+	fprintf(f, "}\n");
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The event loop shared by trace and stat: optionally start a command held
+ * at the gate until the probes are attached (like perf), poll the ring
+ * buffer, stop on SIGINT/SIGTERM, --duration or the command's exit.
+ */
+#ifndef KVMSR_RUNNER_H
+#define KVMSR_RUNNER_H
+
+#include <stdint.h>
+#include "cli.h"
+#include "regnames.h"
+#include "session.h"
+
+struct run_hooks {
+	void (*tick)(void *ctx, struct session *s);	/* every cli->interval */
+	void *ctx;
+};
+
+struct run_result {
+	bool child_ran;
+	int child_status;	/* as from waitpid() */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC = bpf_ktime_get_ns() */
+};
+
+/* Monotonic nanoseconds, the clock BPF timestamps use. */
+uint64_t now_ns(void);
+
+/* Fill a session config from the command line; resolves --reg names. */
+int config_from_cli(const struct cli *cli, const struct regnames *rn,
+		    struct session_config *cfg);
+
+/* Open the session, run until done, drain; returns an EXIT_* code. */
+int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,
+		const struct run_hooks *h, struct run_result *r);
+
+/* EXIT_CMD_FAILED if the command failed, else EXIT_OK; says so on stderr. */
+int child_exit_code(const struct run_result *r);
+
+
+struct sysinfo;
+struct run_info;
+/* Summarize a session for report.c; notes point into s. */
+void fill_run_info(struct run_info *ri, const struct session *s, const struct sysinfo *si,
+		   uint64_t duration_ns);
+
+#endif /* KVMSR_RUNNER_H */

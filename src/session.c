@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Open, attach and poll the BPF half (session.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "session.h"
+#include "kvmsr.skel.h"
+
+const char *backend_name(enum backend b)
+{
+	switch (b) {
+	case BACKEND_FENTRY:
+		return "fentry";
+	case BACKEND_KPROBE:
+		return "kprobe";
+	default:
+		return "auto";
+	}
+}
+
+/* The last libbpf error line, to explain a failed attempt. */
+static char last_libbpf_error[256];
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list copy;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(copy, ap);
+	vsnprintf(last_libbpf_error, sizeof(last_libbpf_error), fmt, copy);
+	va_end(copy);
+	last_libbpf_error[strcspn(last_libbpf_error, "\n")] = '\0';
+	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+bool kernel_has_btf_tracepoint(const char *name)
+{
+	char type[128];
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	ok = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+/* One program, the role it plays and whether it fires at function return. */
+struct prog_role {
+	struct bpf_program *prog;
+	enum target_id target;
+	bool ret;
+};
+
+static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
+{
+	int n = 0;
+
+#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, is_ret })
+	if (b == BACKEND_FENTRY) {
+		ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
+		ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
+		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
+		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
+		ROLE(fexit_vhe_put, TGT_VHE_PUT, true);
+		ROLE(fexit_read_sys_reg, TGT_READ, true);
+		ROLE(fentry_write_sys_reg, TGT_WRITE, false);
+	} else {
+		ROLE(kprobe_vcpu_load, TGT_VCPU_LOAD, false);
+		ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
+		ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
+		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
+		ROLE(kprobe_vhe_put, TGT_VHE_PUT, false);
+		ROLE(kretprobe_vhe_put, TGT_VHE_PUT, true);
+		ROLE(kprobe_read_sys_reg, TGT_READ, false);
+		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
+		ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
+	}
+#undef ROLE
+	return n;
+}
+
+static void note(char *buf, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len >= SESSION_TEXT - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, SESSION_TEXT - len, fmt, ap);
+	va_end(ap);
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	struct kvmsr_event e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	return s->cfg->cb ? s->cfg->cb(s->cfg->ctx, &e) : 0;
+}
+
+static void detach(struct session *s)
+{
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	for (int i = 0; i < s->nr_links; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nr_links = 0;
+	kvmsr_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+/*
+ * SYSREGS_ON_CPU when the VHE functions cannot be probed to learn it: BIT(4)
+ * from 6.0, BIT(2) from 6.14 (KERNEL-FACTS.md).  Only a fallback, and `check`
+ * says it is assumed.
+ */
+static uint32_t assumed_on_cpu_mask(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return 0;
+	if (maj > 6 || (maj == 6 && min >= 14))
+		return 1u << 2;
+	return 1u << 4;
+}
+
+static int attach_one(struct session *s, const struct prog_role *r, enum backend b)
+{
+	const char *fn = s->tg.t[r->target].name;
+	struct bpf_link *l;
+
+	if (b == BACKEND_KPROBE)
+		l = bpf_program__attach_kprobe(r->prog, r->ret, fn);
+	else
+		l = bpf_program__attach(r->prog);
+	if (!l)
+		return -errno;
+	s->links[s->nr_links++] = l;
+	return 0;
+}
+
+/* One attempt with one backend; leaves s clean on failure. */
+static int try_backend(struct session *s, enum backend b, char *err, size_t len)
+{
+	const struct session_config *c = s->cfg;
+	struct prog_role r[16];
+	struct bpf_program *p;
+	int n, i, e;
+
+	s->skel = kvmsr_bpf__open();
+	if (!s->skel) {
+		e = -errno;
+		snprintf(err, len, "cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	s->skel->rodata->filter_pid = c->pid;
+	s->skel->rodata->filter_vcpu = c->vcpu;
+	s->skel->rodata->filter_regs = c->filter_regs;
+	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
+	if (!s->calibrating)
+		s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
+
+	bpf_object__for_each_program(p, s->skel->obj)
+		bpf_program__set_autoload(p, false);
+	n = roles(s->skel, b, r);
+	for (i = 0; i < n; i++) {
+		const char *fn = s->tg.t[r[i].target].name;
+
+		if (!fn)
+			continue;	/* optional target this kernel lacks */
+		bpf_program__set_autoload(r[i].prog, true);
+		if (b == BACKEND_FENTRY && bpf_program__set_attach_target(r[i].prog, 0, fn)) {
+			e = -errno;
+			snprintf(err, len, "%s: no BTF for %s", backend_name(b), fn);
+			goto fail;
+		}
+	}
+	bpf_program__set_autoload(s->skel->progs.tp_sys_access, s->traps);
+	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
+
+	last_libbpf_error[0] = '\0';
+	e = kvmsr_bpf__load(s->skel);
+	if (e) {
+		snprintf(err, len, "%s: loading failed (%s)%s%s", backend_name(b), strerror(-e),
+			 last_libbpf_error[0] ? ": " : "", last_libbpf_error);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (!s->tg.t[r[i].target].name)
+			continue;
+		e = attach_one(s, &r[i], b);
+		if (e) {
+			snprintf(err, len, "%s: attaching to %s failed (%s)", backend_name(b),
+				 s->tg.t[r[i].target].name,
+				 e == -524 ? "errno 524: no BPF trampoline support" : strerror(-e));
+			goto fail;
+		}
+	}
+	if (s->traps) {
+		struct prog_role tp = { s->skel->progs.tp_sys_access, 0, false };
+
+		if (attach_one(s, &tp, BACKEND_FENTRY))
+			s->traps = false;
+	}
+	if (s->entries) {
+		struct prog_role tp = { s->skel->progs.tp_kvm_entry, 0, false };
+
+		if (attach_one(s, &tp, BACKEND_FENTRY))
+			s->entries = false;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
+	if (!s->rb) {
+		e = -errno;
+		snprintf(err, len, "cannot open the ring buffer: %s", strerror(-e));
+		goto fail;
+	}
+	s->backend = b;
+	return 0;
+fail:
+	detach(s);
+	return e;
+}
+
+int session_open(struct session *s, const struct session_config *cfg, char *err, size_t len)
+{
+	char why[SESSION_TEXT / 2] = "";
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	libbpf_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	targets_resolve(&s->tg);
+	for (int i = 0; i < TGT__MAX; i++) {
+		if (s->tg.t[i].required && !s->tg.t[i].name) {
+			snprintf(err, len, "this kernel has no traceable %s (%s): is it an arm64 "
+				 "kernel with KVM built in?", s->tg.t[i].wanted, s->tg.t[i].role);
+			return -ENOENT;
+		}
+	}
+	s->traps = kernel_has_btf_tracepoint("kvm_sys_access");
+	s->entries = kernel_has_btf_tracepoint("kvm_entry");
+	if (!s->traps)
+		note(s->notes, "kvm:kvm_sys_access is missing: accessor coverage cannot be "
+		     "measured. ");
+	s->calibrating = s->tg.t[TGT_VHE_LOAD].name && s->tg.t[TGT_VHE_PUT].name;
+	if (!s->calibrating)
+		note(s->notes, "no VHE sysreg load/put function to probe: SYSREGS_ON_CPU is "
+		     "assumed from the kernel version. ");
+
+	if (cfg->backend != BACKEND_KPROBE) {
+		e = try_backend(s, BACKEND_FENTRY, why, sizeof(why));
+		if (!e) {
+			snprintf(s->why, sizeof(s->why), "fentry/fexit: BPF trampolines work on "
+				 "this kernel%s", cfg->backend == BACKEND_FENTRY ? " (forced)" : "");
+			return 0;
+		}
+		if (cfg->backend == BACKEND_FENTRY) {
+			snprintf(err, len, "--backend fentry: %s", why);
+			return e;
+		}
+	}
+	e = try_backend(s, BACKEND_KPROBE, err, len);
+	if (e)
+		return e;
+	if (cfg->backend == BACKEND_KPROBE)
+		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe (forced)");
+	else
+		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe, because %s", why);
+	return 0;
+}
+
+int session_poll(struct session *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+uint64_t session_lost(const struct session *s)
+{
+	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
+			     uint32_t *samples, uint32_t *conflicts)
+{
+	const struct kvmsr_bpf *k = s->skel;
+
+	*layout = k->bss->flag_layout;
+	*samples = k->bss->calib_samples;
+	*conflicts = k->bss->calib_conflicts;
+	return k->bss->on_cpu_mask ?: k->rodata->seed_on_cpu_mask;
+}
+
+void session_close(struct session *s)
+{
+	detach(s);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A tracing session: opens the embedded BPF object, picks the attach backend
+ * by trial (fentry/fexit, else kprobes), attaches, and hands every ring-buffer
+ * record to a callback.  The only user-half file that talks to libbpf's
+ * program and link API.
+ */
+#ifndef KVMSR_SESSION_H
+#define KVMSR_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kvmsr_event.h"
+#include "targets.h"
+
+enum backend {
+	BACKEND_AUTO,
+	BACKEND_FENTRY,
+	BACKEND_KPROBE,
+};
+
+typedef int (*session_cb)(void *ctx, const struct kvmsr_event *e);
+
+struct session_config {
+	enum backend backend;
+	uint32_t pid;			/* 0: every VM */
+	int32_t vcpu;			/* -1: every vCPU */
+	bool filter_regs;
+	uint64_t reg_bitmap[KVMSR_MAX_REGS / 64];
+	bool verbose;			/* pass libbpf's messages through */
+	session_cb cb;
+	void *ctx;
+};
+
+#define SESSION_MAX_LINKS 32
+#define SESSION_TEXT 1024
+
+struct kvmsr_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+struct session {
+	struct kvmsr_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[SESSION_MAX_LINKS];
+	int nr_links;
+	struct targets tg;
+	enum backend backend;
+	bool traps;			/* kvm:kvm_sys_access attached */
+	bool entries;			/* kvm:kvm_entry attached */
+	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
+	char why[SESSION_TEXT];		/* how the backend was chosen */
+	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
+	const struct session_config *cfg;
+};
+
+const char *backend_name(enum backend b);
+
+/* 0 on success; on failure a negative errno and a message in err. */
+int session_open(struct session *s, const struct session_config *cfg, char *err, size_t len);
+
+/* Consume what is queued, waiting up to timeout_ms; <0 on error. */
+int session_poll(struct session *s, int timeout_ms);
+
+/* Records the kernel could not queue: counted in BPF, never silent. */
+uint64_t session_lost(const struct session *s);
+
+/* The learned SYSREGS_ON_CPU mask (0 if not seen yet) and layout. */
+uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
+			     uint32_t *samples, uint32_t *conflicts);
+
+void session_close(struct session *s);
+
+/* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */
+bool kernel_has_btf_tracepoint(const char *name);
+
+#endif /* KVMSR_SESSION_H */
