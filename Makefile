@@ -36,7 +36,7 @@ USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c 
 	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
 	$(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
-	tests/unit/test_regnames.c src/analyzer.c src/format.c src/regnames.c
+	tests/unit/test_regnames.c src/analyzer.c src/format.c src/regnames.c src/sysinfo.c
 
 KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests

@@ -93,7 +93,7 @@ static __always_inline __u32 flag_word(struct kvm_vcpu *vcpu)
 	if (bpf_core_field_exists(vcpu->arch.sflags)) {
 		flag_layout = KVMSR_FLAG_SFLAGS;
 		/* Reads u8 or u16, whatever this kernel declares. */
-		return BPF_CORE_READ_BITFIELD_PROBED(&vcpu->arch, sflags);
+		return BPF_CORE_READ_BITFIELD_PROBED(vcpu, arch.sflags);
 	}
 	return 0;
 }

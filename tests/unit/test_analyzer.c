@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The analyzer's state machine, fed hand-built event sequences. */
+#include <string.h>
+#include "analyzer.h"
+#include "unit.h"
+
+#define PID 100
+
+static struct kvmsr_event ev(uint8_t type, uint64_t ts, int vcpu, uint8_t flags,
+			     uint16_t reg, uint64_t val)
+{
+	struct kvmsr_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.ts_ns = ts;
+	e.pid = PID;
+	e.tid = PID + 1 + vcpu;
+	e.vcpu_id = vcpu;
+	e.flags = flags;
+	e.reg = reg;
+	e.val = val;
+	return e;
+}
+
+static void feed(struct analyzer *a, struct kvmsr_event e)
+{
+	analyzer_feed(a, &e);
+}
+
+TEST(loaded_time_is_sum_of_loaded_intervals)
+{
+	struct analyzer a;
+	struct vcpu_stats *v;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_LOAD, 1000, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 1600, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_LOAD, 2000, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 2400, 0, KVMSR_F_LOADED, 0, 0));
+	v = analyzer_find(&a, PID, 0);
+	CHECK(v != NULL);
+	CHECK_EQ(v->loads, 2);
+	CHECK_EQ(v->puts, 2);
+	CHECK_EQ(v->loaded_ns, 1000);
+	CHECK_EQ(v->resident_ns, 1000);
+	/* 1000 ns loaded out of 1400 ns observed */
+	CHECK(vcpu_loaded_share(v) > 0.714 && vcpu_loaded_share(v) < 0.715);
+	analyzer_free(&a);
+}
+
+TEST(nvhe_intervals_count_as_resident_not_loaded)
+{
+	struct analyzer a;
+	struct vcpu_stats *v;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_LOAD, 1000, 0, 0, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 1600, 0, 0, 0, 0));
+	v = analyzer_find(&a, PID, 0);
+	CHECK_EQ(v->loads, 1);
+	CHECK_EQ(v->loaded_ns, 0);
+	CHECK_EQ(v->resident_ns, 600);
+	analyzer_free(&a);
+}
+
+TEST(vcpus_are_kept_apart)
+{
+	struct analyzer a;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_LOAD, 10, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_LOAD, 20, 1, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 30, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 70, 1, KVMSR_F_LOADED, 0, 0));
+	CHECK_EQ(a.nr_vcpus, 2);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->loaded_ns, 20);
+	CHECK_EQ(analyzer_find(&a, PID, 1)->loaded_ns, 50);
+	CHECK(analyzer_find(&a, PID + 1, 0) == NULL);
+	analyzer_free(&a);
+}
+
+TEST(accessors_split_by_loaded_state_and_register)
+{
+	struct analyzer a;
+	struct vcpu_stats *v;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_WRITE, 5, 0, 0, 7, 1));		/* before load: memory */
+	feed(&a, ev(KVMSR_EV_LOAD, 10, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_READ, 11, 0, KVMSR_F_LOADED, 7, 1));
+	feed(&a, ev(KVMSR_EV_READ, 12, 0, KVMSR_F_LOADED, 9, 1));
+	feed(&a, ev(KVMSR_EV_WRITE, 13, 0, KVMSR_F_LOADED, 7, 2));
+	v = analyzer_find(&a, PID, 0);
+	CHECK_EQ(v->reads[1], 2);
+	CHECK_EQ(v->reads[0], 0);
+	CHECK_EQ(v->writes[1], 1);
+	CHECK_EQ(v->writes[0], 1);
+	CHECK_EQ(v->regs[7].reads[1], 1);
+	CHECK_EQ(v->regs[7].writes[0], 1);
+	CHECK_EQ(v->regs[7].writes[1], 1);
+	CHECK_EQ(v->regs[9].reads[1], 1);
+	analyzer_free(&a);
+}
+
+TEST(double_load_and_orphan_put_are_imbalances)
+{
+	struct analyzer a;
+	struct vcpu_stats *v;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_PUT, 5, 0, 0, 0, 0));
+	feed(&a, ev(KVMSR_EV_LOAD, 10, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_LOAD, 20, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 30, 0, KVMSR_F_LOADED, 0, 0));
+	v = analyzer_find(&a, PID, 0);
+	CHECK_EQ(v->orphan_puts, 1);
+	CHECK_EQ(v->double_loads, 1);
+	CHECK_EQ(v->loaded_ns, 20);	/* both intervals, none counted twice */
+	analyzer_free(&a);
+}
+
+TEST(finish_closes_an_open_interval)
+{
+	struct analyzer a;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 0, 0));
+	analyzer_finish(&a, 350);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->loaded_ns, 250);
+	CHECK(!analyzer_find(&a, PID, 0)->in);
+	analyzer_free(&a);
+}
+
+TEST(coverage_counts_traps_answered_by_an_accessor)
+{
+	struct analyzer a;
+	struct vcpu_stats *v;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_LOAD, 1, 0, KVMSR_F_LOADED, 0, 0));
+	/* seen: trap of reg 7 then the accessor for 7 */
+	feed(&a, ev(KVMSR_EV_TRAP, 2, 0, KVMSR_F_MEMREG | KVMSR_F_WRITE, 7, 5));
+	feed(&a, ev(KVMSR_EV_READ, 3, 0, KVMSR_F_LOADED, 7, 4));
+	feed(&a, ev(KVMSR_EV_WRITE, 4, 0, KVMSR_F_LOADED, 7, 5));
+	/* not seen: the guest is entered before any accessor call */
+	feed(&a, ev(KVMSR_EV_TRAP, 5, 0, KVMSR_F_MEMREG | KVMSR_F_WRITE, 9, 5));
+	feed(&a, ev(KVMSR_EV_ENTRY, 6, 0, 0, 0, 0));
+	feed(&a, ev(KVMSR_EV_WRITE, 7, 0, KVMSR_F_LOADED, 9, 5));
+	/* not seen: an accessor for another register does not count */
+	feed(&a, ev(KVMSR_EV_TRAP, 8, 0, KVMSR_F_MEMREG, 9, 0));
+	feed(&a, ev(KVMSR_EV_READ, 9, 0, KVMSR_F_LOADED, 7, 0));
+	/* ignored: no sys_regs[] slot, no accessor expected */
+	feed(&a, ev(KVMSR_EV_TRAP, 10, 0, 0, 0, 0));
+	v = analyzer_find(&a, PID, 0);
+	CHECK_EQ(v->traps, 3);
+	CHECK_EQ(v->traps_seen, 1);
+	CHECK_EQ(v->regs[7].traps_seen, 1);
+	CHECK_EQ(v->regs[9].traps, 2);
+	CHECK_EQ(v->regs[9].traps_seen, 0);
+	analyzer_free(&a);
+}
+
+TEST(unknown_record_types_are_counted_not_dropped)
+{
+	struct analyzer a;
+
+	analyzer_init(&a);
+	feed(&a, ev(0, 1, 0, 0, 0, 0));
+	feed(&a, ev(KVMSR_EV__MAX, 2, 0, 0, 0, 0));
+	feed(&a, ev(200, 3, 0, 0, 0, 0));
+	CHECK_EQ(a.bad_records, 3);
+	CHECK_EQ(a.nr_vcpus, 0);
+	analyzer_free(&a);
+}
+
+TEST(guest_events_without_a_vcpu_are_not_attributed)
+{
+	struct analyzer a;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_ENTRY, 1, -1, KVMSR_F_NO_VCPU, 0, 0));
+	CHECK_EQ(a.events[KVMSR_EV_ENTRY], 1);
+	CHECK_EQ(a.nr_vcpus, 0);
+	analyzer_free(&a);
+}
+
+TEST(totals_sum_every_vcpu)
+{
+	struct analyzer a;
+	struct vcpu_stats sum;
+
+	analyzer_init(&a);
+	feed(&a, ev(KVMSR_EV_LOAD, 1, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_LOAD, 1, 1, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 4, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 6, 1, KVMSR_F_LOADED, 0, 0));
+	analyzer_totals(&a, &sum);
+	CHECK_EQ(sum.loads, 2);
+	CHECK_EQ(sum.puts, 2);
+	CHECK_EQ(sum.loaded_ns, 8);
+	analyzer_free(&a);
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Event formatting, event-type lists and KVM mode parsing. */
+#include <stdlib.h>
+#include <string.h>
+#include "format.h"
+#include "sysinfo.h"
+#include "unit.h"
+
+static char *render_json(const struct kvmsr_event *e, const struct regnames *rn)
+{
+	static char buf[1024];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	format_event_json(f, e, rn);
+	fclose(f);
+	return buf;
+}
+
+TEST(event_type_lists_parse_and_reject)
+{
+	unsigned int m;
+
+	CHECK(parse_event_types("load,put", &m) == 0);
+	CHECK_EQ(m, (1u << KVMSR_EV_LOAD) | (1u << KVMSR_EV_PUT));
+	CHECK(parse_event_types("all", &m) == 0);
+	CHECK(m & (1u << KVMSR_EV_ENTRY));
+	CHECK(!(m & 1u));
+	CHECK(parse_event_types("load,bogus", &m) != 0);
+	CHECK(parse_event_types("", &m) != 0);
+}
+
+TEST(json_read_event_names_the_register_and_keeps_u64_exact)
+{
+	char *names[8] = { NULL };
+	struct regnames rn = { names, 8 };
+	struct kvmsr_event e = { .type = KVMSR_EV_READ, .ts_ns = 42, .pid = 7, .vcpu_id = 1,
+				 .reg = 3, .val = 0xffffffffffffffffull,
+				 .flags = KVMSR_F_LOADED };
+	char *s;
+
+	names[3] = "SCTLR_EL1";
+	s = render_json(&e, &rn);
+	CHECK(strstr(s, "\"event\":\"read\"") != NULL);
+	CHECK(strstr(s, "\"reg\":\"SCTLR_EL1\"") != NULL);
+	CHECK(strstr(s, "\"value\":\"0xffffffffffffffff\"") != NULL);
+	CHECK(strstr(s, "\"sysregs_on_cpu\":true") != NULL);
+	CHECK(s[strlen(s) - 1] == '\n');
+	e.reg = 5;	/* a hole in the table */
+	s = render_json(&e, &rn);
+	CHECK(strstr(s, "\"reg\":\"sysreg#5\"") != NULL);
+}
+
+TEST(kvm_mode_from_kernel_log_lines)
+{
+	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: VHE mode initialized successfully"),
+		 KVM_MODE_VHE);
+	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: Hyp mode initialized successfully"),
+		 KVM_MODE_NVHE);
+	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: Hyp nVHE mode initialized successfully"),
+		 KVM_MODE_NVHE);
+	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: Hyp hVHE mode initialized successfully"),
+		 KVM_MODE_HVHE);
+	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: Protected nVHE mode initialized successfully"),
+		 KVM_MODE_PROTECTED);
+	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: IPA Size Limit: 48 bits"), KVM_MODE_UNKNOWN);
+	CHECK_EQ(kvm_mode_from_cmdline("console=ttyAMA0 kvm-arm.mode=nvhe"), KVM_MODE_NVHE);
+	CHECK_EQ(kvm_mode_from_cmdline("kvm-arm.mode=nvhe arm64_sw.hvhe=1"), KVM_MODE_HVHE);
+	CHECK_EQ(kvm_mode_from_cmdline("kvm-arm.mode=protected"), KVM_MODE_PROTECTED);
+	CHECK_EQ(kvm_mode_from_cmdline("console=ttyAMA0"), KVM_MODE_UNKNOWN);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal unit test harness: TEST() registers a function, CHECK() records a
+ * failure with its location and keeps going, the runner prints
+ * "N passed, N failed" and exits non-zero on any failure.
+ */
+#ifndef KVMSR_UNIT_H
+#define KVMSR_UNIT_H
+
+#include <stdio.h>
+
+struct unit_test {
+	const char *name;
+	void (*fn)(void);
+	struct unit_test *next;
+};
+
+void unit_register(struct unit_test *t);
+void unit_fail(const char *file, int line, const char *expr);
+/* Where the captured kernel BTF blobs live (KVMSR_CACHE/kernels). */
+const char *unit_kernel_dir(void);
+
+#define TEST(fn_name)							\
+	static void fn_name(void);					\
+	static struct unit_test fn_name##_reg = { #fn_name, fn_name, NULL }; \
+	__attribute__((constructor)) static void fn_name##_ctor(void)	\
+	{								\
+		unit_register(&fn_name##_reg);				\
+	}								\
+	static void fn_name(void)
+
+#define CHECK(expr)							\
+	do {								\
+		if (!(expr))						\
+			unit_fail(__FILE__, __LINE__, #expr);		\
+	} while (0)
+
+#define CHECK_EQ(a, b)							\
+	do {								\
+		unsigned long long _a = (a), _b = (b);			\
+		if (_a != _b) {						\
+			char _m[256];					\
+			snprintf(_m, sizeof(_m), "%s == %s (%llu != %llu)", #a, #b, _a, _b); \
+			unit_fail(__FILE__, __LINE__, _m);		\
+		}							\
+	} while (0)
+
+#endif /* KVMSR_UNIT_H */

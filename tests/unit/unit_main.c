@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Runs every registered unit test; `unit-tests [NAME-SUBSTRING]`. */
+#include <stdlib.h>
+#include <string.h>
+#include "unit.h"
+
+static struct unit_test *tests;
+static int current_failures;
+
+void unit_register(struct unit_test *t)
+{
+	t->next = tests;
+	tests = t;
+}
+
+void unit_fail(const char *file, int line, const char *expr)
+{
+	fprintf(stderr, "    %s:%d: CHECK failed: %s\n", file, line, expr);
+	current_failures++;
+}
+
+const char *unit_kernel_dir(void)
+{
+	const char *c = getenv("KVMSR_CACHE");
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/kernels", c ? c : ".cache");
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	struct unit_test *rev = NULL, *t, *next;
+	int passed = 0, failed = 0;
+
+	/* Constructors ran in reverse order of definition: restore it. */
+	for (t = tests; t; t = next) {
+		next = t->next;
+		t->next = rev;
+		rev = t;
+	}
+	for (t = rev; t; t = t->next) {
+		if (argc > 1 && !strstr(t->name, argv[1]))
+			continue;
+		current_failures = 0;
+		t->fn();
+		printf("%s %s\n", current_failures ? "FAIL" : "ok  ", t->name);
+		if (current_failures)
+			failed++;
+		else
+			passed++;
+	}
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
