@@ -42,7 +42,7 @@ KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps test unit e2e demo bench clean install
+.PHONY: all deps test unit unit-build e2e demo bench clean install
 all: $(KVMSR)
 
 $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
@@ -73,6 +73,8 @@ $(VMM): tests/vmm/vmm.c
 
 deps:
 	bash tests/bed/deps.sh
+
+unit-build: $(UNIT)
 
 unit: $(UNIT)
 	$(UNIT)

@@ -161,12 +161,15 @@ static __always_inline bool wanted(__u32 pid, __s32 vcpu_id)
 	return true;
 }
 
-static __always_inline bool reg_wanted(__u64 reg)
+static __always_inline bool reg_wanted(__u32 reg)
 {
 	if (!filter_regs)
 		return true;
 	if (reg >= KVMSR_MAX_REGS)
 		return false;
+	/* The compiler drops a mask it knows is redundant; the verifier needs it. */
+	asm volatile("" : "+r"(reg));
+	reg &= KVMSR_MAX_REGS - 1;
 	return reg_bitmap[reg / 64] & (1ULL << (reg % 64));
 }
 

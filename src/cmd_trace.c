@@ -56,6 +56,10 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 			(unsigned long long)ri.lost, ri.backend, (unsigned long long)seen,
 			(unsigned long long)traps);
 	}
+	if (traps && seen < 0.9 * traps)
+		fprintf(stderr, "kvmsr: WARNING: accessor coverage is incomplete: %llu of %llu "
+			"trapped accesses reached no probed accessor (calls inlined?)\n",
+			(unsigned long long)(traps - seen), (unsigned long long)traps);
 	fflush(stdout);
 }
 

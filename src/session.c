@@ -291,7 +291,15 @@ int session_poll(struct session *s, int timeout_ms)
 {
 	int n = ring_buffer__poll(s->rb, timeout_ms);
 
-	return n == -EINTR ? 0 : n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	/*
+	 * The BPF side skips the wakeup for all but every WAKEUP_BYTES of
+	 * records, so epoll alone would leave the tail unread: consume what
+	 * is there on every tick as well.
+	 */
+	n = ring_buffer__consume(s->rb);
+	return n;
 }
 
 uint64_t session_lost(const struct session *s)

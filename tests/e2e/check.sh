@@ -1,0 +1,108 @@
+#!/bin/bash
+# check.sh LOG SERIES MODE: assertions on one test-bed boot's console log.
+# Prints "ok - ..." / "not ok - ..." lines; exit 1 if any failed.
+set -uo pipefail
+log=$1 series=$2 mode=$3
+pass=0 fail=0
+
+ok() { echo "ok - [$series $mode] $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - [$series $mode] $*"; fail=$((fail + 1)); }
+expect() { # expect DESCRIPTION COMMAND...
+	local d=$1; shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+# Lines tagged TAG, tag removed, CR stripped.
+tagged() { tr -d '\r' < "$log" | sed -n "s/^$1 //p"; }
+value() { tagged "$1" | head -1; }
+
+stat=$(tagged E2E-STAT)
+trace=$(tagged E2E-TRACE)
+oracle=$(value E2E-ORACLE)
+o_load=$(sed -n 's/.*load=\([0-9]*\).*/\1/p' <<<"$oracle")
+o_put=$(sed -n 's/.*put=\([0-9]*\).*/\1/p' <<<"$oracle")
+o_entries=$(sed -n 's/.*entries-in-buffer\/entries-written: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' <<<"$oracle")
+
+expect "kvmsr check exits 0" [ "$(value E2E-CHECK-RC)" = 0 ]
+expect "kvmsr stat exits 0" [ "$(value E2E-STAT-RC)" = 0 ]
+expect "kvmsr trace exits 0" [ "$(value E2E-TRACE-RC)" = 0 ]
+expect "the VMM ran to completion under stat" grep -q '^vmm: ok' <(tagged E2E-VMM1)
+expect "stat printed one JSON object" jq -e . <<<"$stat" >/dev/null
+expect "no ring-buffer records were lost" [ "$(jq .lost_records <<<"$stat")" = 0 ]
+
+s_load=$(jq '[.vcpus[].loads] | add // 0' <<<"$stat")
+s_put=$(jq '[.vcpus[].puts] | add // 0' <<<"$stat")
+runs=$(tagged E2E-VMM1 | sed -n 's/.*kvm_run=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
+read -r in_buf written <<<"${o_entries:-0 1}"
+expect "the ftrace oracle did not overflow ($in_buf/$written)" [ "$in_buf" = "$written" ]
+expect "loads: kvmsr $s_load == ftrace $o_load" [ "$s_load" = "$o_load" ]
+expect "puts: kvmsr $s_put == ftrace $o_put" [ "$s_put" = "$o_put" ]
+expect "loads $s_load >= KVM_RUN calls $runs > 0" [ "$runs" -gt 0 -a "$s_load" -ge "$runs" ]
+expect "two vCPUs seen" [ "$(jq '.vcpus | length' <<<"$stat")" = 2 ]
+
+# Loaded time per vCPU against the time the VMM spent inside KVM_RUN.
+for v in 0 1; do
+	loaded=$(jq ".vcpus[] | select(.vcpu == $v) | .loaded_ns" <<<"$stat")
+	ioctl=$(tagged E2E-VMM1 | sed -n "s/^vmm: vcpu=$v .*ioctl_ns=\([0-9]*\).*/\1/p")
+	if [ "$mode" = vhe ]; then
+		expect "vcpu $v: loaded time $loaded ns > 0" [ "${loaded:-0}" -gt 0 ]
+		expect "vcpu $v: loaded $loaded ns <= in KVM_RUN $ioctl ns" \
+			[ "${loaded:-1}" -le "${ioctl:-0}" ]
+	else
+		expect "vcpu $v: no loaded time in $mode ($loaded)" [ "${loaded:-1}" = 0 ]
+	fi
+done
+
+if [ "$mode" = vhe ]; then
+	expect "stat says sysregs are deferred" [ "$(jq .sysregs_deferred <<<"$stat")" = true ]
+	expect "SYSREGS_ON_CPU was learned at run time" \
+		[ "$(jq .on_cpu_mask_learned <<<"$stat")" = true ]
+	expect "accessor reads seen while loaded" \
+		[ "$(jq '[.vcpus[].reads_loaded] | add' <<<"$stat")" -gt 0 ]
+else
+	expect "stat says sysregs are not deferred in $mode" \
+		[ "$(jq .sysregs_deferred <<<"$stat")" = false ]
+	expect "check names the $mode mode" grep -qi "KVM mode: *$mode" <(tagged E2E-CHECK)
+	expect "no accessor call saw sysregs on the CPU" \
+		[ "$(jq '[.vcpus[] | .reads_loaded + .writes_loaded] | add' <<<"$stat")" = 0 ]
+fi
+
+cov_trapped=$(jq .coverage.trapped <<<"$stat")
+cov_seen=$(jq .coverage.seen <<<"$stat")
+expect "trapped sysreg accesses were counted ($cov_trapped)" [ "${cov_trapped:-0}" -gt 0 ]
+
+if [ "$series" = 6.1 ]; then
+	# Debian 6.1: no BPF trampolines, and vcpu_write_sys_reg is inlined
+	# into sys_regs.c, so the probes miss the trapped writes.
+	expect "6.1: the kprobe backend was chosen automatically" \
+		[ "$(jq -r .backend <<<"$stat")" = kprobe ]
+	expect "6.1: check explains why kprobes" grep -q 'backend: *kprobe/kretprobe, because' \
+		<(tagged E2E-CHECK)
+	expect "6.1: coverage gap reported ($cov_seen/$cov_trapped)" \
+		[ "$cov_seen" -lt "$cov_trapped" ]
+	expect "6.1: trace warns that coverage is incomplete" \
+		grep -q 'WARNING: accessor coverage is incomplete' <(tagged E2E-TRACE-ERR)
+else
+	expect "fentry backend on $series" [ "$(jq -r .backend <<<"$stat")" = fentry ]
+	expect "coverage is complete ($cov_seen/$cov_trapped)" [ "$cov_seen" = "$cov_trapped" ]
+	# Exact constants written by the guest (tests/vmm/vmm.c): for vCPU v
+	# and iteration i, TTBR0_EL1 = 0x1000 + i*0x1000 + (v << 32).
+	for v in 0 1; do
+		for i in 0 1 2 3 4; do
+			want=$(printf '0x%x' $(( 0x1000 + i * 0x1000 + (v << 32) )))
+			n=$(jq -c "select(.event == \"write\" and .vcpu == $v and .reg == \"TTBR0_EL1\" and .value == \"$want\")" <<<"$trace" | wc -l)
+			expect "vcpu $v iter $i: TTBR0_EL1 write of $want seen" [ "$n" -ge 1 ]
+		done
+		for rv in MAIR_EL1:0xff44 TCR_EL1:0x19; do
+			n=$(jq -c "select(.event == \"write\" and .vcpu == $v and .reg == \"${rv%%:*}\" and .value == \"${rv#*:}\")" <<<"$trace" | wc -l)
+			expect "vcpu $v: ${rv%%:*} write of ${rv#*:} seen 5 times" [ "$n" = 5 ]
+		done
+	done
+	expect "--reg filtered out every other register" \
+		[ "$(jq -r 'select(.event == "write") | .reg' <<<"$trace" | sort -u | tr '\n' ' ')" = "MAIR_EL1 TCR_EL1 TTBR0_EL1 " ]
+fi
+
+expect "an unknown --reg exits 2" [ "$(value E2E-BADREG-RC)" = 2 ]
+expect "an unknown --reg is named in the message" grep -q NOT_A_REGISTER <(tagged E2E-BADREG)
+
+echo "e2e [$series $mode]: $pass passed, $fail failed"
+[ "$fail" = 0 ]

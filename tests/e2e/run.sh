@@ -1,0 +1,38 @@
+#!/bin/bash
+# run.sh [SERIES:MODE ...]: the end-to-end matrix.  For each entry, boot that
+# Debian arm64 kernel in the test bed with kvmsr, the VMM and payload.sh, then
+# assert on the console log with check.sh.  Logs go to results/e2e/.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+matrix=("$@")
+((${#matrix[@]})) || matrix=(6.1:vhe 6.12:vhe newest:vhe 6.12:nvhe)
+iters=${E2E_ITERS:-50}
+out=results/e2e
+mkdir -p "$out"
+pass=0 fail=0
+
+env_file=$(mktemp)
+trap 'rm -f "$env_file"' EXIT
+echo "ITERS=$iters" > "$env_file"
+initrd=$out/initrd.cpio.gz
+bash tests/bed/mkinitramfs.sh -o "$initrd" -i tests/e2e/payload.sh \
+	-f build/arm64/kvmsr:/bin/kvmsr -f build/arm64/vmm:/bin/vmm -f "$env_file:/e2e.env" \
+	>/dev/null || exit 1
+
+for entry in "${matrix[@]}"; do
+	series=${entry%%:*} mode=${entry#*:}
+	kdir=$(bash tests/bed/kernel.sh "$series") || { echo "not ok - [$entry] kernel fetch"; fail=$((fail + 1)); continue; }
+	log=$out/$series-$mode.log
+	echo "# booting $series ($(cat "$kdir/release")) in $mode mode, log $log"
+	if ! bash tests/bed/boot.sh --kernel "$kdir" --initrd "$initrd" --log "$log" \
+		--mode "$mode" --timeout 300 >/dev/null 2>"$log.boot"; then
+		echo "# boot did not end cleanly: $(tail -1 "$log.boot")"
+	fi
+	res=$(bash tests/e2e/check.sh "$log" "$series" "$mode")
+	echo "$res"
+	p=$(tail -1 <<<"$res" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+	f=$(tail -1 <<<"$res" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+done
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" = 0 ]
