@@ -69,7 +69,7 @@ $(UNIT): $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(filter tests/%,$(UNIT_SR
 
 $(VMM): tests/vmm/vmm.c
 	@mkdir -p $(@D)
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 deps:
 	bash tests/bed/deps.sh
