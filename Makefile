@@ -34,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 ANALYZER_SRCS := src/analyzer.c
 USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c \
 	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
-	$(ANALYZER_SRCS)
+	src/guest.c $(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c src/analyzer.c src/format.c src/regnames.c src/sysinfo.c
 
@@ -67,9 +67,9 @@ $(UNIT): $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(filter tests/%,$(UNIT_SR
 	 $(patsubst src/%.c,$(BUILD)/%.o,$(filter src/%,$(UNIT_SRCS)))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(VMM): tests/vmm/vmm.c
+$(VMM): tests/vmm/vmm.c src/guest.c src/guest.h
 	@mkdir -p $(@D)
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/guest.c
 
 deps:
 	bash tests/bed/deps.sh
@@ -85,8 +85,9 @@ test: deps
 demo: deps
 	bash tests/demo.sh
 
-bench: deps
-	bash tests/bench.sh
+# Sets itself up (deps, kernel, bpftrace) and boots once: see tests/bench/run.sh.
+bench:
+	bash tests/bench/run.sh
 
 clean:
 	rm -rf build

@@ -24,6 +24,7 @@ struct cli {
 	double interval;		/* stat: seconds between reports */
 	bool json;
 	bool verbose;
+	bool no_probe;			/* check: skip the probe guest */
 	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
 	char **cmd;			/* argv after --, NULL if none */
 };

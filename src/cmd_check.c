@@ -2,7 +2,10 @@
 /* kvmsr check: what this kernel offers and what kvmsr will do with it. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/btf.h>
+#include "analyzer.h"
+#include "guest.h"
 #include "report.h"
 #include "runner.h"
 #include "sysinfo.h"
@@ -54,6 +57,98 @@ static void describe_targets(FILE *f, const struct targets *tg)
 	}
 }
 
+struct probe_ctx {
+	struct analyzer an;
+	uint64_t ttbr0_exact;	/* TTBR0_EL1 writes carrying the guest's value */
+	uint64_t next_iter;
+	int ttbr0_reg;
+};
+
+static int probe_event(void *ctx, const struct kvmsr_event *e)
+{
+	struct probe_ctx *p = ctx;
+
+	analyzer_feed(&p->an, e);
+	if (e->type == KVMSR_EV_WRITE && e->reg == p->ttbr0_reg &&
+	    e->val == guest_ttbr0(0, p->next_iter)) {
+		p->ttbr0_exact++;
+		p->next_iter++;
+	}
+	return 0;
+}
+
+/*
+ * Run a tiny guest of our own under kvmsr (retsnoop-style calibration): it
+ * proves the probes fire, learns SYSREGS_ON_CPU and measures how much of the
+ * trapped sysreg traffic reaches a probed accessor on this very kernel.
+ */
+static int self_test(const struct cli *cli, const struct sysinfo *si)
+{
+	struct session_config cfg = { .backend = cli->backend, .vcpu = -1,
+				      .verbose = cli->verbose, .pid = getpid(),
+				      .cb = probe_event };
+	struct guest_probe_result g;
+	struct probe_ctx p = { .ttbr0_reg = -1 };
+	struct vcpu_stats sum;
+	struct regnames rn;
+	struct run_info ri;
+	char err[SESSION_TEXT];
+	uint64_t traps, seen;
+	struct session s;
+	int rc = EXIT_OK;
+
+	if (!si->dev_kvm) {
+		printf("self-test:    skipped (no /dev/kvm)\n");
+		return EXIT_OK;
+	}
+	if (regnames_load(&rn, NULL))
+		return EXIT_ERROR;
+	p.ttbr0_reg = regnames_find(&rn, "TTBR0_EL1");
+	cfg.ctx = &p;
+	analyzer_init(&p.an);
+	if (session_open(&s, &cfg, err, sizeof(err))) {
+		printf("self-test:    not run: %s\n", err);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	if (guest_probe_run(GUEST_PROBE_ITERS, &g, err, sizeof(err)) || !g.match) {
+		printf("self-test:    the probe guest failed: %s\n", err);
+		rc = EXIT_ERROR;
+	}
+	while (session_poll(&s, 0) > 0)
+		;
+	analyzer_finish(&p.an, now_ns());
+	analyzer_totals(&p.an, &sum);
+	fill_run_info(&ri, &s, si, 0);
+	coverage_ratio(&p.an, &traps, &seen);
+	printf("self-test:    a %u-iteration probe guest ran %llu KVM_RUN calls; kvmsr saw "
+	       "%llu loads, %llu puts%s\n", g.iters, (unsigned long long)g.runs,
+	       (unsigned long long)sum.loads, (unsigned long long)sum.puts,
+	       sum.loads >= g.runs && sum.loads == sum.puts ? "" : "  MISMATCH");
+	if (sum.loads < g.runs || sum.loads != sum.puts)
+		rc = EXIT_ERROR;
+	if (ri.defers)
+		printf("              SYSREGS_ON_CPU: sflags mask %#x, %s; %.1f ms loaded\n",
+		       ri.on_cpu_mask, ri.mask_learned ? "learned at run time" :
+		       "NOT learned (assumed from the version)", sum.loaded_ns / 1e6);
+	else
+		printf("              sysregs never went onto the CPU: not deferred in this "
+		       "mode\n");
+	printf("              accessor coverage: %llu of %llu trapped accesses to "
+	       "memory-backed registers reached a probed accessor (%.0f%%)%s\n",
+	       (unsigned long long)seen, (unsigned long long)traps,
+	       traps ? 100.0 * seen / traps : 0.0,
+	       !s.traps ? " (unknown: no kvm:kvm_sys_access)" :
+	       seen < traps ? ": WARNING, calls the probes cannot see (inlined?)" : "");
+	printf("              the guest's %u TTBR0_EL1 writes seen with their exact values "
+	       "at vcpu_write_sys_reg: %llu\n", g.iters, (unsigned long long)p.ttbr0_exact);
+	session_close(&s);
+out:
+	analyzer_free(&p.an);
+	regnames_free(&rn);
+	return rc;
+}
+
 int cmd_check(const struct cli *cli)
 {
 	struct session_config cfg = { .backend = cli->backend, .vcpu = -1,
@@ -100,5 +195,7 @@ int cmd_check(const struct cli *cli)
 	if (s.notes[0])
 		printf("coverage:     WARNING: %s\n", s.notes);
 	session_close(&s);
+	if (!cli->no_probe && self_test(cli, &si))
+		rc = EXIT_ERROR;
 	return rc;
 }

@@ -11,7 +11,6 @@ struct stat_ctx {
 	struct regnames rn;
 	struct analyzer an;
 	struct sysinfo si;
-	uint64_t start_ns;
 };
 
 static int on_event(void *ctx, const struct kvmsr_event *e)
@@ -22,11 +21,11 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 	return 0;
 }
 
-static void print(struct stat_ctx *st, struct session *s, uint64_t now)
+static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns)
 {
 	struct run_info ri;
 
-	fill_run_info(&ri, s, &st->si, now - st->start_ns);
+	fill_run_info(&ri, s, &st->si, elapsed_ns);
 	if (st->cli->json)
 		report_stat_json(stdout, &st->an, &st->rn, &ri);
 	else
@@ -34,13 +33,13 @@ static void print(struct stat_ctx *st, struct session *s, uint64_t now)
 	fflush(stdout);
 }
 
-static void on_tick(void *ctx, struct session *s)
+static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 {
 	struct stat_ctx *st = ctx;
 
 	if (!st->cli->json)
-		printf("\n--- after %.1f s\n", (now_ns() - st->start_ns) / 1e9);
-	print(st, s, now_ns());
+		printf("\n--- after %.1f s\n", elapsed_ns / 1e9);
+	print(st, s, elapsed_ns);
 }
 
 int cmd_stat(const struct cli *cli)
@@ -53,26 +52,16 @@ int cmd_stat(const struct cli *cli)
 	int err;
 
 	sysinfo_read(&st.si);
-	if (regnames_load(&st.rn, NULL)) {
-		fprintf(stderr, "kvmsr: this kernel's BTF has no enum vcpu_sysreg: not an arm64 "
-			"KVM kernel, or no BTF (/sys/kernel/btf/vmlinux)\n");
-		return EXIT_ERROR;
-	}
-	if (config_from_cli(cli, &st.rn, &cfg)) {
-		regnames_free(&st.rn);
-		return EXIT_USAGE;
-	}
-	cfg.cb = on_event;
-	cfg.ctx = &st;
+	err = prepare_run(cli, &st.rn, &cfg, on_event, &st);
+	if (err)
+		return err;
 	analyzer_init(&st.an);
-	st.start_ns = now_ns();
 	err = run_session(cli, &s, &cfg, &h, &r);
 	if (!err) {
-		st.start_ns = r.start_ns;
 		analyzer_finish(&st.an, r.end_ns);
 		if (!cli->json)
 			printf("\n--- total, %.3f s\n", (r.end_ns - r.start_ns) / 1e9);
-		print(&st, &s, r.end_ns);
+		print(&st, &s, r.end_ns - r.start_ns);
 		session_close(&s);
 		err = child_exit_code(&r);
 	}

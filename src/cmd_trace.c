@@ -44,9 +44,11 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 		total += t->an.events[i];
 	if (t->cli->json) {
 		printf("{\"event\":\"summary\",\"backend\":\"%s\",\"kvm_mode\":\"%s\","
+		       "\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
 		       "\"events\":%llu,\"printed\":%llu,\"lost_records\":%llu,"
 		       "\"coverage_trapped\":%llu,\"coverage_seen\":%llu}\n",
-		       ri.backend, ri.kvm_mode, (unsigned long long)total,
+		       ri.backend, ri.kvm_mode, ri.on_cpu_mask, ri.mask_learned ? "true" : "false",
+		       (unsigned long long)total,
 		       (unsigned long long)t->printed, (unsigned long long)ri.lost,
 		       (unsigned long long)traps, (unsigned long long)seen);
 	} else {
@@ -74,17 +76,9 @@ int cmd_trace(const struct cli *cli)
 	int err;
 
 	sysinfo_read(&si);
-	if (regnames_load(&t.rn, NULL)) {
-		fprintf(stderr, "kvmsr: this kernel's BTF has no enum vcpu_sysreg: not an arm64 "
-			"KVM kernel, or no BTF (/sys/kernel/btf/vmlinux)\n");
-		return EXIT_ERROR;
-	}
-	if (config_from_cli(cli, &t.rn, &cfg)) {
-		regnames_free(&t.rn);
-		return EXIT_USAGE;
-	}
-	cfg.cb = on_event;
-	cfg.ctx = &t;
+	err = prepare_run(cli, &t.rn, &cfg, on_event, &t);
+	if (err)
+		return err;
 	analyzer_init(&t.an);
 	if (!cli->json)
 		format_header(stdout);

@@ -15,7 +15,8 @@ static const char doc[] =
 "kvmsr -- watch arm64 KVM defer a guest's EL1 system registers\n"
 "\n"
 "COMMANDS\n"
-"  check    what this kernel offers: KVM mode, backend, attach targets, coverage\n"
+"  check    what this kernel offers: KVM mode, backend, attach targets; then\n"
+"           runs a tiny probe guest to measure what the probes can see\n"
 "  trace    stream vCPU load/put and sysreg accessor events as they happen\n"
 "  stat     per-vCPU residency: loads, puts, time with sysregs loaded,\n"
 "           accessor reads/writes split loaded/unloaded, top registers\n"
@@ -35,7 +36,7 @@ static const char doc[] =
 
 enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
-       OPT_VERBOSE = 'v' };
+       OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100 };
 
 static const struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "fentry, kprobe or auto (default: auto, "
@@ -50,6 +51,8 @@ static const struct argp_option options[] = {
 	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
 	  "read,write,trap,entry,all (default: all but entry)", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
+	{ "no-probe", OPT_NO_PROBE, NULL, 0, "check: do not run the probe guest (a 20-iteration "
+	  "VM of kvmsr's own that measures what the probes can see)", 0 },
 	{ 0 },
 };
 
@@ -119,6 +122,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VERBOSE:
 		c->verbose = true;
+		break;
+	case OPT_NO_PROBE:
+		c->no_probe = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (c->command)

@@ -135,6 +135,10 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 	else if (ri->on_cpu_mask)
 		fprintf(f, "SYSREGS_ON_CPU = sflags mask %#x (%s)\n", ri->on_cpu_mask,
 			ri->mask_learned ? "learned at run time" : "assumed from the version");
+	if (ri->mask_disagrees)
+		fprintf(f, "WARNING: the learned SYSREGS_ON_CPU bit differs from the one assumed "
+			"from the kernel version: events before the first VHE load may show the "
+			"wrong loaded state\n");
 	else
 		fprintf(f, "SYSREGS_ON_CPU not seen set yet\n");
 	print_coverage(f, a, rn, ri);
@@ -172,9 +176,10 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 	fprintf(f, ",\"kvm_mode\":");
 	json_str(f, ri->kvm_mode);
 	fprintf(f, ",\"sysregs_deferred\":%s,\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
-		"\"duration_ns\":%llu,\"lost_records\":%llu,\"malformed_records\":%llu,"
+		"\"on_cpu_mask_disagrees\":%s,\"duration_ns\":%llu,\"lost_records\":%llu,\"malformed_records\":%llu,"
 		"\"coverage\":{\"available\":%s,\"trapped\":%llu,\"seen\":%llu},\"vcpus\":[",
 		ri->defers ? "true" : "false", ri->on_cpu_mask, ri->mask_learned ? "true" : "false",
+		ri->mask_disagrees ? "true" : "false",
 		(unsigned long long)ri->duration_ns, (unsigned long long)ri->lost,
 		(unsigned long long)a->bad_records, ri->traps ? "true" : "false",
 		(unsigned long long)traps, (unsigned long long)seen);

@@ -19,6 +19,7 @@ struct run_info {
 	uint64_t lost;		/* ring-buffer records dropped */
 	uint32_t on_cpu_mask;	/* SYSREGS_ON_CPU bit(s), 0 if never seen */
 	bool mask_learned;	/* ... learned at run time, not assumed */
+	bool mask_disagrees;	/* learned bit != the one assumed for early events */
 	bool traps;		/* kvm:kvm_sys_access was attached */
 	uint64_t duration_ns;
 	const char *notes;	/* warnings from attaching */

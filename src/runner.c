@@ -27,8 +27,8 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int config_from_cli(const struct cli *cli, const struct regnames *rn,
-		    struct session_config *cfg)
+static int config_from_cli(const struct cli *cli, const struct regnames *rn,
+			   struct session_config *cfg)
 {
 	char *list, *tok, *save = NULL;
 
@@ -56,6 +56,23 @@ int config_from_cli(const struct cli *cli, const struct regnames *rn,
 	cfg->filter_regs = true;
 	free(list);
 	return 0;
+}
+
+int prepare_run(const struct cli *cli, struct regnames *rn, struct session_config *cfg,
+		session_cb cb, void *ctx)
+{
+	if (regnames_load(rn, NULL)) {
+		fprintf(stderr, "kvmsr: this kernel's BTF has no enum vcpu_sysreg: not an arm64 "
+			"KVM kernel, or no BTF (/sys/kernel/btf/vmlinux)\n");
+		return EXIT_ERROR;
+	}
+	if (config_from_cli(cli, rn, cfg)) {
+		regnames_free(rn);
+		return EXIT_USAGE;
+	}
+	cfg->cb = cb;
+	cfg->ctx = ctx;
+	return EXIT_OK;
 }
 
 /* Fork the command, parked on a pipe until the probes are in place. */
@@ -149,7 +166,7 @@ int run_session(const struct cli *cli, struct session *s, struct session_config 
 		}
 		t = now_ns();
 		if (next_tick && t >= next_tick) {
-			h->tick(h->ctx, s);
+			h->tick(h->ctx, s, t - r->start_ns);
 			next_tick += (uint64_t)(cli->interval * 1e9);
 		}
 		if (deadline && t >= deadline)
@@ -180,6 +197,7 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->backend = backend_name(s->backend);
 	ri->on_cpu_mask = session_on_cpu_mask(s, &layout, &samples, &conflicts);
 	ri->mask_learned = samples > 0 || layout == KVMSR_FLAG_BOOL;
+	ri->mask_disagrees = samples > 0 && ri->on_cpu_mask != session_assumed_mask(s);
 	/* A flag seen flipping by the VHE functions proves VHE, whatever the log said. */
 	ri->defers = kvm_mode_defers(si->mode) || samples > 0;
 	ri->kvm_mode = samples > 0 && si->mode == KVM_MODE_UNKNOWN ? "VHE" : kvm_mode_name(si->mode);

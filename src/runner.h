@@ -13,7 +13,7 @@
 #include "session.h"
 
 struct run_hooks {
-	void (*tick)(void *ctx, struct session *s);	/* every cli->interval */
+	void (*tick)(void *ctx, struct session *s, uint64_t elapsed_ns); /* every --interval */
 	void *ctx;
 };
 
@@ -26,9 +26,12 @@ struct run_result {
 /* Monotonic nanoseconds, the clock BPF timestamps use. */
 uint64_t now_ns(void);
 
-/* Fill a session config from the command line; resolves --reg names. */
-int config_from_cli(const struct cli *cli, const struct regnames *rn,
-		    struct session_config *cfg);
+/*
+ * Load the register names from the kernel's BTF and fill a session config
+ * from the command line (resolving --reg); returns an EXIT_* code.
+ */
+int prepare_run(const struct cli *cli, struct regnames *rn, struct session_config *cfg,
+		session_cb cb, void *ctx);
 
 /* Open the session, run until done, drain; returns an EXIT_* code. */
 int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,

@@ -65,23 +65,24 @@ static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
 	int n = 0;
 
 #define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, is_ret })
+	/* Calibration first: the sooner SYSREGS_ON_CPU is learned, the better. */
 	if (b == BACKEND_FENTRY) {
-		ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
-		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
 		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
 		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
 		ROLE(fexit_vhe_put, TGT_VHE_PUT, true);
+		ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(fexit_read_sys_reg, TGT_READ, true);
 		ROLE(fentry_write_sys_reg, TGT_WRITE, false);
 	} else {
-		ROLE(kprobe_vcpu_load, TGT_VCPU_LOAD, false);
-		ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
-		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
 		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
 		ROLE(kprobe_vhe_put, TGT_VHE_PUT, false);
 		ROLE(kretprobe_vhe_put, TGT_VHE_PUT, true);
+		ROLE(kprobe_vcpu_load, TGT_VCPU_LOAD, false);
+		ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(kprobe_read_sys_reg, TGT_READ, false);
 		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
 		ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
@@ -125,9 +126,11 @@ static void detach(struct session *s)
 }
 
 /*
- * SYSREGS_ON_CPU when the VHE functions cannot be probed to learn it: BIT(4)
- * from 6.0, BIT(2) from 6.14 (KERNEL-FACTS.md).  Only a fallback, and `check`
- * says it is assumed.
+ * SYSREGS_ON_CPU until it is learned from the VHE load/put functions: BIT(4)
+ * from 6.0, BIT(2) from 6.14 (KERNEL-FACTS.md).  It decodes the few events
+ * between attaching and the first VHE load, and everything on kernels whose
+ * VHE functions cannot be probed; stat says whether the bit was learned and
+ * whether it agreed.
  */
 static uint32_t assumed_on_cpu_mask(void)
 {
@@ -174,8 +177,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	s->skel->rodata->filter_vcpu = c->vcpu;
 	s->skel->rodata->filter_regs = c->filter_regs;
 	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
-	if (!s->calibrating)
-		s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
+	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
@@ -316,6 +318,11 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 	*samples = k->bss->calib_samples;
 	*conflicts = k->bss->calib_conflicts;
 	return k->bss->on_cpu_mask ?: k->rodata->seed_on_cpu_mask;
+}
+
+uint32_t session_assumed_mask(const struct session *s)
+{
+	return s->skel->rodata->seed_on_cpu_mask;
 }
 
 void session_close(struct session *s)

@@ -69,6 +69,9 @@ uint64_t session_lost(const struct session *s);
 uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 			     uint32_t *samples, uint32_t *conflicts);
 
+/* The bit assumed from the kernel version, used until one is learned. */
+uint32_t session_assumed_mask(const struct session *s);
+
 void session_close(struct session *s);
 
 /* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */

@@ -23,6 +23,9 @@ o_put=$(sed -n 's/.*put=\([0-9]*\).*/\1/p' <<<"$oracle")
 o_entries=$(sed -n 's/.*entries-in-buffer\/entries-written: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' <<<"$oracle")
 
 expect "kvmsr check exits 0" [ "$(value E2E-CHECK-RC)" = 0 ]
+expect "check's probe guest saw every load and put" \
+	grep -q 'probe guest ran 21 KVM_RUN calls; kvmsr saw [0-9]* loads, [0-9]* puts$' \
+	<(tagged E2E-CHECK)
 expect "kvmsr stat exits 0" [ "$(value E2E-STAT-RC)" = 0 ]
 expect "kvmsr trace exits 0" [ "$(value E2E-TRACE-RC)" = 0 ]
 expect "the VMM ran to completion under stat" grep -q '^vmm: ok' <(tagged E2E-VMM1)
@@ -77,6 +80,8 @@ if [ "$series" = 6.1 ]; then
 		[ "$(jq -r .backend <<<"$stat")" = kprobe ]
 	expect "6.1: check explains why kprobes" grep -q 'backend: *kprobe/kretprobe, because' \
 		<(tagged E2E-CHECK)
+	expect "6.1: check's probe guest reports the coverage gap" \
+		grep -q 'accessor coverage: .*WARNING' <(tagged E2E-CHECK)
 	expect "6.1: coverage gap reported ($cov_seen/$cov_trapped)" \
 		[ "$cov_seen" -lt "$cov_trapped" ]
 	expect "6.1: trace warns that coverage is incomplete" \
@@ -84,6 +89,9 @@ if [ "$series" = 6.1 ]; then
 else
 	expect "fentry backend on $series" [ "$(jq -r .backend <<<"$stat")" = fentry ]
 	expect "coverage is complete ($cov_seen/$cov_trapped)" [ "$cov_seen" = "$cov_trapped" ]
+	expect "check's probe guest: full coverage, exact TTBR0 values" \
+		grep -q 'TTBR0_EL1 writes seen with their exact values at vcpu_write_sys_reg: 20$' \
+		<(tagged E2E-CHECK)
 	# Exact constants written by the guest (tests/vmm/vmm.c): for vCPU v
 	# and iteration i, TTBR0_EL1 = 0x1000 + i*0x1000 + (v << 32).
 	for v in 0 1; do
@@ -103,6 +111,37 @@ fi
 
 expect "an unknown --reg exits 2" [ "$(value E2E-BADREG-RC)" = 2 ]
 expect "an unknown --reg is named in the message" grep -q NOT_A_REGISTER <(tagged E2E-BADREG)
+
+# --pid/--vcpu
+expect "filtered trace exits 0" [ "$(value E2E-FILTER-RC)" = 0 ]
+expect "filtered trace saw events ($(value E2E-FILTER-COUNT))" [ "$(value E2E-FILTER-COUNT)" -gt 10 ]
+expect "filtered trace saw nothing of the other VM or vCPU" [ "$(value E2E-FILTER-FOREIGN)" = 0 ]
+if [ "$mode" = vhe ]; then
+	expect "attached to a running VM: every load shows sysregs on the CPU" \
+		[ "$(value E2E-FILTER-UNLOADED)" = 0 ]
+fi
+
+# SIGINT
+sig=$(tagged E2E-SIGINT)
+expect "SIGINT: stat exits 0" [ "$(value E2E-SIGINT-RC)" = 0 ]
+expect "SIGINT: the summary was printed with the guest's loads" \
+	[ "$(jq '[.vcpus[].loads] | add // 0' <<<"$sig")" -ge 31 ]
+
+# Backends forced
+kp=$(tagged E2E-KPROBE)
+kp_runs=$(tagged E2E-VMM5 | sed -n 's/.*kvm_run=\([0-9]*\).*/\1/p')
+expect "--backend kprobe works" [ "$(value E2E-KPROBE-RC)" = 0 -a "$(jq -r .backend <<<"$kp")" = kprobe ]
+expect "--backend kprobe: loads == puts >= KVM_RUN calls ($kp_runs)" \
+	[ "$(jq '.vcpus[0].loads' <<<"$kp")" = "$(jq '.vcpus[0].puts' <<<"$kp")" -a \
+	  "$(jq '.vcpus[0].loads' <<<"$kp")" -ge "${kp_runs:-1}" ]
+if [ "$series" = 6.1 ]; then
+	expect "6.1: --backend fentry fails with exit 1" [ "$(value E2E-FENTRY-RC)" = 1 ]
+	expect "6.1: --backend fentry says why" grep -q 'fentry.*524' <(tagged E2E-FENTRY-ERR)
+else
+	expect "--backend fentry works on $series" [ "$(value E2E-FENTRY-RC)" = 0 ]
+	expect "--backend kprobe sees the trapped writes too" \
+		[ "$(jq '.vcpus[0].regs.TTBR0_EL1 | .writes_loaded + .writes_unloaded' <<<"$kp")" = 20 ]
+fi
 
 echo "e2e [$series $mode]: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -45,3 +45,44 @@ tag E2E-VMM2 < /tmp/vmm2.out
 kvmsr trace --reg NOT_A_REGISTER --duration 1 > /dev/null 2> /tmp/bad.err
 echo "E2E-BADREG-RC $?"
 tag E2E-BADREG < /tmp/bad.err
+
+# --pid/--vcpu: two VMs at once, only one vCPU of one of them is wanted.
+# Both outlive the trace (their iteration counts are far beyond 2 s) and are
+# stopped when it ends.
+vmm --iters 1000000 --vcpus 2 --timeout 600 > /tmp/vmm3.out &
+want=$!
+vmm --iters 1000000 --vcpus 2 --timeout 600 > /tmp/vmm4.out &
+other=$!
+sleep 0.3
+kvmsr trace --json --pid $want --vcpu 1 --events load,put,read,write --duration 2 \
+	> /tmp/filter.json 2> /tmp/filter.err
+echo "E2E-FILTER-RC $?"
+kill $want $other
+wait $want $other
+echo "E2E-FILTER-PIDS want=$want other=$other"
+grep -v '"summary"' /tmp/filter.json | sed 's/"ts_ns":[0-9]*,//' | sort | uniq -c |
+	sort -rn | head -3 | tag E2E-FILTER-TOP
+echo "E2E-FILTER-COUNT $(grep -c '"event"' /tmp/filter.json)"
+echo "E2E-FILTER-UNLOADED $(grep '"event":"load"' /tmp/filter.json | grep -c '"sysregs_on_cpu":false')"
+echo "E2E-FILTER-FOREIGN $(grep -v '"summary"' /tmp/filter.json | grep -v "\"pid\":$want,"'.*"vcpu":1' -c)"
+
+# SIGINT ends a run cleanly and still prints the summary.
+kvmsr stat --json > /tmp/sigint.json 2> /tmp/sigint.err &
+k=$!
+sleep 2
+vmm --iters 30 --vcpus 1 > /dev/null
+kill -INT $k
+wait $k
+echo "E2E-SIGINT-RC $?"
+tag E2E-SIGINT < /tmp/sigint.json
+
+# The other backend, forced: kprobes work on every kernel here.
+kvmsr stat --json --backend kprobe -- sh -c 'vmm --iters 20 --vcpus 1 > /tmp/vmm5.out' \
+	> /tmp/kprobe.json 2> /tmp/kprobe.err
+echo "E2E-KPROBE-RC $?"
+tag E2E-KPROBE < /tmp/kprobe.json
+tag E2E-KPROBE-ERR < /tmp/kprobe.err
+tag E2E-VMM5 < /tmp/vmm5.out
+kvmsr stat --backend fentry --duration 1 > /dev/null 2> /tmp/fentry.err
+echo "E2E-FENTRY-RC $?"
+tag E2E-FENTRY-ERR < /tmp/fentry.err

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 matrix=("$@")
 ((${#matrix[@]})) || matrix=(6.1:vhe 6.12:vhe newest:vhe 6.12:nvhe)
 iters=${E2E_ITERS:-50}
-out=results/e2e
+out=${E2E_OUT:-results/e2e}
 mkdir -p "$out"
 pass=0 fail=0
 

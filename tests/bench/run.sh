@@ -1,0 +1,277 @@
+#!/bin/bash
+# run.sh -- `make bench`: what kvmsr costs the worst-case workload, next to
+# bpftrace doing (part of) the same job.
+#
+# Sets itself up from nothing (host packages, Debian's arm64 kernel, arm64
+# builds, trixie's bpftrace), then boots ONE Debian arm64 kernel (newest 7.x,
+# or BENCH_KERNEL=7.1 etc.) under QEMU with -icount shift=0,sleep=off, where
+# guest time counts emulated instructions: plain TCG timing varies ~2x run to
+# run, -icount agrees within 0.5 % (TESTBED.md, "Measuring overhead").
+# In that boot tests/bench/payload.sh runs alternating rounds
+#   untraced, kvmsr stat, untraced, kvmsr trace --json, untraced,
+#   bpftrace (a), untraced, bpftrace (b)      x BENCH_ROUNDS
+# of `vmm --iters BENCH_ITERS --vcpus 2`, timing each workload run inside the
+# guest, and the host turns the console log into a table of medians and
+# ratios to the untraced median: printed at the end and saved to
+# results/bench/latest.txt (console log next to it).
+#
+# Missing a performance target is a result, not an error ("target missed").
+# A configuration that did not run (vmm not ok, kvmsr or bpftrace failing to
+# attach, QEMU dying) makes the exit status non-zero: a broken bench is never
+# mistaken for a fast tool.
+#
+# Environment: BENCH_KERNEL (newest), BENCH_ROUNDS (3), BENCH_ITERS (20000),
+# BENCH_VCPUS (2), BENCH_CONFIGS ("stat trace bpftrace-a bpftrace-b"),
+# BENCH_TIMEOUT (seconds of host time for the boot; derived from the size),
+# KVMSR_CACHE (.cache), KVMSR_REFRESH=1 (re-read the Debian archive).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
+start_us=${EPOCHREALTIME/./}
+
+KERNEL=${BENCH_KERNEL:-newest}
+ROUNDS=${BENCH_ROUNDS:-3}
+# 20000 iterations: ~1 s of guest time untraced, a few seconds traced
+# (-icount runs the nested guest ~13x faster in guest time than plain TCG
+# does, so TESTBED's 2000 would be ~0.1 s). Ratios do not depend on it.
+ITERS=${BENCH_ITERS:-20000}
+VCPUS=${BENCH_VCPUS:-2}
+read -r -a CONFIGS <<<"${BENCH_CONFIGS:-stat trace bpftrace-a bpftrace-b}"
+# Host seconds: kvmsr trace --json ran ~30x the untraced time at first, and
+# TCG runs ~6 host seconds per guest second here; leave a wide margin.
+TIMEOUT=${BENCH_TIMEOUT:-$((900 + ITERS * ROUNDS / 20))}
+OUT=results/bench
+BUILD=build/arm64
+
+log() { echo "bench: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for v in ROUNDS ITERS VCPUS TIMEOUT; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, got '${!v}'"
+done
+for c in "${CONFIGS[@]}"; do
+	case $c in
+	stat | trace | bpftrace-a | bpftrace-b) ;;
+	*) die "unknown configuration '$c' in BENCH_CONFIGS (stat trace bpftrace-a bpftrace-b)" ;;
+	esac
+done
+
+# --- set-up, each step idempotent and cached --------------------------------
+
+# Host packages of the whole project (compilers, qemu, busybox:arm64, jq ...).
+bash tests/bed/deps.sh
+# What only the bench uses beyond that: install it here, the same way.
+extra=()
+for pc in flock:util-linux sha256sum:coreutils awk:gawk cpio:cpio jq:jq; do
+	command -v "${pc%%:*}" >/dev/null || extra+=("${pc#*:}")
+done
+if ((${#extra[@]})); then
+	log "installing ${extra[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${extra[@]}"
+fi
+
+kdir=$(bash tests/bed/kernel.sh "$KERNEL")
+[[ -s $kdir/Image ]] || die "tests/bed/kernel.sh gave no Image for $KERNEL"
+
+# kvmsr and the VMM from the current tree; timeit is the bench's own clock.
+make -s ARCH=arm64 all "$BUILD/vmm"
+mkdir -p "$BUILD/bench"
+if [[ ! -x $BUILD/bench/timeit || tests/bench/timeit.c -nt $BUILD/bench/timeit ]]; then
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
+		-o "$BUILD/bench/timeit" tests/bench/timeit.c
+fi
+
+btcpio=$(bash tests/bench/bpftrace-root.sh)
+
+# --- the initramfs: bpftrace's root first, then the test bed's --------------
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/env" <<EOF
+ROUNDS=$ROUNDS
+ITERS=$ITERS
+VCPUS=$VCPUS
+CONFIGS="${CONFIGS[*]}"
+ATTACH_TIMEOUT=600
+EOF
+bash tests/bed/mkinitramfs.sh -o "$tmp/bed.cpio.gz" -i tests/bench/payload.sh \
+	-f "$BUILD/kvmsr:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
+	-f "tests/bench/bpftrace-a.bt:/bench/" -f "tests/bench/bpftrace-b.bt:/bench/" \
+	-f "$tmp/env:/bench/env" 2>/dev/null
+# The kernel unpacks concatenated cpio segments in order. mkinitramfs.sh
+# copies with cp -L (it would duplicate every shared-library symlink), so
+# bpftrace's root is its own segment; uncompressed segments must start
+# 4-byte aligned, hence first, at offset 0.
+cat "$btcpio" "$tmp/bed.cpio.gz" >"$tmp/initrd.img"
+
+# --- the one boot -------------------------------------------------------------
+
+mkdir -p "$OUT"
+console=$OUT/console.log
+log "booting $(cat "$kdir/release") (-icount, -cpu neoverse-n1, -smp 2, -m 3G):" \
+	"$ROUNDS rounds of ${CONFIGS[*]}, vmm --iters $ITERS --vcpus $VCPUS; log $console"
+boot_rc=0
+# 3G: the ~300 MB initrd, its unpacked copy, and trace's output file.
+bash tests/bed/boot.sh --kernel "$kdir" --initrd "$tmp/initrd.img" --log "$console" \
+	--icount --mem 3G --smp 2 --cpu neoverse-n1 --timeout "$TIMEOUT" 2>"$OUT/boot.err" ||
+	boot_rc=$?
+
+# --- the report ---------------------------------------------------------------
+
+errors=()
+((boot_rc == 0)) || errors+=("the guest payload did not finish cleanly (boot.sh rc=$boot_rc: $(tail -n 1 "$OUT/boot.err"))")
+while read -r line; do
+	errors+=("${line#BENCH-FAIL }")
+done < <(grep '^BENCH-FAIL ' "$console" || true)
+
+# "config elapsed_ns ioctl_ns" of every successful run.
+runs=$(sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) status=0 ioctl_ns=\([0-9]*\)$/\1 \2 \3/p' "$console")
+
+col() { # col CONFIG FIELD(2=elapsed,3=ioctl): the values, one a line
+	awk -v c="$1" -v f="$2" '$1 == c { print $f }' <<<"$runs"
+}
+median() { # stdin: numbers, one a line -> their median (empty if none)
+	sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# Per-run counts the tools reported, from the tagged JSON lines.
+kvmsr_json() { # kvmsr_json CONFIG: the JSON reports kvmsr printed for CONFIG
+	sed -n "s/^BENCH-KVMSR $1 [0-9]* //p" "$console" | grep '^{' || true
+}
+stat_events() { # one line per run: events, lost
+	kvmsr_json stat | jq -r '([.vcpus[] | .loads + .puts + .reads_loaded + .reads_unloaded
+		+ .writes_loaded + .writes_unloaded + .trapped + .entries] | add // 0 | tostring)
+		+ " " + (.lost_records | tostring)' 2>/dev/null || true
+}
+bt_hits() { # bt_hits CONFIG: one line per run, total probe hits in the count maps
+	local r
+	for r in $(seq 1 "$ROUNDS"); do
+		sed -n "s/^BENCH-BT $1 $r //p" "$console" | grep '^{' |
+			jq -s '[.[] | select(.type == "map") | .data | to_entries[] |
+				select(.key != "@start") | .value[]] | add // empty' 2>/dev/null || true
+	done
+}
+
+u_med=$(col untraced 2 | median)
+u_io=$(col untraced 3 | median)
+[[ -n $u_med ]] || errors+=("no successful untraced run: no reference, no ratios")
+
+# Rows: config, label, expected runs.
+rows=(untraced "untraced" $((ROUNDS * ${#CONFIGS[@]})))
+for c in "${CONFIGS[@]}"; do
+	case $c in
+	stat) rows+=(stat "kvmsr stat" "$ROUNDS") ;;
+	trace) rows+=(trace "kvmsr trace --json >/dev/null" "$ROUNDS") ;;
+	bpftrace-a) rows+=(bpftrace-a "bpftrace (a) load/put+hist" "$ROUNDS") ;;
+	bpftrace-b) rows+=(bpftrace-b "bpftrace (b) (a)+accessor regs" "$ROUNDS") ;;
+	esac
+done
+[[ " ${CONFIGS[*]} " == *" trace "* ]] && rows+=(trace-file "(info) kvmsr trace --json >file" 1)
+
+declare -A ratio=()
+report=$tmp/report.txt
+{
+	echo "kvmsr bench, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git describe --always --dirty 2>/dev/null || echo '?')"
+	echo "kernel: Debian $(cat "$kdir/version") ($(cat "$kdir/release")), VHE; QEMU -icount shift=0,sleep=off," \
+		"-cpu neoverse-n1 -smp 2 -m 3G"
+	echo "workload: vmm --iters $ITERS --vcpus $VCPUS; $ROUNDS rounds, each config right after an untraced run;" \
+		"times are guest time around the vmm only"
+	sed -n 's/^BENCH-INFO \(bpftrace=.*\)/\1/p' "$console" | head -n 1
+	b=$(kvmsr_json stat | head -n 1 | jq -r '"kvmsr backend=\(.backend) kvm_mode=\(.kvm_mode)"' 2>/dev/null || true)
+	[[ -z $b ]] || echo "$b"
+	echo
+	printf '%-32s %4s %10s %7s %7s %7s %10s %6s\n' configuration runs median_s ratio ioctl_r spread events/run lost
+	for ((i = 0; i < ${#rows[@]}; i += 3)); do
+		c=${rows[i]} label=${rows[i + 1]} want=${rows[i + 2]}
+		n=$(col "$c" 2 | grep -c . || true)
+		if ((n < want)); then
+			errors+=("$label: $n of $want runs succeeded")
+		fi
+		if ((n == 0)) || [[ -z $u_med ]]; then
+			printf '%-32s %4s %10s\n' "$label" "$n" "-"
+			continue
+		fi
+		med=$(col "$c" 2 | median)
+		io=$(col "$c" 3 | median)
+		spread=$(col "$c" 2 | sort -n | awk -v m="$med" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f%%", 100 * (hi - lo) / m }')
+		ratio[$c]=$(awk -v a="$med" -v b="$u_med" 'BEGIN { printf "%.3f", a / b }')
+		ior=$(awk -v a="$io" -v b="$u_io" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
+		ev=- lost=-
+		case $c in
+		stat)
+			ev=$(stat_events | awk '{ print $1 }' | median)
+			lost=$(stat_events | awk '$2 > m { m = $2 } END { print m + 0 }')
+			;;
+		trace-file)
+			ev=$(kvmsr_json trace-file | jq -r '.events' 2>/dev/null || true)
+			lost=$(kvmsr_json trace-file | jq -r '.lost_records' 2>/dev/null || true)
+			;;
+		bpftrace-*)
+			ev=$(bt_hits "$c" | median)
+			;;
+		esac
+		printf '%-32s %4s %10.3f %6.3fx %6.3fx %7s %10s %6s\n' "$label" "$n" \
+			"$(awk -v a="$med" 'BEGIN { print a / 1e9 }')" "${ratio[$c]}" "$ior" "$spread" \
+			"${ev%.*}" "${lost:--}"
+	done
+	echo
+	echo "ratio: median / untraced median (guest time); ioctl_r: same for the vCPUs' summed time inside"
+	echo "KVM_RUN; spread: (max-min)/median; events/run: kvmsr's per-vCPU counts summed (stat) or its"
+	echo "summary (trace file run), bpftrace's count-map totals; lost: most ring-buffer records a run lost."
+	echo "kvmsr trace's summary goes to its stdout, /dev/null in the measured runs: the (info) run writes"
+	echo "to a tmpfs file instead, once, after the rounds, to get its event and lost-record counts."
+	sed -n 's/^BENCH-TRACEFILE /trace file run: /p' "$console"
+	echo
+
+	# Targets: added cost = ratio - 1.
+	if [[ -n ${ratio[stat]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
+		awk -v s="${ratio[stat]}" -v b="${ratio[bpftrace-b]}" 'BEGIN {
+			printf "kvmsr stat added cost: %+.1f%% of untraced = %.0f%% of bpftrace (b)'\''s added cost (%+.1f%%)\n",
+				100 * (s - 1), b > 1 ? 100 * (s - 1) / (b - 1) : 0, 100 * (b - 1) }'
+	fi
+	verdict() { # verdict TEXT COND(awk): prints "target met/missed"
+		local v
+		v=$(awk "BEGIN { print ($2) ? \"target met\" : \"target missed\" }")
+		printf '  %-58s %s\n' "$1" "$v"
+	}
+	echo "targets:"
+	if [[ -n ${ratio[stat]:-} ]]; then
+		verdict "kvmsr stat <= 1.10x (is ${ratio[stat]}x)" "${ratio[stat]} <= 1.10"
+	else
+		printf '  %-58s %s\n' "kvmsr stat <= 1.10x" "n/a (not measured)"
+	fi
+	if [[ -n ${ratio[stat]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
+		verdict "kvmsr stat added cost <= 1/2 of bpftrace (b)'s" \
+			"(${ratio[stat]} - 1) <= 0.5 * (${ratio[bpftrace-b]} - 1)"
+	else
+		printf '  %-58s %s\n' "kvmsr stat added cost <= 1/2 of bpftrace (b)'s" "n/a (not measured)"
+	fi
+	if [[ -n ${ratio[trace]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
+		verdict "kvmsr trace < bpftrace (b) (${ratio[trace]}x vs ${ratio[bpftrace-b]}x)" \
+			"${ratio[trace]} < ${ratio[bpftrace-b]}"
+	else
+		printf '  %-58s %s\n' "kvmsr trace < bpftrace (b)" "n/a (not measured)"
+	fi
+	lost_any=$( (stat_events | awk '{ print $2 }'; kvmsr_json trace-file | jq -r '.lost_records' 2>/dev/null) |
+		awk '$1 > 0 { n++ } END { print n + 0 }')
+	((lost_any == 0)) || echo "note: kvmsr lost ring-buffer records in $lost_any run(s): its counts are low there"
+	grep '^BENCH-DMESG ' "$console" | sed 's/^BENCH-DMESG /kernel log: /' || true
+	guest_s=$(sed -n 's/^\[ *\([0-9.]*\)\] reboot: Power down.*/\1/p' "$console" | tail -n 1)
+	host_ms=$(((${EPOCHREALTIME/./} - start_us) / 1000))
+	echo "guest uptime at power-off: ${guest_s:-?} s; bench wall time so far: $((host_ms / 60000))m$((host_ms / 1000 % 60))s"
+} >"$report"
+cp "$report" "$OUT/latest.txt"
+echo
+cat "$report"
+
+if ((${#errors[@]})); then
+	{
+		echo
+		echo "BENCH FAILED: a configuration did not run; the table above is incomplete:"
+		printf '  - %s\n' "${errors[@]}"
+		echo "console log: $console"
+	} | tee -a "$OUT/latest.txt" >&2
+	exit 1
+fi
+echo "bench: ok; table saved to $OUT/latest.txt (console log $console)"
