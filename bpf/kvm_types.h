@@ -42,11 +42,19 @@ struct pt_regs {
 	struct user_pt_regs user_regs;
 };
 
-struct kvm;
+struct kvm {
+	int userspace_pid;	/* the VMM that created the VM */
+};
 
-/* 6.0+: single-bit state flags, u8 until ~6.16, u16 after. */
+struct kvm_cpu_context {
+	__u64 sys_regs[1];	/* NR_SYS_REGS entries: size from BTF */
+	__u64 *vncr_array;	/* 6.8+: registers >= __VNCR_START__ with NV */
+};
+
 struct kvm_vcpu_arch {
-	__u16 sflags;
+	struct kvm_cpu_context ctxt;
+	__u64 hcr_el2;
+	__u16 sflags;		/* 6.0+: single-bit flags, u8 until ~6.16, u16 after */
 };
 
 struct kvm_vcpu {
@@ -77,5 +85,15 @@ struct sys_reg_desc {
 };
 
 #pragma clang attribute pop
+
+/* Only for bpf_core_enum_value(): the kernel's enum decides the values. */
+enum vcpu_sysreg___kvmsr {
+	__VNCR_START__ = 0,
+};
+
+enum error_detector___kvmsr {
+	ERROR_DETECTOR_WARN = 0,
+};
+
 
 #endif /* KVMSR_KVM_TYPES_H */

@@ -28,6 +28,8 @@ const volatile __u64 reg_bitmap[KVMSR_MAX_REGS / 64];
  * User space seeds it only when the VHE load/put functions cannot be probed.
  */
 const volatile __u32 seed_on_cpu_mask;
+/* Capture kernel stacks of accessor calls that may turn into findings. */
+const volatile bool capture_stacks;
 
 /* Results read back by user space through the skeleton's .bss. */
 __u32 flag_layout;		/* enum kvmsr_flag_layout, set at first use */
@@ -44,6 +46,18 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
+#define STACK_DEPTH 32
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Registers accessed while loaded, whose value the put must be checked for. */
+#define MAX_TOUCHED 32
+
 /* What is loaded on this CPU; load and put run with preemption disabled. */
 struct cpu_state {
 	struct kvm_vcpu *vcpu;	/* loaded vCPU, NULL between put and load */
@@ -51,7 +65,10 @@ struct cpu_state {
 	__s32 vcpu_id;
 	struct kvm_vcpu *stash;	/* kprobe backend: vCPU argument for the kretprobe */
 	__u32 calib_before;	/* sflags at entry of the VHE load/put */
-	__u32 pad;
+	__u32 nr_touched;
+	__u64 touched_bits[KVMSR_MAX_REGS / 64];
+	__u16 touched[MAX_TOUCHED];
+	__u64 before[MAX_TOUCHED];	/* memory copies at entry of the VHE put */
 };
 
 struct {
@@ -65,6 +82,7 @@ struct {
 struct saved_args {
 	struct kvm_vcpu *vcpu;
 	__u64 reg;
+	__u64 val;
 };
 
 struct {
@@ -173,8 +191,61 @@ static __always_inline bool reg_wanted(__u32 reg)
 	return reg_bitmap[reg / 64] & (1ULL << (reg % 64));
 }
 
-static __always_inline void emit(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
-				 __u64 reg, __u64 val, __u64 aux)
+/*
+ * A subprogram, so that clang cannot hoist the relocated address above the
+ * bpf_core_field_exists() guard: on kernels without vncr_array (before 6.8)
+ * libbpf poisons this access and the verifier must never reach it.
+ */
+static __noinline __u64 *vncr_page(struct kvm_vcpu *vcpu)
+{
+	return BPF_CORE_READ(vcpu, arch.ctxt.vncr_array);
+}
+
+/*
+ * The memory copy of a register, as __vcpu_sys_reg() locates it: sys_regs[]
+ * of the vCPU context, except registers past __VNCR_START__ once a nested
+ * vCPU has a VNCR page (6.8+).
+ */
+static __always_inline bool read_mem(struct kvm_vcpu *vcpu, __u32 reg, __u64 *out)
+{
+	__u32 nr = bpf_core_field_size(vcpu->arch.ctxt.sys_regs) / sizeof(__u64);
+	__u64 *base;
+
+	if (reg >= nr)
+		return false;
+	if (bpf_core_field_exists(vcpu->arch.ctxt.vncr_array) &&
+	    bpf_core_enum_value_exists(enum vcpu_sysreg___kvmsr, __VNCR_START__)) {
+		__u64 *vncr = vncr_page(vcpu);
+		__u32 start = bpf_core_enum_value(enum vcpu_sysreg___kvmsr, __VNCR_START__);
+
+		if (vncr && reg >= start)
+			return !bpf_probe_read_kernel(out, sizeof(*out), vncr + (reg - start));
+	}
+	base = __builtin_preserve_access_index(&vcpu->arch.ctxt.sys_regs[0]);
+	return !bpf_probe_read_kernel(out, sizeof(*out), base + reg);
+}
+
+/* Remember a register accessed while loaded, for the SAVED check at put. */
+static __always_inline void touch(struct cpu_state *st, __u32 reg)
+{
+	__u32 n;
+
+	if (reg >= KVMSR_MAX_REGS)
+		return;
+	asm volatile("" : "+r"(reg));
+	reg &= KVMSR_MAX_REGS - 1;
+	if (st->touched_bits[reg / 64] & (1ULL << (reg % 64)))
+		return;
+	n = st->nr_touched;
+	if (n >= MAX_TOUCHED)
+		return;		/* user space counts accesses with no SAVED as unchecked */
+	st->touched_bits[reg / 64] |= 1ULL << (reg % 64);
+	st->touched[n] = reg;
+	st->nr_touched = n + 1;
+}
+
+static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
+				       __u64 reg, __u64 val, __u64 aux, __s32 stack_id)
 {
 	struct kvmsr_event *e;
 	__u64 wake;
@@ -194,9 +265,16 @@ static __always_inline void emit(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id
 	e->reg = reg;
 	e->type = type;
 	e->flags = flags;
+	e->stack_id = stack_id;
 	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(e, wake);
+}
+
+static __always_inline void emit(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
+				 __u64 reg, __u64 val, __u64 aux)
+{
+	emit_stack(type, flags, pid, vcpu_id, reg, val, aux, -1);
 }
 
 static __always_inline __u32 current_pid(void)
@@ -215,6 +293,8 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu)
 		st->vcpu = vcpu;
 		st->pid = pid;
 		st->vcpu_id = id;
+		st->nr_touched = 0;
+		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
 	if (wanted(pid, id))
 		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0,
@@ -235,19 +315,74 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu)
 		     pid, id, 0, 0, word);
 }
 
-static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu,
-				      __u64 reg, __u64 val)
+/*
+ * An accessor call: ctx for the stack, the memory copy after the call, and
+ * the register remembered for the check against what the put saves.  Stacks
+ * are taken only where the access could become a finding: the value equals
+ * the memory copy while loaded (memory may have served it).
+ */
+static __always_inline void on_access(void *ctx, __u8 type, struct kvm_vcpu *vcpu,
+				      __u32 reg, __u64 val)
 {
 	__u32 pid = current_pid();
-	__s32 id;
+	struct cpu_state *st;
+	__s32 id, stack = -1;
+	__u64 mem = 0;
+	__u8 flags = 0;
 
 	if (!reg_wanted(reg))
 		return;
 	id = BPF_CORE_READ(vcpu, vcpu_id);
 	if (!wanted(pid, id))
 		return;
-	emit(type, word_loaded(flag_word(vcpu)) ? KVMSR_F_LOADED : 0,
-	     pid, id, reg, val, 0);
+	if (read_mem(vcpu, reg, &mem))
+		flags |= KVMSR_F_MEM;
+	if (word_loaded(flag_word(vcpu))) {
+		flags |= KVMSR_F_LOADED;
+		st = this_cpu();
+		if (st && st->vcpu == vcpu)
+			touch(st, reg);
+		if (capture_stacks && (flags & KVMSR_F_MEM) && mem == val)
+			stack = bpf_get_stackid(ctx, &stacks, 0);
+	}
+	emit_stack(type, flags, pid, id, reg, val, mem, stack);
+}
+
+/* Entry of the VHE put: the memory copies before the put saves the CPU's. */
+static __always_inline void put_enter(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 i, n;
+
+	calib_enter(vcpu);
+	if (!st)
+		return;
+	n = st->nr_touched;
+	for (i = 0; i < MAX_TOUCHED && i < n; i++)
+		if (!read_mem(vcpu, st->touched[i], &st->before[i]))
+			st->before[i] = 0;
+}
+
+/* Exit of the VHE put: what it saved for every register touched while loaded. */
+static __always_inline void put_exit(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 i, n;
+	__u64 after;
+
+	calib_exit(vcpu, false);
+	if (!st)
+		return;
+	n = st->nr_touched;
+	for (i = 0; i < MAX_TOUCHED && i < n; i++) {
+		if (!read_mem(vcpu, st->touched[i], &after))
+			continue;
+		if (wanted(st->pid, st->vcpu_id))
+			emit(KVMSR_EV_SAVED, KVMSR_F_MEM, st->pid, st->vcpu_id, st->touched[i],
+			     after, st->before[i]);
+	}
+	st->nr_touched = 0;
+	__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 }
 
 /* Guest-side events carry no vCPU: attribute them to the one loaded here. */
@@ -300,28 +435,67 @@ int BPF_PROG(fexit_vhe_load, struct kvm_vcpu *vcpu)
 SEC("fentry/kvm_vcpu_put_vhe")
 int BPF_PROG(fentry_vhe_put, struct kvm_vcpu *vcpu)
 {
-	calib_enter(vcpu);
+	put_enter(vcpu);
 	return 0;
 }
 
 SEC("fexit/kvm_vcpu_put_vhe")
 int BPF_PROG(fexit_vhe_put, struct kvm_vcpu *vcpu)
 {
-	calib_exit(vcpu, false);
+	put_exit(vcpu);
 	return 0;
 }
 
 SEC("fexit/vcpu_read_sys_reg")
 int BPF_PROG(fexit_read_sys_reg, struct kvm_vcpu *vcpu, int reg, u64 ret)
 {
-	on_access(KVMSR_EV_READ, vcpu, (u32)reg, ret);
+	on_access(ctx, KVMSR_EV_READ, vcpu, (u32)reg, ret);
 	return 0;
 }
 
-SEC("fentry/vcpu_write_sys_reg")
-int BPF_PROG(fentry_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
+/* fexit, not fentry: the memory copy after the write tells where it went. */
+SEC("fexit/vcpu_write_sys_reg")
+int BPF_PROG(fexit_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
 {
-	on_access(KVMSR_EV_WRITE, vcpu, (u32)reg, val);
+	on_access(ctx, KVMSR_EV_WRITE, vcpu, (u32)reg, val);
+	return 0;
+}
+
+static __always_inline void on_vm_exit(struct kvm *kvm)
+{
+	__u32 pid = current_pid();
+
+	if (bpf_core_field_exists(kvm->userspace_pid))
+		pid = BPF_CORE_READ(kvm, userspace_pid);
+	if (!filter_pid || pid == filter_pid)
+		emit(KVMSR_EV_VM_EXIT, 0, pid, -1, 0, 0, 0);
+}
+
+SEC("fentry/kvm_arch_destroy_vm")
+int BPF_PROG(fentry_vm_exit, struct kvm *kvm)
+{
+	on_vm_exit(kvm);
+	return 0;
+}
+
+/* An oops: BUG() ends in die() on arm64.  Attributed to the loaded vCPU. */
+static __always_inline void on_bug(void *ctx, struct pt_regs *regs)
+{
+	__u8 flags = 0;
+	__u32 pid;
+	__s32 id;
+	__u64 pc = BPF_CORE_READ(regs, user_regs.pc);
+
+	loaded_here(&pid, &id, &flags);
+	if (!(flags & KVMSR_F_NO_VCPU))
+		flags |= KVMSR_F_LOADED;
+	emit_stack(KVMSR_EV_BUG, flags, pid, id, 0, pc, 0, bpf_get_stackid(ctx, &stacks, 0));
+}
+
+SEC("fentry/die")
+int BPF_PROG(fentry_die, const char *str, struct pt_regs *regs, long err)
+{
+	on_bug(ctx, regs);
 	return 0;
 }
 
@@ -381,7 +555,7 @@ int BPF_KPROBE(kprobe_vhe_put, struct kvm_vcpu *vcpu)
 {
 	struct cpu_state *st = this_cpu();
 
-	calib_enter(vcpu);
+	put_enter(vcpu);
 	if (st)
 		st->stash = vcpu;
 	return 0;
@@ -393,7 +567,7 @@ int BPF_KRETPROBE(kretprobe_vhe_put)
 	struct cpu_state *st = this_cpu();
 
 	if (st && st->stash)
-		calib_exit(st->stash, false);
+		put_exit(st->stash);
 	return 0;
 }
 
@@ -416,7 +590,7 @@ int BPF_KRETPROBE(kretprobe_read_sys_reg, u64 ret)
 
 	if (!a)
 		return 0;
-	on_access(KVMSR_EV_READ, a->vcpu, a->reg, ret);
+	on_access(ctx, KVMSR_EV_READ, a->vcpu, a->reg, ret);
 	bpf_map_delete_elem(&entry_args, &tid);
 	return 0;
 }
@@ -424,7 +598,37 @@ int BPF_KRETPROBE(kretprobe_read_sys_reg, u64 ret)
 SEC("kprobe/vcpu_write_sys_reg")
 int BPF_KPROBE(kprobe_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
 {
-	on_access(KVMSR_EV_WRITE, vcpu, (u32)reg, val);
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct saved_args a = { .vcpu = vcpu, .reg = (u32)reg, .val = val };
+
+	bpf_map_update_elem(&entry_args, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/vcpu_write_sys_reg")
+int BPF_KRETPROBE(kretprobe_write_sys_reg)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct saved_args *a = bpf_map_lookup_elem(&entry_args, &tid);
+
+	if (!a)
+		return 0;
+	on_access(ctx, KVMSR_EV_WRITE, a->vcpu, a->reg, a->val);
+	bpf_map_delete_elem(&entry_args, &tid);
+	return 0;
+}
+
+SEC("kprobe/kvm_arch_destroy_vm")
+int BPF_KPROBE(kprobe_vm_exit, struct kvm *kvm)
+{
+	on_vm_exit(kvm);
+	return 0;
+}
+
+SEC("kprobe/die")
+int BPF_KPROBE(kprobe_die, const char *str, struct pt_regs *regs)
+{
+	on_bug(ctx, regs);
 	return 0;
 }
 
@@ -463,7 +667,36 @@ int BPF_PROG(tp_kvm_entry, unsigned long vcpu_pc)
 	__u32 pid;
 	__s32 id;
 
-	if (loaded_here(&pid, &id, &flags))
-		emit(KVMSR_EV_ENTRY, flags, pid, id, 0, 0, vcpu_pc);
+	struct cpu_state *st;
+	__u64 hcr = 0;
+
+	if (!loaded_here(&pid, &id, &flags))
+		return 0;
+	/* HCR_EL2.TVM tells whether the guest can change VM registers unseen. */
+	st = this_cpu();
+	if (st && st->vcpu) {
+		/* A plain variable: CO-RE must not relocate the cpu_state access. */
+		struct kvm_vcpu *vcpu = st->vcpu;
+
+		hcr = BPF_CORE_READ(vcpu, arch.hcr_el2);
+	}
+	emit(KVMSR_EV_ENTRY, flags, pid, id, 0, hcr, vcpu_pc);
+	return 0;
+}
+
+/* A WARN fired (kernel/panic.c __warn -> trace_error_report_end). */
+SEC("tp_btf/error_report_end")
+int BPF_PROG(tp_error_report_end, int detector, unsigned long id)
+{
+	__u8 flags = 0;
+	__u32 pid;
+	__s32 vcpu;
+
+	if (detector != bpf_core_enum_value(enum error_detector___kvmsr, ERROR_DETECTOR_WARN))
+		return 0;
+	loaded_here(&pid, &vcpu, &flags);
+	if (!(flags & KVMSR_F_NO_VCPU))
+		flags |= KVMSR_F_LOADED;
+	emit_stack(KVMSR_EV_WARN, flags, pid, vcpu, 0, id, 0, bpf_get_stackid(ctx, &stacks, 0));
 	return 0;
 }

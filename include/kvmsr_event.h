@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define KVMSR_ABI_VERSION 1
+#define KVMSR_ABI_VERSION 2
 
 /* Largest enum vcpu_sysreg index we keep per-register state for. */
 #define KVMSR_MAX_REGS 1024
@@ -28,6 +28,11 @@ enum kvmsr_event_type {
 	KVMSR_EV_WRITE,		/* vcpu_write_sys_reg called with val */
 	KVMSR_EV_TRAP,		/* kvm:kvm_sys_access: a trapped sysreg access */
 	KVMSR_EV_ENTRY,		/* kvm:kvm_entry: the vCPU enters the guest */
+	KVMSR_EV_SAVED,		/* the VHE put saved a register touched while loaded */
+	KVMSR_EV_ADJUST_PC,	/* __kvm_adjust_pc: exception entry may write ELR/SPSR */
+	KVMSR_EV_WARN,		/* error_report_end(WARN): a WARN fired */
+	KVMSR_EV_BUG,		/* die(): an oops (BUG) */
+	KVMSR_EV_VM_EXIT,	/* kvm_arch_destroy_vm: the VM is gone */
 	KVMSR_EV__MAX,
 };
 
@@ -36,20 +41,34 @@ enum kvmsr_event_type {
 #define KVMSR_F_WRITE	 (1u << 1) /* TRAP: the guest wrote the register */
 #define KVMSR_F_NO_VCPU	 (1u << 2) /* TRAP/ENTRY: no loaded vCPU known here */
 #define KVMSR_F_MEMREG	 (1u << 3) /* TRAP: register has a sys_regs[] slot */
+#define KVMSR_F_MEM	 (1u << 4) /* READ/WRITE/SAVED: aux holds the memory copy */
 
 struct kvmsr_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
-	__u64 val;		/* READ: returned, WRITE: written, TRAP: regval */
-	__u64 aux;		/* LOAD/PUT: raw flag word; TRAP: vcpu_pc */
+	/*
+	 * READ: returned; WRITE: written; TRAP: regval; SAVED: memory copy
+	 * after the put; ENTRY: HCR_EL2; WARN: caller address; BUG: PC.
+	 */
+	__u64 val;
+	/*
+	 * LOAD/PUT: raw flag word; READ/WRITE: memory copy after the call
+	 * (KVMSR_F_MEM); SAVED: memory copy before the put; TRAP/ENTRY:
+	 * guest PC.
+	 */
+	__u64 aux;
 	__u32 pid;		/* VM process (tgid of the VMM) */
 	__u32 tid;		/* thread doing it */
 	__s32 vcpu_id;		/* vcpu->vcpu_id, -1 when unknown */
+	__s32 stack_id;		/* kernel stack in the stacks map, -1 if none */
 	__u16 cpu;		/* CPU it happened on */
-	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP) */
+	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP, SAVED) */
 	__u8 type;		/* enum kvmsr_event_type */
 	__u8 flags;		/* KVMSR_F_* */
-	__u8 pad[6];
+	__u8 pad[2];
 };
+
+/* HCR_EL2.TVM (architectural): guest writes of the VM registers trap. */
+#define KVMSR_HCR_TVM (1ULL << 26)
 
 /*
  * Where the "sysregs on CPU" state lives in struct kvm_vcpu_arch; reported by

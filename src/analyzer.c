@@ -1,12 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The analyzer: per-vCPU state machine over the event stream (analyzer.h). */
+/*
+ * The analyzer: per-vCPU state machine over the event stream (analyzer.h)
+ * and the detector whose rules docs/detection.md states and justifies.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer.h"
+#include "regclass.h"
+
+static const char *const kind_names[FIND__MAX] = {
+	[FIND_STALE_READ] = "stale-read",
+	[FIND_LOST_WRITE] = "lost-write",
+	[FIND_SUSPECT] = "suspect",
+	[FIND_WARN] = "warn",
+	[FIND_BUG] = "bug",
+	[FIND_DOUBLE_LOAD] = "double-load",
+	[FIND_ORPHAN_PUT] = "put-without-load",
+	[FIND_OPEN_AT_EXIT] = "loaded-at-vm-exit",
+};
+
+const char *finding_kind_name(enum finding_kind k)
+{
+	return k < FIND__MAX ? kind_names[k] : "?";
+}
+
+bool finding_is_confirmed(enum finding_kind k)
+{
+	return k == FIND_STALE_READ || k == FIND_LOST_WRITE;
+}
 
 void analyzer_init(struct analyzer *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->suspect_reads = calloc(KVMSR_MAX_REGS, sizeof(*a->suspect_reads));
+	a->suspect_stack = calloc(KVMSR_MAX_REGS, sizeof(*a->suspect_stack));
+	a->reg_flags = calloc(KVMSR_MAX_REGS, sizeof(*a->reg_flags));
+}
+
+void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg)
+{
+	a->cfg = *cfg;
 }
 
 void analyzer_free(struct analyzer *a)
@@ -14,6 +47,9 @@ void analyzer_free(struct analyzer *a)
 	for (size_t i = 0; i < a->nr_vcpus; i++)
 		free(a->vcpus[i].regs);
 	free(a->vcpus);
+	free(a->suspect_reads);
+	free(a->suspect_stack);
+	free(a->reg_flags);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -49,6 +85,38 @@ static struct vcpu_stats *get_vcpu(struct analyzer *a, uint32_t pid, int32_t vcp
 	return v;
 }
 
+static uint8_t reg_class(const struct analyzer *a, unsigned int reg)
+{
+	return a->cfg.reg_class && reg < KVMSR_MAX_REGS ? a->cfg.reg_class[reg] : 0;
+}
+
+static void report(struct analyzer *a, struct vcpu_stats *v, struct finding *f)
+{
+	a->findings[f->kind]++;
+	if (v)
+		v->findings[f->kind]++;
+	if (finding_is_confirmed(f->kind) && f->reg >= 0 && f->reg < KVMSR_MAX_REGS &&
+	    a->reg_flags)
+		a->reg_flags[f->reg] |= REGF_CONFIRMED;
+	if (a->cfg.on_finding)
+		a->cfg.on_finding(a->cfg.ctx, f);
+}
+
+static struct finding new_finding(enum finding_kind kind, const struct kvmsr_event *e)
+{
+	struct finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = kind;
+	f.pid = e->pid;
+	f.vcpu_id = e->vcpu_id;
+	f.cpu = e->cpu;
+	f.reg = -1;
+	f.ts_ns = e->ts_ns;
+	f.stack_id = -1;
+	return f;
+}
+
 static struct reg_stats *reg_of(struct vcpu_stats *v, unsigned int reg)
 {
 	if (reg >= KVMSR_MAX_REGS)
@@ -69,11 +137,30 @@ static void close_interval(struct vcpu_stats *v, uint64_t ts)
 	v->in_loaded = false;
 }
 
-static void on_access(struct vcpu_stats *v, const struct kvmsr_event *e)
+/* Accesses the put never ruled on (no SAVED record) stay unchecked. */
+static void drop_pending(struct vcpu_stats *v)
+{
+	v->unchecked += v->nr_pending;
+	v->nr_pending = 0;
+}
+
+/* The CPU's copy of matching registers may have changed: no verdict. */
+static void taint(struct analyzer *a, struct vcpu_stats *v, int reg, uint8_t cls)
+{
+	for (int i = 0; i < v->nr_pending; i++) {
+		struct pending_access *p = &v->pending[i];
+
+		if (p->reg == reg || (reg_class(a, p->reg) & cls))
+			p->tainted = true;
+	}
+}
+
+static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	int loaded = !!(e->flags & KVMSR_F_LOADED);
 	struct reg_stats *r = reg_of(v, e->reg);
 	int is_write = e->type == KVMSR_EV_WRITE;
+	struct pending_access *p;
 
 	if (is_write)
 		v->writes[loaded]++;
@@ -90,6 +177,92 @@ static void on_access(struct vcpu_stats *v, const struct kvmsr_event *e)
 		if (r)
 			r->traps_seen++;
 		v->pending_trap = -1;
+	}
+	if (!loaded)
+		return;		/* memory is the register: nothing to prove */
+
+	if (is_write) {
+		/* A later write may legitimately change the CPU's value. */
+		taint(a, v, e->reg, 0);
+		/* An EL2 register may alias any EL1 one on the CPU (NV). */
+		if (reg_class(a, e->reg) & RC_NV_ALIAS)
+			taint(a, v, -1, 0xff);
+	} else if ((e->flags & KVMSR_F_MEM) && e->reg < KVMSR_MAX_REGS && a->reg_flags) {
+		if (e->val != e->aux) {
+			a->reg_flags[e->reg] |= REGF_PROVEN_CPU;
+		} else {
+			if (!a->suspect_reads[e->reg])
+				a->suspect_stack[e->reg] = e->stack_id;
+			a->suspect_reads[e->reg]++;
+		}
+	}
+	if (v->nr_pending == MAX_PENDING) {
+		v->unchecked++;
+		return;
+	}
+	p = &v->pending[v->nr_pending++];
+	p->ts_ns = e->ts_ns;
+	p->val = e->val;
+	p->reg = e->reg;
+	p->type = e->type;
+	p->stack_id = e->stack_id;
+	p->guarded_entries = 0;
+	/* Exception entry writes ELR/SPSR unseen unless we watch it. */
+	p->tainted = !a->cfg.adjust_pc_watched && (reg_class(a, e->reg) & RC_EXC_ENTRY);
+}
+
+/* A guest entry: the guest may change anything it can write untrapped. */
+static void on_entry(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	bool tvm = e->val & KVMSR_HCR_TVM;
+
+	for (int i = 0; i < v->nr_pending; i++) {
+		struct pending_access *p = &v->pending[i];
+
+		if (tvm && (reg_class(a, p->reg) & RC_TVM_ONLY))
+			p->guarded_entries++;
+		else
+			p->tainted = true;
+	}
+}
+
+/* What the put saved: the CPU's value, to hold every pending access against. */
+static void on_saved(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	bool written_back = e->val != e->aux;
+	uint8_t cls = reg_class(a, e->reg);
+
+	if (written_back && e->reg < KVMSR_MAX_REGS && a->reg_flags)
+		a->reg_flags[e->reg] |= REGF_WRITTEN_BACK;
+	for (int i = 0; i < v->nr_pending; i++) {
+		struct pending_access p = v->pending[i];
+		struct finding f;
+
+		if (p.reg != e->reg)
+			continue;
+		/* Resolved either way: drop it from the list. */
+		v->pending[i--] = v->pending[--v->nr_pending];
+		/*
+		 * The put's value is the CPU's only for a register the put owns:
+		 * always deferred, or deferred here as this very put shows.
+		 */
+		if (p.tainted || !((cls & RC_DEFERRED) ||
+				   ((cls & RC_DEFERRED_SOME) && written_back))) {
+			v->unchecked++;
+			continue;
+		}
+		v->checked++;
+		if (p.val == e->val)
+			continue;
+		f = new_finding(p.type == KVMSR_EV_READ ? FIND_STALE_READ : FIND_LOST_WRITE, e);
+		f.reg = e->reg;
+		f.ts_ns = p.ts_ns;
+		f.value = p.val;
+		f.saved = e->val;
+		f.before = e->aux;
+		f.guarded_entries = p.guarded_entries;
+		f.stack_id = p.stack_id;
+		report(a, v, &f);
 	}
 }
 
@@ -108,9 +281,67 @@ static void on_trap(struct vcpu_stats *v, const struct kvmsr_event *e)
 	v->pending_trap = e->reg;
 }
 
+static void on_load(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	v->loads++;
+	drop_pending(v);
+	if (v->in) {
+		struct finding f = new_finding(FIND_DOUBLE_LOAD, e);
+
+		f.other_cpu = v->cpu;
+		v->double_loads++;
+		close_interval(v, e->ts_ns);
+		report(a, v, &f);
+	}
+	v->in = true;
+	v->in_loaded = e->flags & KVMSR_F_LOADED;
+	v->since_ns = e->ts_ns;
+	v->cpu = e->cpu;
+}
+
+static void on_put(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	v->puts++;
+	if (v->in) {
+		close_interval(v, e->ts_ns);
+	} else {
+		struct finding f = new_finding(FIND_ORPHAN_PUT, e);
+
+		v->orphan_puts++;
+		report(a, v, &f);
+	}
+}
+
+/* WARN/BUG: attributed to the vCPU loaded on that CPU, if any. */
+static void on_hit(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	struct finding f = new_finding(e->type == KVMSR_EV_WARN ? FIND_WARN : FIND_BUG, e);
+
+	f.value = e->val;
+	f.stack_id = e->stack_id;
+	f.vcpu_loaded = e->flags & KVMSR_F_LOADED;
+	report(a, v, &f);
+}
+
+static void on_vm_exit(struct analyzer *a, const struct kvmsr_event *e)
+{
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		struct vcpu_stats *v = &a->vcpus[i];
+		struct finding f;
+
+		if (v->pid != e->pid || !v->in)
+			continue;
+		f = new_finding(FIND_OPEN_AT_EXIT, e);
+		f.vcpu_id = v->vcpu_id;
+		f.other_cpu = v->cpu;
+		close_interval(v, e->ts_ns);
+		report(a, v, &f);
+	}
+}
+
 struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e)
 {
-	struct vcpu_stats *v;
+	struct vcpu_stats *v = NULL;
 
 	if (e->type == 0 || e->type >= KVMSR_EV__MAX) {
 		a->bad_records++;
@@ -121,11 +352,18 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 		a->first_ns = e->ts_ns;
 	if (e->ts_ns > a->last_ns)
 		a->last_ns = e->ts_ns;
-	if (e->vcpu_id < 0)
-		return NULL;	/* a guest event with no loaded vCPU known */
-	v = get_vcpu(a, e->pid, e->vcpu_id);
-	if (!v)
+	if (e->type == KVMSR_EV_VM_EXIT) {
+		on_vm_exit(a, e);
 		return NULL;
+	}
+	if (e->vcpu_id >= 0)
+		v = get_vcpu(a, e->pid, e->vcpu_id);
+	if (e->type == KVMSR_EV_WARN || e->type == KVMSR_EV_BUG) {
+		on_hit(a, v, e);
+		return v;
+	}
+	if (!v)
+		return NULL;	/* a guest event with no loaded vCPU known */
 	if (!v->first_ns)
 		v->first_ns = e->ts_ns;
 	if (e->ts_ns > v->last_ns)
@@ -133,27 +371,14 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 
 	switch (e->type) {
 	case KVMSR_EV_LOAD:
-		v->loads++;
-		v->pending_trap = -1;
-		if (v->in) {
-			v->double_loads++;
-			close_interval(v, e->ts_ns);
-		}
-		v->in = true;
-		v->in_loaded = e->flags & KVMSR_F_LOADED;
-		v->since_ns = e->ts_ns;
+		on_load(a, v, e);
 		break;
 	case KVMSR_EV_PUT:
-		v->puts++;
-		v->pending_trap = -1;
-		if (v->in)
-			close_interval(v, e->ts_ns);
-		else
-			v->orphan_puts++;
+		on_put(a, v, e);
 		break;
 	case KVMSR_EV_READ:
 	case KVMSR_EV_WRITE:
-		on_access(v, e);
+		on_access(a, v, e);
 		break;
 	case KVMSR_EV_TRAP:
 		on_trap(v, e);
@@ -161,9 +386,43 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 	case KVMSR_EV_ENTRY:
 		v->entries++;
 		v->pending_trap = -1;
+		on_entry(a, v, e);
+		break;
+	case KVMSR_EV_SAVED:
+		on_saved(a, v, e);
+		break;
+	case KVMSR_EV_ADJUST_PC:
+		taint(a, v, -1, RC_EXC_ENTRY);
 		break;
 	}
 	return v;
+}
+
+/*
+ * Suspects: registers the kernel defers (documented and seen written back
+ * by a put) whose loaded reads always returned the memory copy, never a
+ * value proven to come from the CPU, and that have no confirmed finding.
+ */
+static void report_suspects(struct analyzer *a)
+{
+	if (!a->suspect_reads)
+		return;
+	for (int r = 0; r < KVMSR_MAX_REGS; r++) {
+		struct finding f;
+		uint8_t fl = a->reg_flags[r];
+
+		if (!a->suspect_reads[r] || !(reg_class(a, r) & (RC_DEFERRED | RC_DEFERRED_SOME)) ||
+		    !(fl & REGF_WRITTEN_BACK) || (fl & (REGF_PROVEN_CPU | REGF_CONFIRMED)))
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.kind = FIND_SUSPECT;
+		f.vcpu_id = -1;
+		f.reg = r;
+		f.count = a->suspect_reads[r];
+		f.stack_id = a->suspect_stack[r];
+		f.ts_ns = a->last_ns;
+		report(a, NULL, &f);
+	}
 }
 
 void analyzer_finish(struct analyzer *a, uint64_t end_ns)
@@ -176,8 +435,10 @@ void analyzer_finish(struct analyzer *a, uint64_t end_ns)
 				v->last_ns = end_ns;
 			close_interval(v, v->last_ns);
 		}
+		drop_pending(v);
 		v->pending_trap = -1;
 	}
+	report_suspects(a);
 }
 
 double vcpu_loaded_share(const struct vcpu_stats *v)
@@ -207,5 +468,7 @@ void analyzer_totals(const struct analyzer *a, struct vcpu_stats *sum)
 		sum->entries += v->entries;
 		sum->double_loads += v->double_loads;
 		sum->orphan_puts += v->orphan_puts;
+		sum->checked += v->checked;
+		sum->unchecked += v->unchecked;
 	}
 }

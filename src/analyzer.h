@@ -20,6 +20,47 @@ struct reg_stats {
 	uint64_t traps_seen;	/* ... followed by a visible accessor call */
 };
 
+enum finding_kind {
+	FIND_STALE_READ,	/* confirmed: a read returned a value the CPU did not hold */
+	FIND_LOST_WRITE,	/* confirmed: a write never reached the CPU */
+	FIND_SUSPECT,		/* reads served from memory while loaded, unprovable */
+	FIND_WARN,		/* a WARN fired */
+	FIND_BUG,		/* an oops (BUG) */
+	FIND_DOUBLE_LOAD,	/* loaded again without a put (maybe on another CPU) */
+	FIND_ORPHAN_PUT,	/* put without a load */
+	FIND_OPEN_AT_EXIT,	/* the VM went away with the vCPU still loaded */
+	FIND__MAX,
+};
+
+struct finding {
+	enum finding_kind kind;
+	uint32_t pid;
+	int32_t vcpu_id;
+	uint16_t cpu, other_cpu;	/* DOUBLE_LOAD: the CPU it was loaded on */
+	int reg;			/* -1 if none */
+	uint64_t ts_ns;
+	uint64_t value;			/* read/written value; WARN: caller; BUG: pc */
+	uint64_t saved;			/* what the put saved (the CPU's value) */
+	uint64_t before;		/* the memory copy before that put */
+	uint64_t guarded_entries;	/* guest entries in between, TVM-trapped */
+	uint64_t count;			/* SUSPECT: reads */
+	int32_t stack_id;		/* of the accessor call / WARN / BUG, -1 if none */
+	bool vcpu_loaded;		/* WARN/BUG: a vCPU was loaded on that CPU */
+};
+
+/* A loaded accessor access waiting for the put's verdict. */
+struct pending_access {
+	uint64_t ts_ns;
+	uint64_t val;
+	uint64_t guarded_entries;
+	int32_t stack_id;
+	uint16_t reg;
+	uint8_t type;
+	bool tainted;		/* the CPU's value may have changed since */
+};
+
+#define MAX_PENDING 64
+
 struct vcpu_stats {
 	uint32_t pid;
 	int32_t vcpu_id;
@@ -40,6 +81,19 @@ struct vcpu_stats {
 	uint64_t since_ns;
 	/* Trap awaiting its accessor call (coverage), -1 if none. */
 	int pending_trap;
+	uint16_t cpu;		/* where the open interval was loaded */
+	uint64_t checked, unchecked;	/* loaded accesses given / denied a verdict */
+	uint64_t findings[FIND__MAX];
+	struct pending_access pending[MAX_PENDING];
+	int nr_pending;
+};
+
+/* What the detector needs to know beyond the events. */
+struct analyzer_config {
+	const uint8_t *reg_class;	/* KVMSR_MAX_REGS RC_* bits (regclass.h), or NULL */
+	bool adjust_pc_watched;		/* ADJUST_PC events are emitted */
+	void (*on_finding)(void *ctx, const struct finding *f);
+	void *ctx;
 };
 
 struct analyzer {
@@ -48,15 +102,28 @@ struct analyzer {
 	uint64_t events[KVMSR_EV__MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t bad_records;	/* unknown type: never silently dropped */
+	struct analyzer_config cfg;
+	uint64_t findings[FIND__MAX];	/* all vCPUs, and WARN/BUG outside any */
+	/* Per register, across the run, for suspects. */
+	uint64_t *suspect_reads;	/* loaded reads that returned the memory copy */
+	int32_t *suspect_stack;
+	uint8_t *reg_flags;		/* REGF_* */
 };
 
+#define REGF_PROVEN_CPU	 (1 << 0)	/* a loaded read returned != memory copy */
+#define REGF_WRITTEN_BACK (1 << 1)	/* a put changed its memory copy */
+#define REGF_CONFIRMED	 (1 << 2)	/* has a confirmed finding */
+
 void analyzer_init(struct analyzer *a);
+void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg);
+const char *finding_kind_name(enum finding_kind k);
+bool finding_is_confirmed(enum finding_kind k);
 void analyzer_free(struct analyzer *a);
 
 /* Returns the vCPU the event was attributed to, NULL if none. */
 struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e);
 
-/* Close what is still open at the end of tracing (time end_ns). */
+/* Close what is still open at the end of tracing (time end_ns); reports suspects. */
 void analyzer_finish(struct analyzer *a, uint64_t end_ns);
 
 /* Share of a vCPU's observed wall time spent with its sysregs loaded. */

@@ -11,6 +11,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,		/* could not set up or attach */
 	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_FINDINGS = 3,	/* a finding matched --fail-on */
 	EXIT_CMD_FAILED = 4,	/* the command after -- exited non-zero */
 };
 
@@ -26,6 +27,7 @@ struct cli {
 	bool verbose;
 	bool no_probe;			/* check: skip the probe guest */
 	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
+	unsigned int fail_mask;		/* --fail-on: 1 << finding_kind */
 	char **cmd;			/* argv after --, NULL if none */
 };
 

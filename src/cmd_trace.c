@@ -2,6 +2,7 @@
 /* kvmsr trace: the live event stream. */
 #include <stdio.h>
 #include "analyzer.h"
+#include "findings.h"
 #include "format.h"
 #include "report.h"
 #include "runner.h"
@@ -11,9 +12,17 @@ struct trace_ctx {
 	const struct cli *cli;
 	struct regnames rn;
 	struct analyzer an;
+	struct findings fs;
 	uint64_t t0;
 	uint64_t printed;
 };
+
+static void on_opened(void *ctx, struct session *s)
+{
+	struct trace_ctx *t = ctx;
+
+	t->fs.stacks_fd = session_stacks_fd(s);
+}
 
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
@@ -46,17 +55,20 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 		printf("{\"event\":\"summary\",\"backend\":\"%s\",\"kvm_mode\":\"%s\","
 		       "\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
 		       "\"events\":%llu,\"printed\":%llu,\"lost_records\":%llu,"
-		       "\"coverage_trapped\":%llu,\"coverage_seen\":%llu}\n",
+		       "\"coverage_trapped\":%llu,\"coverage_seen\":%llu,",
 		       ri.backend, ri.kvm_mode, ri.on_cpu_mask, ri.mask_learned ? "true" : "false",
 		       (unsigned long long)total,
 		       (unsigned long long)t->printed, (unsigned long long)ri.lost,
 		       (unsigned long long)traps, (unsigned long long)seen);
+		report_findings(stdout, &t->an, true);
+		printf("}\n");
 	} else {
 		fprintf(stderr, "kvmsr: %llu events (%llu shown), %llu lost; backend %s; "
 			"coverage %llu/%llu trapped accesses seen at an accessor\n",
 			(unsigned long long)total, (unsigned long long)t->printed,
 			(unsigned long long)ri.lost, ri.backend, (unsigned long long)seen,
 			(unsigned long long)traps);
+		report_findings(stderr, &t->an, false);
 	}
 	if (traps && seen < 0.9 * traps)
 		fprintf(stderr, "kvmsr: WARNING: accessor coverage is incomplete: %llu of %llu "
@@ -69,7 +81,7 @@ int cmd_trace(const struct cli *cli)
 {
 	struct trace_ctx t = { .cli = cli };
 	struct session_config cfg;
-	struct run_hooks h = { 0 };
+	struct run_hooks h = { .opened = on_opened, .ctx = &t };
 	struct run_result r;
 	struct session s;
 	struct sysinfo si;
@@ -79,7 +91,10 @@ int cmd_trace(const struct cli *cli)
 	err = prepare_run(cli, &t.rn, &cfg, on_event, &t);
 	if (err)
 		return err;
+	cfg.stacks = true;
 	analyzer_init(&t.an);
+	findings_init(&t.fs, &t.rn, cli->json, stdout, cli->fail_mask);
+	setup_detection(&t.an, &t.fs);
 	if (!cli->json)
 		format_header(stdout);
 	err = run_session(cli, &s, &cfg, &h, &r);
@@ -88,7 +103,10 @@ int cmd_trace(const struct cli *cli)
 		summary(&t, &s, &si, &r);
 		session_close(&s);
 		err = child_exit_code(&r);
+		if (t.fs.failed)
+			err = EXIT_FINDINGS;
 	}
+	findings_free(&t.fs);
 	analyzer_free(&t.an);
 	regnames_free(&t.rn);
 	return err;

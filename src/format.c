@@ -10,6 +10,11 @@ static const char *const type_names[KVMSR_EV__MAX] = {
 	[KVMSR_EV_WRITE] = "write",
 	[KVMSR_EV_TRAP] = "trap",
 	[KVMSR_EV_ENTRY] = "entry",
+	[KVMSR_EV_SAVED] = "saved",
+	[KVMSR_EV_ADJUST_PC] = "adjust-pc",
+	[KVMSR_EV_WARN] = "warn",
+	[KVMSR_EV_BUG] = "bug",
+	[KVMSR_EV_VM_EXIT] = "vm-exit",
 };
 
 const char *event_type_name(unsigned int type)
@@ -68,7 +73,12 @@ void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnam
 	switch (e->type) {
 	case KVMSR_EV_READ:
 	case KVMSR_EV_WRITE:
+	case KVMSR_EV_SAVED:
 		reg = regnames_get(rn, e->reg, rbuf, sizeof(rbuf));
+		snprintf(val, sizeof(val), "%#llx", (unsigned long long)e->val);
+		break;
+	case KVMSR_EV_WARN:
+	case KVMSR_EV_BUG:
 		snprintf(val, sizeof(val), "%#llx", (unsigned long long)e->val);
 		break;
 	case KVMSR_EV_TRAP:
@@ -84,7 +94,8 @@ void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnam
 	}
 	fprintf(f, "%-12.6f %3u %7u %4s %-5s %-16s %-18s %s\n", t, e->cpu, e->pid, vcpu,
 		event_type_name(e->type), reg, val,
-		e->type == KVMSR_EV_ENTRY || e->type == KVMSR_EV_TRAP ? "" : where(e));
+		e->type == KVMSR_EV_READ || e->type == KVMSR_EV_WRITE ||
+		e->type == KVMSR_EV_LOAD || e->type == KVMSR_EV_PUT ? where(e) : "");
 }
 
 void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnames *rn)
@@ -105,6 +116,18 @@ void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnam
 		fprintf(f, ",\"reg\":\"%s\",\"reg_index\":%u,\"value\":\"%#llx\",\"sysregs_on_cpu\":%s",
 			regnames_get(rn, e->reg, rbuf, sizeof(rbuf)), e->reg,
 			(unsigned long long)e->val, e->flags & KVMSR_F_LOADED ? "true" : "false");
+		if (e->flags & KVMSR_F_MEM)
+			fprintf(f, ",\"memory\":\"%#llx\"", (unsigned long long)e->aux);
+		break;
+	case KVMSR_EV_SAVED:
+		fprintf(f, ",\"reg\":\"%s\",\"reg_index\":%u,\"saved\":\"%#llx\","
+			"\"memory_before\":\"%#llx\"", regnames_get(rn, e->reg, rbuf, sizeof(rbuf)),
+			e->reg, (unsigned long long)e->val, (unsigned long long)e->aux);
+		break;
+	case KVMSR_EV_WARN:
+	case KVMSR_EV_BUG:
+		fprintf(f, ",\"address\":\"%#llx\",\"vcpu_loaded\":%s", (unsigned long long)e->val,
+			e->flags & KVMSR_F_LOADED ? "true" : "false");
 		break;
 	case KVMSR_EV_TRAP:
 		if (e->flags & KVMSR_F_MEMREG)
@@ -115,7 +138,8 @@ void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnam
 			(unsigned long long)e->val, (unsigned long long)e->aux);
 		break;
 	case KVMSR_EV_ENTRY:
-		fprintf(f, ",\"guest_pc\":\"%#llx\"", (unsigned long long)e->aux);
+		fprintf(f, ",\"guest_pc\":\"%#llx\",\"hcr_el2\":\"%#llx\"",
+			(unsigned long long)e->aux, (unsigned long long)e->val);
 		break;
 	}
 	fputs("}\n", f);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "findings.h"
 #include "format.h"
 
 const char *argp_program_version = "kvmsr 0.1";
@@ -21,22 +22,30 @@ static const char doc[] =
 "  stat     per-vCPU residency: loads, puts, time with sysregs loaded,\n"
 "           accessor reads/writes split loaded/unloaded, top registers\n"
 "\n"
+"FINDINGS (trace prints them as they happen, stat in its summary)\n"
+"  confirmed  stale-read / lost-write: proven from what the put saved\n"
+"  suspect    loaded reads that always returned the memory copy (unprovable)\n"
+"  hit        a WARN or BUG, attributed to the vCPU loaded on that CPU\n"
+"  imbalance  double load, put without load, VM gone while loaded\n"
+"\n"
 "EXAMPLES\n"
 "  kvmsr check\n"
 "  kvmsr trace --reg TTBR0_EL1,MAIR_EL1 --pid 4242\n"
 "  kvmsr trace --json --duration 5 > events.ndjson\n"
 "  kvmsr stat --interval 1\n"
 "  kvmsr stat --json -- ./vmm --iters 100\n"
+"  kvmsr trace --json --fail-on any -- ./selftest   (CI: exit 3 on a finding)\n"
 "\n"
 "EXIT STATUS\n"
 "  0 success, 1 set-up or attach error, 2 bad command line,\n"
-"  4 the command given after -- exited non-zero.\n"
+"  3 a finding matched --fail-on, 4 the command given after -- exited non-zero\n"
+"  (3 wins over 4).\n"
 "\n"
 "OPTIONS";
 
 enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
-       OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100 };
+       OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f' };
 
 static const struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "fentry, kprobe or auto (default: auto, "
@@ -50,6 +59,8 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
 	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
 	  "read,write,trap,entry,all (default: all but entry)", 0 },
+	{ "fail-on", OPT_FAIL_ON, "KINDS", 0, "exit 3 if a finding of these kinds occurred: "
+	  "confirmed, warn, bug, imbalance, suspect, any (= all but suspect)", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
 	{ "no-probe", OPT_NO_PROBE, NULL, 0, "check: do not run the probe guest (a 20-iteration "
 	  "VM of kvmsr's own that measures what the probes can see)", 0 },
@@ -122,6 +133,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VERBOSE:
 		c->verbose = true;
+		break;
+	case OPT_FAIL_ON:
+		if (parse_fail_on(arg, &c->fail_mask))
+			argp_error(state, "bad --fail-on '%s': use confirmed, warn, bug, imbalance, "
+				   "suspect or any", arg);
 		break;
 	case OPT_NO_PROBE:
 		c->no_probe = true;

@@ -6,6 +6,32 @@
 
 #define TOP_REGS 4
 
+void report_findings(FILE *f, const struct analyzer *a, bool json)
+{
+	const uint64_t *n = a->findings;
+	struct vcpu_stats sum;
+
+	analyzer_totals(a, &sum);
+	if (json) {
+		fprintf(f, "\"findings\":{");
+		for (int k = 0; k < FIND__MAX; k++)
+			fprintf(f, "%s\"%s\":%llu", k ? "," : "", finding_kind_name(k),
+				(unsigned long long)n[k]);
+		fprintf(f, "},\"checked\":%llu,\"unchecked\":%llu",
+			(unsigned long long)sum.checked, (unsigned long long)sum.unchecked);
+		return;
+	}
+	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes) in %llu loaded "
+		"accesses checked against the put (%llu not checkable); %llu suspect registers; "
+		"%llu WARN, %llu BUG; %llu imbalances\n",
+		(unsigned long long)(n[FIND_STALE_READ] + n[FIND_LOST_WRITE]),
+		(unsigned long long)n[FIND_STALE_READ], (unsigned long long)n[FIND_LOST_WRITE],
+		(unsigned long long)sum.checked, (unsigned long long)sum.unchecked,
+		(unsigned long long)n[FIND_SUSPECT], (unsigned long long)n[FIND_WARN],
+		(unsigned long long)n[FIND_BUG],
+		(unsigned long long)(n[FIND_DOUBLE_LOAD] + n[FIND_ORPHAN_PUT] + n[FIND_OPEN_AT_EXIT]));
+}
+
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen)
 {
 	struct vcpu_stats sum;
@@ -142,6 +168,7 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 	else
 		fprintf(f, "SYSREGS_ON_CPU not seen set yet\n");
 	print_coverage(f, a, rn, ri);
+	report_findings(f, a, false);
 	fprintf(f, "lost records: %llu%s\n", (unsigned long long)ri->lost,
 		ri->lost ? " (ring buffer full: counts above are low)" : "");
 	if (a->bad_records)
@@ -217,6 +244,12 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 		}
 		fprintf(f, "}}");
 	}
+	fprintf(f, "],");
+	report_findings(f, a, true);
+	fprintf(f, ",\"finding_list\":[");
+	for (int i = 0; i < ri->nr_finding_json; i++)
+		fprintf(f, "%s%.*s", i ? "," : "", (int)strcspn(ri->finding_json[i], "\n"),
+			ri->finding_json[i]);
 	fprintf(f, "],\"notes\":");
 	json_str(f, ri->notes);
 	fprintf(f, "}\n");

@@ -23,12 +23,17 @@ struct run_info {
 	bool traps;		/* kvm:kvm_sys_access was attached */
 	uint64_t duration_ns;
 	const char *notes;	/* warnings from attaching */
+	char *const *finding_json;	/* rendered findings (JSON objects) to embed */
+	int nr_finding_json;
 };
 
 void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
 		      const struct run_info *ri);
 void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *rn,
 		      const struct run_info *ri);
+
+/* The finding counts: a JSON fragment ("findings":{...},...) or a text line. */
+void report_findings(FILE *f, const struct analyzer *a, bool json);
 
 /* Share of trapped accesses to memory-backed registers seen at an accessor. */
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen);

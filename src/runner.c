@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "runner.h"
+#include "analyzer.h"
+#include "findings.h"
 #include "report.h"
 #include "sysinfo.h"
 
@@ -144,6 +146,11 @@ int run_session(const struct cli *cli, struct session *s, struct session_config 
 		}
 		return EXIT_ERROR;
 	}
+	if (h->opened)
+		h->opened(h->ctx, s);
+	/* Scripts wait for this line before starting their workload. */
+	fprintf(stderr, "kvmsr: attached (%s backend); %s\n", backend_name(s->backend),
+		cli->cmd ? "running the command" : "Ctrl-C to stop");
 	r->start_ns = now_ns();
 	if (cli->duration > 0)
 		deadline = r->start_ns + (uint64_t)(cli->duration * 1e9);
@@ -205,4 +212,21 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->traps = s->traps;
 	ri->duration_ns = duration_ns;
 	ri->notes = s->notes;
+}
+
+void setup_detection(struct analyzer *an, struct findings *fs)
+{
+	/*
+	 * Exception entry (__kvm_adjust_pc) runs inside the world switch with
+	 * KVM's vectors installed: a kprobe there panics the host (seen on
+	 * Debian 6.1), so it is never probed and ELR/SPSR get no verdict.
+	 */
+	struct analyzer_config ac = {
+		.reg_class = fs->reg_class,
+		.adjust_pc_watched = false,
+		.on_finding = findings_on_finding,
+		.ctx = fs,
+	};
+
+	analyzer_configure(an, &ac);
 }

@@ -13,6 +13,7 @@
 #include "session.h"
 
 struct run_hooks {
+	void (*opened)(void *ctx, struct session *s);	/* probes attached */
 	void (*tick)(void *ctx, struct session *s, uint64_t elapsed_ns); /* every --interval */
 	void *ctx;
 };
@@ -43,6 +44,11 @@ int child_exit_code(const struct run_result *r);
 
 struct sysinfo;
 struct run_info;
+struct analyzer;
+struct findings;
+
+/* Wire the detector: register classes from the kernel's names, findings to fs. */
+void setup_detection(struct analyzer *an, struct findings *fs);
 /* Summarize a session for report.c; notes point into s. */
 void fill_run_info(struct run_info *ri, const struct session *s, const struct sysinfo *si,
 		   uint64_t duration_ns);

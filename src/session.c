@@ -74,7 +74,9 @@ static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
 		ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
 		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(fexit_read_sys_reg, TGT_READ, true);
-		ROLE(fentry_write_sys_reg, TGT_WRITE, false);
+		ROLE(fexit_write_sys_reg, TGT_WRITE, true);
+		ROLE(fentry_vm_exit, TGT_VM_EXIT, false);
+		ROLE(fentry_die, TGT_DIE, false);
 	} else {
 		ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
 		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
@@ -86,6 +88,9 @@ static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
 		ROLE(kprobe_read_sys_reg, TGT_READ, false);
 		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
 		ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
+		ROLE(kretprobe_write_sys_reg, TGT_WRITE, true);
+		ROLE(kprobe_vm_exit, TGT_VM_EXIT, false);
+		ROLE(kprobe_die, TGT_DIE, false);
 	}
 #undef ROLE
 	return n;
@@ -116,6 +121,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 static void detach(struct session *s)
 {
+	memset(s->optional, 0, sizeof(s->optional));
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 	for (int i = 0; i < s->nr_links; i++)
@@ -163,7 +169,7 @@ static int attach_one(struct session *s, const struct prog_role *r, enum backend
 static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 {
 	const struct session_config *c = s->cfg;
-	struct prog_role r[16];
+	struct prog_role r[20];
 	struct bpf_program *p;
 	int n, i, e;
 
@@ -178,6 +184,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	s->skel->rodata->filter_regs = c->filter_regs;
 	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
+	s->skel->rodata->capture_stacks = c->stacks;
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
@@ -185,8 +192,10 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	for (i = 0; i < n; i++) {
 		const char *fn = s->tg.t[r[i].target].name;
 
-		if (!fn)
-			continue;	/* optional target this kernel lacks */
+		if (!fn) {
+			r[i].prog = NULL;	/* optional: absent or not wanted */
+			continue;
+		}
 		bpf_program__set_autoload(r[i].prog, true);
 		if (b == BACKEND_FENTRY && bpf_program__set_attach_target(r[i].prog, 0, fn)) {
 			e = -errno;
@@ -196,6 +205,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	}
 	bpf_program__set_autoload(s->skel->progs.tp_sys_access, s->traps);
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
+	bpf_program__set_autoload(s->skel->progs.tp_error_report_end, s->warns);
 
 	last_libbpf_error[0] = '\0';
 	e = kvmsr_bpf__load(s->skel);
@@ -205,9 +215,17 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		if (!s->tg.t[r[i].target].name)
+		if (!r[i].prog)
 			continue;
 		e = attach_one(s, &r[i], b);
+		if (e && !s->tg.t[r[i].target].required) {
+			/* Optional: carry on without it and say so. */
+			note(s->notes, "%s (%s) not attached: %s. ", s->tg.t[r[i].target].role,
+			     s->tg.t[r[i].target].name, strerror(-e));
+			continue;
+		}
+		if (!e && !s->tg.t[r[i].target].required)
+			s->optional[r[i].target] = true;
 		if (e) {
 			snprintf(err, len, "%s: attaching to %s failed (%s)", backend_name(b),
 				 s->tg.t[r[i].target].name,
@@ -226,6 +244,12 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 
 		if (attach_one(s, &tp, BACKEND_FENTRY))
 			s->entries = false;
+	}
+	if (s->warns) {
+		struct prog_role tp = { s->skel->progs.tp_error_report_end, 0, false };
+
+		if (attach_one(s, &tp, BACKEND_FENTRY))
+			s->warns = false;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
@@ -259,6 +283,9 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 	}
 	s->traps = kernel_has_btf_tracepoint("kvm_sys_access");
 	s->entries = kernel_has_btf_tracepoint("kvm_entry");
+	s->warns = kernel_has_btf_tracepoint("error_report_end");
+	if (!s->warns)
+		note(s->notes, "no error_report_end tracepoint: WARN hits are not seen. ");
 	if (!s->traps)
 		note(s->notes, "kvm:kvm_sys_access is missing: accessor coverage cannot be "
 		     "measured. ");
@@ -268,7 +295,11 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 		     "assumed from the kernel version. ");
 
 	if (cfg->backend != BACKEND_KPROBE) {
+		size_t kept = strlen(s->notes);
+
 		e = try_backend(s, BACKEND_FENTRY, why, sizeof(why));
+		if (e)
+			s->notes[kept] = '\0';	/* notes of the failed attempt */
 		if (!e) {
 			snprintf(s->why, sizeof(s->why), "fentry/fexit: BPF trampolines work on "
 				 "this kernel%s", cfg->backend == BACKEND_FENTRY ? " (forced)" : "");
@@ -323,6 +354,11 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 uint32_t session_assumed_mask(const struct session *s)
 {
 	return s->skel->rodata->seed_on_cpu_mask;
+}
+
+int session_stacks_fd(const struct session *s)
+{
+	return bpf_map__fd(s->skel->maps.stacks);
 }
 
 void session_close(struct session *s)

@@ -28,6 +28,7 @@ struct session_config {
 	bool filter_regs;
 	uint64_t reg_bitmap[KVMSR_MAX_REGS / 64];
 	bool verbose;			/* pass libbpf's messages through */
+	bool stacks;			/* kernel stacks of possible findings */
 	session_cb cb;
 	void *ctx;
 };
@@ -48,6 +49,8 @@ struct session {
 	enum backend backend;
 	bool traps;			/* kvm:kvm_sys_access attached */
 	bool entries;			/* kvm:kvm_entry attached */
+	bool warns;			/* error_report_end attached */
+	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
 	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
@@ -73,6 +76,9 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 uint32_t session_assumed_mask(const struct session *s);
 
 void session_close(struct session *s);
+
+/* The stack map's fd, for symbolizing stack ids. */
+int session_stacks_fd(const struct session *s);
 
 /* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */
 bool kernel_has_btf_tracepoint(const char *name);

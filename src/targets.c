@@ -107,10 +107,12 @@ void targets_resolve(struct targets *tg)
 	static const char *const put[] = { "kvm_arch_vcpu_put", NULL };
 	static const char *const rd[] = { "vcpu_read_sys_reg", NULL };
 	static const char *const wr[] = { "vcpu_write_sys_reg", NULL };
+	static const char *const vmx[] = { "kvm_arch_destroy_vm", NULL };
+	static const char *const die[] = { "die", NULL };
 	const char *const *lists[TGT__MAX] = {
 		[TGT_VCPU_LOAD] = load, [TGT_VCPU_PUT] = put,
 		[TGT_VHE_LOAD] = vhe_load_names, [TGT_VHE_PUT] = vhe_put_names,
-		[TGT_READ] = rd, [TGT_WRITE] = wr,
+		[TGT_READ] = rd, [TGT_WRITE] = wr, [TGT_VM_EXIT] = vmx, [TGT_DIE] = die,
 	};
 	struct lookup lk = { 0 };
 
@@ -121,6 +123,8 @@ void targets_resolve(struct targets *tg)
 	tg->t[TGT_VHE_PUT] = (struct target){ .role = "VHE sysreg put" };
 	tg->t[TGT_READ] = (struct target){ .role = "accessor read", .required = true };
 	tg->t[TGT_WRITE] = (struct target){ .role = "accessor write", .required = true };
+	tg->t[TGT_VM_EXIT] = (struct target){ .role = "VM destroyed" };
+	tg->t[TGT_DIE] = (struct target){ .role = "BUG (die)" };
 
 	for (int i = 0; i < TGT__MAX; i++)
 		add(&lk, lists[i]);

@@ -16,6 +16,8 @@ enum target_id {
 	TGT_VHE_PUT,		/* clears it */
 	TGT_READ,		/* vcpu_read_sys_reg */
 	TGT_WRITE,		/* vcpu_write_sys_reg */
+	TGT_VM_EXIT,		/* kvm_arch_destroy_vm */
+	TGT_DIE,		/* die: BUG() */
 	TGT__MAX,
 };
 

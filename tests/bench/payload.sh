@@ -20,7 +20,13 @@ set -u -o pipefail
 dmesg -n 1 # keep kernel messages from interleaving with our lines
 
 # The vmm's watchdog counts from its start: give slow traced runs room.
-VMM="vmm --iters $ITERS --vcpus $VCPUS --timeout 3600"
+# Every timed run starts with /tmp/settle: one idle second lets deferred work
+# of the previous tracer's attach or teardown (RCU callbacks, trampoline
+# frees) finish outside the measurement. Under -icount,sleep=off an idle
+# guest skips ahead to its next timer, so the second costs no host time.
+VMM="/tmp/settle timeit /tmp/time /tmp/vmm.out vmm --iters $ITERS --vcpus $VCPUS --timeout 3600"
+printf '#!/bin/sh\nsleep 1\nexec "$@"\n' >/tmp/settle
+chmod 755 /tmp/settle
 broken=" "
 status=0
 
@@ -49,9 +55,9 @@ result() {
 
 # The reference: the same timeit + vmm with nothing attached.
 run_untraced() {
-	rm -f /tmp/time
+	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	# shellcheck disable=SC2086 # $VMM is a word list on purpose
-	timeit /tmp/time /tmp/vmm.out $VMM || true
+	$VMM || true
 	result untraced "$1"
 }
 
@@ -59,9 +65,9 @@ run_untraced() {
 # outside the timed region, so a file costs the same as /dev/null and keeps
 # the event and lost-record counts.
 run_stat() {
-	rm -f /tmp/time
+	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	# shellcheck disable=SC2086
-	kvmsr stat --json -- timeit /tmp/time /tmp/vmm.out $VMM >/tmp/kvmsr.out 2>/tmp/kvmsr.err
+	kvmsr stat --json -- $VMM >/tmp/kvmsr.out 2>/tmp/kvmsr.err
 	rc=$?
 	tag "BENCH-KVMSR stat $1" /tmp/kvmsr.out
 	tag "BENCH-KVMSR-ERR stat $1" /tmp/kvmsr.err
@@ -75,11 +81,11 @@ run_stat() {
 
 # kvmsr trace --json: every event is formatted and written while the workload
 # runs, to /dev/null as specified (so its summary line is lost; see
-# run_trace_file for the counts).
+# run_trace_tail for the counts).
 run_trace() {
-	rm -f /tmp/time
+	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	# shellcheck disable=SC2086
-	kvmsr trace --json -- timeit /tmp/time /tmp/vmm.out $VMM >/dev/null 2>/tmp/kvmsr.err
+	kvmsr trace --json -- $VMM >/dev/null 2>/tmp/kvmsr.err
 	rc=$?
 	tag "BENCH-KVMSR-ERR trace $1" /tmp/kvmsr.err
 	if [ $rc != 0 ]; then
@@ -90,30 +96,29 @@ run_trace() {
 	result trace "$1"
 }
 
-# One extra run of trace --json into a tmpfs file, after the rounds: the
-# NDJSON summary (events, lost records) is its last line. Reported apart
-# from the /dev/null runs, since writing the file costs something.
-run_trace_file() {
-	rm -f /tmp/time /tmp/trace.ndjson
+# One extra run of trace --json, after the rounds, with its stdout piped to
+# `tail -n 1`: the NDJSON summary (events, lost records) is the last line.
+# Not a file: 20000 iterations make ~600 MB of NDJSON, too much for the
+# guest's RAM next to bpftrace's root. Reported apart from the /dev/null
+# runs, since the reader costs something too.
+run_trace_tail() {
+	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	# shellcheck disable=SC2086
-	kvmsr trace --json -- timeit /tmp/time /tmp/vmm.out $VMM >/tmp/trace.ndjson 2>/tmp/kvmsr.err
-	rc=$?
-	echo "BENCH-TRACEFILE lines=$(wc -l </tmp/trace.ndjson) bytes=$(wc -c </tmp/trace.ndjson)"
-	tail -n 1 /tmp/trace.ndjson >/tmp/kvmsr.out
-	rm -f /tmp/trace.ndjson
-	tag "BENCH-KVMSR trace-file 1" /tmp/kvmsr.out
-	tag "BENCH-KVMSR-ERR trace-file 1" /tmp/kvmsr.err
+	kvmsr trace --json -- $VMM 2>/tmp/kvmsr.err | tail -n 1 >/tmp/kvmsr.out
+	rc=$? # pipefail: kvmsr's status unless tail failed
+	tag "BENCH-KVMSR trace-tail 1" /tmp/kvmsr.out
+	tag "BENCH-KVMSR-ERR trace-tail 1" /tmp/kvmsr.err
 	if [ $rc != 0 ]; then
-		fail trace-file 1 "kvmsr-rc-$rc"
+		fail trace-tail 1 "kvmsr-rc-$rc"
 		return
 	fi
-	result trace-file 1
+	result trace-tail 1
 }
 
 # bpftrace runs system-wide in the background: wait for its attached_probes
 # record, time the workload, then SIGINT makes it print its maps and exit.
 run_bpftrace() { # CONFIG ROUND SCRIPT
-	rm -f /tmp/time
+	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	bpftrace -f json "$3" >/tmp/bt.out 2>&1 &
 	bp=$!
 	i=0
@@ -129,7 +134,7 @@ run_bpftrace() { # CONFIG ROUND SCRIPT
 		i=$((i + 1))
 	done
 	# shellcheck disable=SC2086
-	timeit /tmp/time /tmp/vmm.out $VMM || true
+	$VMM || true
 	kill -INT $bp
 	i=0
 	while kill -0 $bp 2>/dev/null && [ $i -lt 600 ]; do
@@ -175,7 +180,7 @@ while [ $r -le "$ROUNDS" ]; do
 	echo "BENCH-ROUND $r done at $(cut -d' ' -f1 /proc/uptime)s guest uptime"
 	r=$((r + 1))
 done
-case " $CONFIGS " in *" trace "*) is_broken trace || run_trace_file ;; esac
+case " $CONFIGS " in *" trace "*) is_broken trace || run_trace_tail ;; esac
 # A kernel WARNING or BUG during the runs is worth knowing about.
 dmesg | grep -E 'WARNING|BUG|Oops|RCU stall' | sed 's/^/BENCH-DMESG /'
 exit $status

@@ -23,7 +23,11 @@
 # Environment: BENCH_KERNEL (newest), BENCH_ROUNDS (3), BENCH_ITERS (20000),
 # BENCH_VCPUS (2), BENCH_CONFIGS ("stat trace bpftrace-a bpftrace-b"),
 # BENCH_TIMEOUT (seconds of host time for the boot; derived from the size),
-# KVMSR_CACHE (.cache), KVMSR_REFRESH=1 (re-read the Debian archive).
+# BENCH_KVMSR (an arm64 kvmsr binary to measure instead of building the tree's,
+# e.g. one built from another commit, to compare versions),
+# KVMSR_CACHE (.cache), KVMSR_REFRESH=1 (re-read the Debian archive),
+# BENCH_REPORT_ONLY=1 (no boot: re-render the table from the last console
+# log, e.g. after changing this report; the same BENCH_* values must be given).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -41,8 +45,9 @@ read -r -a CONFIGS <<<"${BENCH_CONFIGS:-stat trace bpftrace-a bpftrace-b}"
 # Host seconds: kvmsr trace --json ran ~30x the untraced time at first, and
 # TCG runs ~6 host seconds per guest second here; leave a wide margin.
 TIMEOUT=${BENCH_TIMEOUT:-$((900 + ITERS * ROUNDS / 20))}
-OUT=results/bench
 BUILD=build/arm64
+KVMSR_BIN=${BENCH_KVMSR:-}
+[[ -z $KVMSR_BIN || -f $KVMSR_BIN ]] || die "BENCH_KVMSR=$KVMSR_BIN: no such file"
 
 log() { echo "bench: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -57,6 +62,16 @@ for c in "${CONFIGS[@]}"; do
 	esac
 done
 
+OUT=results/bench
+console=$OUT/console.log
+report_only=${BENCH_REPORT_ONLY:-0}
+boot_rc=0
+if [[ $report_only == 1 ]]; then
+	[[ -s $console ]] || die "BENCH_REPORT_ONLY=1 but there is no $console"
+	kdir=$(bash tests/bed/kernel.sh "$KERNEL")
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+else
 # --- set-up, each step idempotent and cached --------------------------------
 
 # Host packages of the whole project (compilers, qemu, busybox:arm64, jq ...).
@@ -76,7 +91,13 @@ kdir=$(bash tests/bed/kernel.sh "$KERNEL")
 [[ -s $kdir/Image ]] || die "tests/bed/kernel.sh gave no Image for $KERNEL"
 
 # kvmsr and the VMM from the current tree; timeit is the bench's own clock.
-make -s ARCH=arm64 all "$BUILD/vmm"
+if [[ -n $KVMSR_BIN ]]; then
+	make -s ARCH=arm64 "$BUILD/vmm"
+else
+	make -s ARCH=arm64 all "$BUILD/vmm"
+	KVMSR_BIN=$BUILD/kvmsr
+fi
+[[ $(od -A n -t x1 -j 18 -N 1 "$KVMSR_BIN" | tr -d ' ') == b7 ]] || die "$KVMSR_BIN is not an aarch64 binary"
 mkdir -p "$BUILD/bench"
 if [[ ! -x $BUILD/bench/timeit || tests/bench/timeit.c -nt $BUILD/bench/timeit ]]; then
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
@@ -97,7 +118,7 @@ CONFIGS="${CONFIGS[*]}"
 ATTACH_TIMEOUT=600
 EOF
 bash tests/bed/mkinitramfs.sh -o "$tmp/bed.cpio.gz" -i tests/bench/payload.sh \
-	-f "$BUILD/kvmsr:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
+	-f "$KVMSR_BIN:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
 	-f "tests/bench/bpftrace-a.bt:/bench/" -f "tests/bench/bpftrace-b.bt:/bench/" \
 	-f "$tmp/env:/bench/env" 2>/dev/null
 # The kernel unpacks concatenated cpio segments in order. mkinitramfs.sh
@@ -109,14 +130,13 @@ cat "$btcpio" "$tmp/bed.cpio.gz" >"$tmp/initrd.img"
 # --- the one boot -------------------------------------------------------------
 
 mkdir -p "$OUT"
-console=$OUT/console.log
 log "booting $(cat "$kdir/release") (-icount, -cpu neoverse-n1, -smp 2, -m 3G):" \
 	"$ROUNDS rounds of ${CONFIGS[*]}, vmm --iters $ITERS --vcpus $VCPUS; log $console"
-boot_rc=0
 # 3G: the ~300 MB initrd, its unpacked copy, and trace's output file.
 bash tests/bed/boot.sh --kernel "$kdir" --initrd "$tmp/initrd.img" --log "$console" \
 	--icount --mem 3G --smp 2 --cpu neoverse-n1 --timeout "$TIMEOUT" 2>"$OUT/boot.err" ||
 	boot_rc=$?
+fi
 
 # --- the report ---------------------------------------------------------------
 
@@ -126,10 +146,12 @@ while read -r line; do
 	errors+=("${line#BENCH-FAIL }")
 done < <(grep '^BENCH-FAIL ' "$console" || true)
 
-# "config elapsed_ns ioctl_ns" of every successful run.
+# "config elapsed_ns ioctl_ns" of every successful run (ioctl_ns, the vCPUs'
+# summed time in KVM_RUN, stays in the log only: it swings ~15 % with how the
+# two vCPU threads share the CPUs, the wall time does not).
 runs=$(sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) status=0 ioctl_ns=\([0-9]*\)$/\1 \2 \3/p' "$console")
 
-col() { # col CONFIG FIELD(2=elapsed,3=ioctl): the values, one a line
+col() { # col CONFIG FIELD(2=elapsed): the values, one a line
 	awk -v c="$1" -v f="$2" '$1 == c { print $f }' <<<"$runs"
 }
 median() { # stdin: numbers, one a line -> their median (empty if none)
@@ -154,7 +176,6 @@ bt_hits() { # bt_hits CONFIG: one line per run, total probe hits in the count ma
 }
 
 u_med=$(col untraced 2 | median)
-u_io=$(col untraced 3 | median)
 [[ -n $u_med ]] || errors+=("no successful untraced run: no reference, no ratios")
 
 # Rows: config, label, expected runs.
@@ -167,12 +188,13 @@ for c in "${CONFIGS[@]}"; do
 	bpftrace-b) rows+=(bpftrace-b "bpftrace (b) (a)+accessor regs" "$ROUNDS") ;;
 	esac
 done
-[[ " ${CONFIGS[*]} " == *" trace "* ]] && rows+=(trace-file "(info) kvmsr trace --json >file" 1)
+[[ " ${CONFIGS[*]} " == *" trace "* ]] && rows+=(trace-tail "(info) kvmsr trace --json |tail" 1)
 
 declare -A ratio=()
 report=$tmp/report.txt
 {
 	echo "kvmsr bench, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git describe --always --dirty 2>/dev/null || echo '?')"
+	echo "kvmsr binary: ${KVMSR_BIN:-$BUILD/kvmsr}${BENCH_KVMSR:+ (BENCH_KVMSR)}, sha256 $(sha256sum "${KVMSR_BIN:-$BUILD/kvmsr}" | cut -c1-12)"
 	echo "kernel: Debian $(cat "$kdir/version") ($(cat "$kdir/release")), VHE; QEMU -icount shift=0,sleep=off," \
 		"-cpu neoverse-n1 -smp 2 -m 3G"
 	echo "workload: vmm --iters $ITERS --vcpus $VCPUS; $ROUNDS rounds, each config right after an untraced run;" \
@@ -181,7 +203,7 @@ report=$tmp/report.txt
 	b=$(kvmsr_json stat | head -n 1 | jq -r '"kvmsr backend=\(.backend) kvm_mode=\(.kvm_mode)"' 2>/dev/null || true)
 	[[ -z $b ]] || echo "$b"
 	echo
-	printf '%-32s %4s %10s %7s %7s %7s %10s %6s\n' configuration runs median_s ratio ioctl_r spread events/run lost
+	printf '%-32s %4s %9s %8s %7s %10s %7s\n' configuration runs median_s ratio spread events/run lost
 	for ((i = 0; i < ${#rows[@]}; i += 3)); do
 		c=${rows[i]} label=${rows[i + 1]} want=${rows[i + 2]}
 		n=$(col "$c" 2 | grep -c . || true)
@@ -193,42 +215,40 @@ report=$tmp/report.txt
 			continue
 		fi
 		med=$(col "$c" 2 | median)
-		io=$(col "$c" 3 | median)
 		spread=$(col "$c" 2 | sort -n | awk -v m="$med" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f%%", 100 * (hi - lo) / m }')
 		ratio[$c]=$(awk -v a="$med" -v b="$u_med" 'BEGIN { printf "%.3f", a / b }')
-		ior=$(awk -v a="$io" -v b="$u_io" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
 		ev=- lost=-
 		case $c in
 		stat)
 			ev=$(stat_events | awk '{ print $1 }' | median)
 			lost=$(stat_events | awk '$2 > m { m = $2 } END { print m + 0 }')
 			;;
-		trace-file)
-			ev=$(kvmsr_json trace-file | jq -r '.events' 2>/dev/null || true)
-			lost=$(kvmsr_json trace-file | jq -r '.lost_records' 2>/dev/null || true)
+		trace-tail)
+			ev=$(kvmsr_json trace-tail | jq -r '.events' 2>/dev/null || true)
+			lost=$(kvmsr_json trace-tail | jq -r '.lost_records' 2>/dev/null || true)
 			;;
 		bpftrace-*)
 			ev=$(bt_hits "$c" | median)
 			;;
 		esac
-		printf '%-32s %4s %10.3f %6.3fx %6.3fx %7s %10s %6s\n' "$label" "$n" \
-			"$(awk -v a="$med" 'BEGIN { print a / 1e9 }')" "${ratio[$c]}" "$ior" "$spread" \
+		ev=${ev:--}
+		printf '%-32s %4s %9.3f %7.3fx %7s %10s %7s\n' "$label" "$n" \
+			"$(awk -v a="$med" 'BEGIN { print a / 1e9 }')" "${ratio[$c]}" "$spread" \
 			"${ev%.*}" "${lost:--}"
 	done
 	echo
-	echo "ratio: median / untraced median (guest time); ioctl_r: same for the vCPUs' summed time inside"
-	echo "KVM_RUN; spread: (max-min)/median; events/run: kvmsr's per-vCPU counts summed (stat) or its"
-	echo "summary (trace file run), bpftrace's count-map totals; lost: most ring-buffer records a run lost."
-	echo "kvmsr trace's summary goes to its stdout, /dev/null in the measured runs: the (info) run writes"
-	echo "to a tmpfs file instead, once, after the rounds, to get its event and lost-record counts."
-	sed -n 's/^BENCH-TRACEFILE /trace file run: /p' "$console"
+	echo "median_s: guest seconds around the vmm; ratio: median / untraced median; spread: (max-min)/median;"
+	echo "events/run: kvmsr's per-vCPU counts summed (stat) or its summary (|tail run), bpftrace's count-map"
+	echo "totals (median over runs); lost: the most ring-buffer records kvmsr lost in one run."
+	echo "kvmsr trace's summary goes to its stdout, /dev/null in the measured runs: the (info) run pipes it"
+	echo "to tail -n 1 instead, once, after the rounds, to get its event and lost-record counts."
 	echo
 
 	# Targets: added cost = ratio - 1.
 	if [[ -n ${ratio[stat]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
 		awk -v s="${ratio[stat]}" -v b="${ratio[bpftrace-b]}" 'BEGIN {
 			printf "kvmsr stat added cost: %+.1f%% of untraced = %.0f%% of bpftrace (b)'\''s added cost (%+.1f%%)\n",
-				100 * (s - 1), b > 1 ? 100 * (s - 1) / (b - 1) : 0, 100 * (b - 1) }'
+				100 * (s - 1), (b > 1 ? 100 * (s - 1) / (b - 1) : 0), 100 * (b - 1) }'
 	fi
 	verdict() { # verdict TEXT COND(awk): prints "target met/missed"
 		local v
@@ -253,13 +273,18 @@ report=$tmp/report.txt
 	else
 		printf '  %-58s %s\n' "kvmsr trace < bpftrace (b)" "n/a (not measured)"
 	fi
-	lost_any=$( (stat_events | awk '{ print $2 }'; kvmsr_json trace-file | jq -r '.lost_records' 2>/dev/null) |
+	lost_any=$( (stat_events | awk '{ print $2 }'; kvmsr_json trace-tail | jq -r '.lost_records' 2>/dev/null) |
 		awk '$1 > 0 { n++ } END { print n + 0 }')
 	((lost_any == 0)) || echo "note: kvmsr lost ring-buffer records in $lost_any run(s): its counts are low there"
 	grep '^BENCH-DMESG ' "$console" | sed 's/^BENCH-DMESG /kernel log: /' || true
 	guest_s=$(sed -n 's/^\[ *\([0-9.]*\)\] reboot: Power down.*/\1/p' "$console" | tail -n 1)
 	host_ms=$(((${EPOCHREALTIME/./} - start_us) / 1000))
-	echo "guest uptime at power-off: ${guest_s:-?} s; bench wall time so far: $((host_ms / 60000))m$((host_ms / 1000 % 60))s"
+	if [[ $report_only == 1 ]]; then
+		echo "guest uptime at power-off: ${guest_s:-?} s (re-rendered with BENCH_REPORT_ONLY=1)"
+	else
+		echo "guest uptime at power-off: ${guest_s:-?} s; bench wall time (set-up included):" \
+			"$((host_ms / 60000))m$((host_ms / 1000 % 60))s"
+	fi
 } >"$report"
 cp "$report" "$OUT/latest.txt"
 echo

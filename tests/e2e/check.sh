@@ -143,5 +143,21 @@ else
 		[ "$(jq '.vcpus[0].regs.TTBR0_EL1 | .writes_loaded + .writes_unloaded' <<<"$kp")" = 20 ]
 fi
 
+# Detection on a stock kernel that is right: zero confirmed findings, no
+# WARN/BUG, and a non-empty check so that zero means something.
+det=$(tagged E2E-DETECT)
+expect "trace --fail-on any exits 0 on a correct kernel" [ "$(value E2E-DETECT-RC)" = 0 ]
+expect "no confirmed finding, WARN, BUG or imbalance ($(jq -c .findings <<<"$det"))" \
+	[ "$(jq '.findings | ."stale-read" + ."lost-write" + .warn + .bug + ."double-load" + ."put-without-load" + ."loaded-at-vm-exit"' <<<"$det")" = 0 ]
+expect "stat: no confirmed finding either" \
+	[ "$(jq '.findings | ."stale-read" + ."lost-write"' <<<"$stat")" = 0 ]
+if [ "$mode" = vhe ]; then
+	expect "loaded accesses were checked against the put ($(jq .checked <<<"$det"))" \
+		[ "$(jq .checked <<<"$det")" -ge 100 ]
+else
+	expect "$mode: nothing to check, all unchecked ($(jq .unchecked <<<"$det"))" \
+		[ "$(jq .checked <<<"$det")" = 0 ]
+fi
+
 echo "e2e [$series $mode]: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -69,12 +69,17 @@ echo "E2E-FILTER-FOREIGN $(grep -v '"summary"' /tmp/filter.json | grep -v "\"pid
 # SIGINT ends a run cleanly and still prints the summary.
 kvmsr stat --json > /tmp/sigint.json 2> /tmp/sigint.err &
 k=$!
-sleep 2
+ready() { # ready FILE: wait up to 30 s for kvmsr's "attached" line
+	i=0
+	while ! grep -q 'kvmsr: attached' "$1" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+ready /tmp/sigint.err
 vmm --iters 30 --vcpus 1 > /dev/null
 kill -INT $k
 wait $k
 echo "E2E-SIGINT-RC $?"
 tag E2E-SIGINT < /tmp/sigint.json
+tag E2E-SIGINT-ERR < /tmp/sigint.err
 
 # The other backend, forced: kprobes work on every kernel here.
 kvmsr stat --json --backend kprobe -- sh -c 'vmm --iters 20 --vcpus 1 > /tmp/vmm5.out' \
@@ -86,3 +91,12 @@ tag E2E-VMM5 < /tmp/vmm5.out
 kvmsr stat --backend fentry --duration 1 > /dev/null 2> /tmp/fentry.err
 echo "E2E-FENTRY-RC $?"
 tag E2E-FENTRY-ERR < /tmp/fentry.err
+
+# Detection on a correct kernel: thousands of loaded accesses checked, no
+# confirmed finding, no WARN/BUG; --fail-on any would exit 3 otherwise.
+kvmsr trace --json --fail-on any --events load -- sh -c "vmm --iters $ITERS --vcpus 2 > /dev/null" \
+	> /tmp/detect.json 2> /tmp/detect.err
+echo "E2E-DETECT-RC $?"
+grep '"event":"summary"' /tmp/detect.json | tag E2E-DETECT
+grep '"event":"finding"' /tmp/detect.json | head -5 | tag E2E-DETECT-FINDING
+tag E2E-DETECT-ERR < /tmp/detect.err

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Finding output for trace and stat (finding_fmt.h). */
+#include <string.h>
+#include "finding_fmt.h"
+
+bool frame_is_plumbing(const char *frame)
+{
+	static const char *const prefixes[] = {
+		"bpf_", "__bpf_", "kprobe", "__kprobe", "kretprobe", "arch_rethook",
+		"rethook", "trampoline_probe", "ftrace", "0x", NULL,
+	};
+
+	for (const char *const *p = prefixes; *p; p++)
+		if (!strncmp(frame, *p, strlen(*p)))
+			return true;
+	return false;
+}
+
+void finding_proof(const struct finding *f, const struct regnames *rn, char *buf, size_t len)
+{
+	char rb[32];
+	const char *reg = f->reg >= 0 ? regnames_get(rn, f->reg, rb, sizeof(rb)) : "";
+	unsigned long long v = f->value, s = f->saved, b = f->before;
+
+	switch (f->kind) {
+	case FIND_STALE_READ:
+		snprintf(buf, len, "vcpu_read_sys_reg(%s) returned %#llx while the sysregs were "
+			 "on the CPU, but the put that ended the interval saved %#llx from the "
+			 "CPU (memory held %#llx); nothing could change the CPU's %s in between "
+			 "(no accessor write, %llu guest entries all with TVM trapping it)",
+			 reg, v, s, b, reg, (unsigned long long)f->guarded_entries);
+		break;
+	case FIND_LOST_WRITE:
+		snprintf(buf, len, "vcpu_write_sys_reg(%s, %#llx) while the sysregs were on the "
+			 "CPU, but the put that ended the interval saved %#llx from the CPU "
+			 "(memory held %#llx): the write never reached the CPU (no later accessor "
+			 "write, %llu guest entries all with TVM trapping it)",
+			 reg, v, s, b, (unsigned long long)f->guarded_entries);
+		break;
+	case FIND_SUSPECT:
+		snprintf(buf, len, "%llu reads of %s while loaded returned exactly the memory copy, "
+			 "and %s is deferred (the put wrote it back); whether memory or the CPU "
+			 "served them cannot be proven", (unsigned long long)f->count, reg, reg);
+		break;
+	case FIND_WARN:
+	case FIND_BUG:
+		if (f->vcpu_loaded)
+			snprintf(buf, len, "%s while vCPU %d of VM %u was loaded on CPU %u: "
+				 "attributed to KVM", f->kind == FIND_WARN ? "WARN" : "BUG",
+				 f->vcpu_id, f->pid, f->cpu);
+		else
+			snprintf(buf, len, "%s on CPU %u with no vCPU loaded there (outside KVM), "
+				 "task of process %u", f->kind == FIND_WARN ? "WARN" : "BUG", f->cpu,
+				 f->pid);
+		break;
+	case FIND_DOUBLE_LOAD:
+		snprintf(buf, len, "vCPU loaded on CPU %u while still loaded since CPU %u: no put "
+			 "in between%s", f->cpu, f->other_cpu,
+			 f->cpu != f->other_cpu ? " (loaded on two CPUs)" : "");
+		break;
+	case FIND_ORPHAN_PUT:
+		snprintf(buf, len, "vCPU put on CPU %u without a load seen since tracing began",
+			 f->cpu);
+		break;
+	case FIND_OPEN_AT_EXIT:
+		snprintf(buf, len, "the VM was destroyed while this vCPU was still loaded on CPU "
+			 "%u: its loaded interval never closed", f->other_cpu);
+		break;
+	default:
+		snprintf(buf, len, "?");
+	}
+}
+
+static const char *strength(enum finding_kind k)
+{
+	if (finding_is_confirmed(k))
+		return "confirmed";
+	if (k == FIND_SUSPECT)
+		return "suspect";
+	if (k == FIND_WARN || k == FIND_BUG)
+		return "hit";
+	return "imbalance";
+}
+
+void format_finding_text(FILE *out, const struct finding *f, const struct regnames *rn,
+			 const char *const *frames, int nframes)
+{
+	char proof[512], rb[32];
+
+	finding_proof(f, rn, proof, sizeof(proof));
+	fprintf(out, "FINDING %s %s", strength(f->kind), finding_kind_name(f->kind));
+	if (f->vcpu_id >= 0)
+		fprintf(out, " vm %u vcpu %d", f->pid, f->vcpu_id);
+	if (f->reg >= 0)
+		fprintf(out, " %s", regnames_get(rn, f->reg, rb, sizeof(rb)));
+	fprintf(out, ": %s\n", proof);
+	for (int i = 0; i < nframes; i++)
+		fprintf(out, "    %s %s\n", i ? "<-" : "at", frames[i]);
+}
+
+static void json_escaped(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void format_finding_json(FILE *out, const struct finding *f, const struct regnames *rn,
+			 const char *const *frames, int nframes)
+{
+	char proof[512], rb[32];
+
+	finding_proof(f, rn, proof, sizeof(proof));
+	fprintf(out, "{\"event\":\"finding\",\"kind\":\"%s\",\"strength\":\"%s\",\"ts_ns\":%llu,"
+		"\"pid\":%u,\"vcpu\":%d,\"cpu\":%u", finding_kind_name(f->kind), strength(f->kind),
+		(unsigned long long)f->ts_ns, f->pid, f->vcpu_id, f->cpu);
+	if (f->reg >= 0)
+		fprintf(out, ",\"reg\":\"%s\"", regnames_get(rn, f->reg, rb, sizeof(rb)));
+	switch (f->kind) {
+	case FIND_STALE_READ:
+	case FIND_LOST_WRITE:
+		fprintf(out, ",\"value\":\"%#llx\",\"saved\":\"%#llx\",\"memory_before_put\":"
+			"\"%#llx\",\"guarded_entries\":%llu", (unsigned long long)f->value,
+			(unsigned long long)f->saved, (unsigned long long)f->before,
+			(unsigned long long)f->guarded_entries);
+		break;
+	case FIND_SUSPECT:
+		fprintf(out, ",\"count\":%llu", (unsigned long long)f->count);
+		break;
+	case FIND_WARN:
+	case FIND_BUG:
+		fprintf(out, ",\"address\":\"%#llx\",\"vcpu_loaded\":%s",
+			(unsigned long long)f->value, f->vcpu_loaded ? "true" : "false");
+		break;
+	case FIND_DOUBLE_LOAD:
+	case FIND_OPEN_AT_EXIT:
+		fprintf(out, ",\"loaded_cpu\":%u", f->other_cpu);
+		break;
+	default:
+		break;
+	}
+	fprintf(out, ",\"stack\":[");
+	for (int i = 0; i < nframes; i++) {
+		if (i)
+			fputc(',', out);
+		json_escaped(out, frames[i]);
+	}
+	fprintf(out, "],\"proof\":");
+	json_escaped(out, proof);
+	fprintf(out, "}\n");
+}

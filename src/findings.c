@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Finding sink: stacks, printing, --fail-on (findings.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "finding_fmt.h"
+#include "findings.h"
+#include "regclass.h"
+
+#define MAX_FRAMES 12
+#define STACK_DEPTH 32		/* as in bpf/kvmsr.bpf.c */
+
+int parse_fail_on(const char *list, unsigned int *mask)
+{
+	static const struct { const char *name; unsigned int bits; } words[] = {
+		{ "confirmed", 1u << FIND_STALE_READ | 1u << FIND_LOST_WRITE },
+		{ "warn", 1u << FIND_WARN },
+		{ "bug", 1u << FIND_BUG },
+		{ "imbalance", 1u << FIND_DOUBLE_LOAD | 1u << FIND_ORPHAN_PUT |
+			       1u << FIND_OPEN_AT_EXIT },
+		{ "suspect", 1u << FIND_SUSPECT },
+		{ "any", ((1u << FIND__MAX) - 1) & ~(1u << FIND_SUSPECT) },
+	};
+	char buf[128], *tok, *save = NULL;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (!strcmp(tok, words[i].name))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return -1;
+		*mask |= words[i].bits;
+	}
+	return *mask ? 0 : -1;
+}
+
+void findings_init(struct findings *fs, const struct regnames *rn, bool json, FILE *stream,
+		   unsigned int fail_mask)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->rn = rn;
+	fs->json = json;
+	fs->stream = stream;
+	fs->fail_mask = fail_mask;
+	fs->stacks_fd = -1;
+	for (int i = 0; i < rn->count && i < KVMSR_MAX_REGS; i++)
+		fs->reg_class[i] = regclass_of(rn->name[i]);
+}
+
+void findings_free(struct findings *fs)
+{
+	for (int i = 0; i < fs->nr_kept; i++)
+		free(fs->kept[i]);
+	ksyms_free(&fs->ks);
+}
+
+/* Symbolize a stack id, dropping BPF/kprobe plumbing frames at the top. */
+/* kallsyms is large: read it when the first finding needs a name. */
+static void need_ksyms(struct findings *fs)
+{
+	if (!fs->ks_loaded)
+		ksyms_load(&fs->ks, NULL);
+	fs->ks_loaded = true;
+}
+
+static int frames_of(struct findings *fs, int32_t id, char names[][96], const char **frames)
+{
+	uint64_t ips[STACK_DEPTH];
+	int n = 0;
+	bool top = true;
+
+	if (id < 0 || fs->stacks_fd < 0 || bpf_map_lookup_elem(fs->stacks_fd, &id, ips))
+		return 0;
+	need_ksyms(fs);
+	for (int i = 0; i < STACK_DEPTH && ips[i] && n < MAX_FRAMES; i++) {
+		ksyms_name(&fs->ks, ips[i], names[n], sizeof(names[n]));
+		if (top && frame_is_plumbing(names[n]))
+			continue;
+		top = false;
+		frames[n] = names[n];
+		n++;
+	}
+	return n;
+}
+
+void findings_on_finding(void *ctx, const struct finding *f)
+{
+	struct findings *fs = ctx;
+	char names[MAX_FRAMES][96];
+	const char *frames[MAX_FRAMES];
+	int n = frames_of(fs, f->stack_id, names, frames);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	if (fs->fail_mask & (1u << f->kind))
+		fs->failed = true;
+	if (f->kind == FIND_WARN && f->value) {
+		/* Name the WARN's caller as the first frame when the stack lacks it. */
+		static char caller[96];
+
+		need_ksyms(fs);
+		ksyms_name(&fs->ks, f->value, caller, sizeof(caller));
+		if (!n || strcmp(frames[0], caller)) {
+			memmove(frames + 1, frames, sizeof(frames[0]) * (n < MAX_FRAMES ? n : n - 1));
+			frames[0] = caller;
+			if (n < MAX_FRAMES)
+				n++;
+		}
+	}
+	if (fs->stream) {
+		if (fs->json)
+			format_finding_json(fs->stream, f, fs->rn, frames, n);
+		else
+			format_finding_text(fs->stream, f, fs->rn, frames, n);
+		fflush(fs->stream);
+		return;
+	}
+	if (fs->nr_kept == FINDINGS_KEPT) {
+		fs->dropped++;
+		return;
+	}
+	mem = open_memstream(&buf, &len);
+	if (!mem)
+		return;
+	if (fs->json)
+		format_finding_json(mem, f, fs->rn, frames, n);
+	else
+		format_finding_text(mem, f, fs->rn, frames, n);
+	fclose(mem);
+	fs->kept[fs->nr_kept++] = buf;
+}
+
+void findings_print_kept(struct findings *fs, FILE *out)
+{
+	for (int i = 0; i < fs->nr_kept; i++)
+		fputs(fs->kept[i], out);
+	if (fs->dropped)
+		fprintf(out, "(%llu more findings not listed)\n", (unsigned long long)fs->dropped);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel symbols from /proc/kallsyms, to name stack frames and WARN callers. */
+#ifndef KVMSR_KSYMS_H
+#define KVMSR_KSYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+struct ksyms {
+	struct ksym *syms;
+	size_t nr;
+};
+
+/* 0, or -errno; a missing file leaves an empty table (addresses print raw). */
+int ksyms_load(struct ksyms *ks, const char *path);
+void ksyms_free(struct ksyms *ks);
+/* "func+0x1c" into buf (raw hex if unknown); returns buf. */
+const char *ksyms_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+#endif /* KVMSR_KSYMS_H */

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The detector's rules (docs/detection.md), each with the trap a naive
+ * detector falls into.  Every test fails if its rule is removed.
+ */
+#include <string.h>
+#include "analyzer.h"
+#include "regclass.h"
+#include "unit.h"
+
+#define PID 7
+enum { SCTLR = 1, ESR = 2, MDSCR = 3, ELR = 4, SCTLR2 = 5, TTBR0 = 6, NREGS };
+
+static const char *const names[NREGS] = {
+	[SCTLR] = "SCTLR_EL1", [ESR] = "ESR_EL1", [MDSCR] = "MDSCR_EL1",
+	[ELR] = "ELR_EL1", [SCTLR2] = "SCTLR_EL2", [TTBR0] = "TTBR0_EL1",
+};
+
+struct rec {
+	struct finding f[16];
+	int n;
+};
+
+static void collect(void *ctx, const struct finding *f)
+{
+	struct rec *r = ctx;
+
+	if (r->n < 16)
+		r->f[r->n++] = *f;
+}
+
+static uint8_t classes[KVMSR_MAX_REGS];
+
+static void setup(struct analyzer *a, struct rec *r, bool adjust_pc)
+{
+	struct analyzer_config c = { .reg_class = classes, .adjust_pc_watched = adjust_pc,
+				     .on_finding = collect, .ctx = r };
+
+	for (int i = 0; i < NREGS; i++)
+		classes[i] = regclass_of(names[i]);
+	memset(r, 0, sizeof(*r));
+	analyzer_init(a);
+	analyzer_configure(a, &c);
+}
+
+static uint64_t now;
+
+static void ev(struct analyzer *a, uint8_t type, int vcpu, uint8_t flags, uint16_t reg,
+	       uint64_t val, uint64_t aux, uint16_t cpu)
+{
+	struct kvmsr_event e = { .type = type, .ts_ns = ++now, .pid = PID, .vcpu_id = vcpu,
+				 .flags = flags, .reg = reg, .val = val, .aux = aux, .cpu = cpu,
+				 .stack_id = -1 };
+
+	analyzer_feed(a, &e);
+}
+
+#define L KVMSR_F_LOADED
+#define M KVMSR_F_MEM
+#define LOAD(a) ev(a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 0)
+#define PUT(a) ev(a, KVMSR_EV_PUT, 0, L, 0, 0, 0, 0)
+#define READ(a, r, v, mem) ev(a, KVMSR_EV_READ, 0, L | M, r, v, mem, 0)
+#define WRITE(a, r, v, mem) ev(a, KVMSR_EV_WRITE, 0, L | M, r, v, mem, 0)
+#define SAVED(a, r, s, before) ev(a, KVMSR_EV_SAVED, 0, M, r, s, before, 0)
+#define ENTRY(a, hcr) ev(a, KVMSR_EV_ENTRY, 0, 0, 0, hcr, 0, 0)
+
+TEST(stale_read_is_confirmed_by_the_put)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);	/* served from memory */
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x2, 0x1);	/* the CPU held 0x2 */
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_STALE_READ);
+	CHECK_EQ(r.f[0].reg, SCTLR);
+	CHECK_EQ(r.f[0].value, 0x1);
+	CHECK_EQ(r.f[0].saved, 0x2);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->checked, 1);
+	analyzer_free(&a);
+}
+
+TEST(lost_write_is_confirmed_by_the_put)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	WRITE(&a, TTBR0, 0x5000, 0x5000);	/* went to memory only */
+	PUT(&a);
+	SAVED(&a, TTBR0, 0x4000, 0x5000);	/* the put overwrote it */
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_LOST_WRITE);
+	CHECK_EQ(r.f[0].value, 0x5000);
+	analyzer_free(&a);
+}
+
+TEST(correct_accessor_gives_no_finding)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	WRITE(&a, TTBR0, 0x5000, 0x4000);	/* to the CPU, memory stale */
+	READ(&a, TTBR0, 0x5000, 0x4000);
+	PUT(&a);
+	SAVED(&a, TTBR0, 0x5000, 0x4000);
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->checked, 2);
+	analyzer_free(&a);
+}
+
+TEST(untrapped_guest_entry_between_read_and_put_forbids_a_verdict)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);
+	ENTRY(&a, 0);			/* no TVM: the guest may write SCTLR */
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x2, 0x1);
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->unchecked, 1);
+	analyzer_free(&a);
+}
+
+TEST(tvm_trapped_entry_keeps_vm_registers_checkable)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);
+	READ(&a, ESR, 0x9, 0x9);
+	ENTRY(&a, KVMSR_HCR_TVM);	/* guest writes of SCTLR trap; ESR changes on exceptions */
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x2, 0x1);
+	SAVED(&a, ESR, 0x8, 0x9);
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].reg, SCTLR);
+	CHECK_EQ(r.f[0].guarded_entries, 1);
+	analyzer_free(&a);
+}
+
+TEST(later_accessor_write_forbids_a_verdict_on_earlier_read)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);
+	WRITE(&a, SCTLR, 0x2, 0x1);
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x2, 0x1);
+	CHECK_EQ(r.n, 0);
+	analyzer_free(&a);
+}
+
+TEST(equal_values_and_unsaved_registers_prove_nothing)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x3, 0x3);
+	READ(&a, MDSCR, 0x1, 0x1);	/* not deferred: memory is the register */
+	READ(&a, TTBR0, 0x7, 0x7);
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x3, 0x3);	/* equal: nothing to see */
+	SAVED(&a, MDSCR, 0x2, 0x1);	/* changed, but the put does not own it */
+	SAVED(&a, TTBR0, 0x7, 0x7);
+	CHECK_EQ(r.n, 0);
+	analyzer_free(&a);
+}
+
+TEST(exception_entry_registers_need_the_adjust_pc_probe)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, false);		/* exception entry not watched */
+	LOAD(&a);
+	READ(&a, ELR, 0x10, 0x10);
+	PUT(&a);
+	SAVED(&a, ELR, 0x20, 0x10);
+	CHECK_EQ(r.n, 0);
+	analyzer_free(&a);
+
+	setup(&a, &r, true);		/* watched, and it ran: ELR changed legitimately */
+	LOAD(&a);
+	READ(&a, ELR, 0x10, 0x10);
+	ev(&a, KVMSR_EV_ADJUST_PC, 0, 0, 0, 0, 0, 0);
+	PUT(&a);
+	SAVED(&a, ELR, 0x20, 0x10);
+	CHECK_EQ(r.n, 0);
+	analyzer_free(&a);
+
+	setup(&a, &r, true);		/* watched and quiet: provable */
+	LOAD(&a);
+	READ(&a, ELR, 0x10, 0x10);
+	PUT(&a);
+	SAVED(&a, ELR, 0x20, 0x10);
+	CHECK_EQ(r.n, 1);
+	analyzer_free(&a);
+}
+
+TEST(nested_virt_el2_write_taints_everything)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);
+	WRITE(&a, SCTLR2, 0x2, 0x0);	/* SCTLR_EL2 may live in SCTLR_EL1 on the CPU */
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x2, 0x1);
+	CHECK_EQ(r.n, 0);
+	analyzer_free(&a);
+}
+
+TEST(reset_and_os_lock_put_load_pairs_are_not_findings)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x2);		/* from the CPU */
+	PUT(&a);				/* kvm_reset_vcpu: put ... */
+	SAVED(&a, SCTLR, 0x1, 0x2);
+	ev(&a, KVMSR_EV_WRITE, 0, M, SCTLR, 0xc5, 0xc5, 0);	/* reset, unloaded */
+	LOAD(&a);				/* ... load */
+	READ(&a, SCTLR, 0xc5, 0xc5);
+	PUT(&a);
+	SAVED(&a, SCTLR, 0xc5, 0xc5);
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->double_loads, 0);
+	analyzer_free(&a);
+}
+
+TEST(accesses_without_a_saved_record_stay_unchecked)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);
+	PUT(&a);				/* nVHE: no SAVED ever comes */
+	LOAD(&a);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->unchecked, 1);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->checked, 0);
+	CHECK_EQ(r.n, 0);
+	analyzer_free(&a);
+}
+
+TEST(imbalances_double_load_two_cpus_orphan_put_open_at_exit)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	PUT(&a);						/* put without load */
+	ev(&a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 0);
+	ev(&a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 1);		/* again, CPU 1 */
+	ev(&a, KVMSR_EV_VM_EXIT, -1, 0, 0, 0, 0, 1);		/* VM gone, loaded */
+	CHECK_EQ(r.n, 3);
+	CHECK_EQ(r.f[0].kind, FIND_ORPHAN_PUT);
+	CHECK_EQ(r.f[1].kind, FIND_DOUBLE_LOAD);
+	CHECK_EQ(r.f[1].cpu, 1);
+	CHECK_EQ(r.f[1].other_cpu, 0);
+	CHECK_EQ(r.f[2].kind, FIND_OPEN_AT_EXIT);
+	CHECK_EQ(r.f[2].vcpu_id, 0);
+	analyzer_free(&a);
+}
+
+TEST(warn_is_attributed_to_the_loaded_vcpu_or_marked_outside)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	ev(&a, KVMSR_EV_WARN, 0, L, 0, 0xffff800080123456ull, 0, 1);
+	ev(&a, KVMSR_EV_BUG, -1, KVMSR_F_NO_VCPU, 0, 0x1234, 0, 0);
+	CHECK_EQ(r.n, 2);
+	CHECK_EQ(r.f[0].kind, FIND_WARN);
+	CHECK(r.f[0].vcpu_loaded);
+	CHECK_EQ(r.f[0].vcpu_id, 0);
+	CHECK_EQ(r.f[0].value, 0xffff800080123456ull);
+	CHECK_EQ(r.f[1].kind, FIND_BUG);
+	CHECK(!r.f[1].vcpu_loaded);
+	analyzer_free(&a);
+}
+
+TEST(suspects_need_a_deferred_written_back_register_never_proven_on_cpu)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);	/* value == memory copy */
+	READ(&a, TTBR0, 0x9, 0x8);	/* value != memory: the CPU served it */
+	READ(&a, TTBR0, 0x8, 0x8);
+	READ(&a, MDSCR, 0x0, 0x0);	/* not deferred */
+	ENTRY(&a, 0);
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x4, 0x1);	/* written back: SCTLR is deferred here */
+	SAVED(&a, TTBR0, 0x9, 0x8);
+	SAVED(&a, MDSCR, 0x0, 0x0);
+	CHECK_EQ(r.n, 0);		/* the entry tainted everything */
+	analyzer_finish(&a, ++now);
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_SUSPECT);
+	CHECK_EQ(r.f[0].reg, SCTLR);
+	CHECK_EQ(r.f[0].count, 1);
+	CHECK(!finding_is_confirmed(r.f[0].kind));
+	analyzer_free(&a);
+}
+
+TEST(coverage_survives_preemption_between_trap_and_accessor)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	ev(&a, KVMSR_EV_TRAP, 0, KVMSR_F_MEMREG | KVMSR_F_WRITE, TTBR0, 1, 0, 0);
+	PUT(&a);			/* preempted in the handler */
+	ev(&a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 1);
+	WRITE(&a, TTBR0, 1, 0);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->traps_seen, 1);
+	analyzer_free(&a);
+}
+
+TEST(version_dependent_registers_need_the_put_to_write_them_back)
+{
+	struct analyzer a;
+	struct rec r;
+	uint8_t actlr = 9;
+
+	setup(&a, &r, true);
+	classes[actlr] = regclass_of("ACTLR_EL1");
+	LOAD(&a);
+	READ(&a, actlr, 0x1, 0x1);
+	READ(&a, actlr, 0x1, 0x1);
+	PUT(&a);
+	SAVED(&a, actlr, 0x2, 0x2);	/* memory only, not owned by this put */
+	CHECK_EQ(r.n, 0);
+	LOAD(&a);
+	READ(&a, actlr, 0x2, 0x2);
+	PUT(&a);
+	SAVED(&a, actlr, 0x3, 0x2);	/* this put wrote it back: provable */
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_STALE_READ);
+	analyzer_free(&a);
+}
