@@ -30,6 +30,8 @@ const volatile __u64 reg_bitmap[KVMSR_MAX_REGS / 64];
 const volatile __u32 seed_on_cpu_mask;
 /* Capture kernel stacks of accessor calls that may turn into findings. */
 const volatile bool capture_stacks;
+/* `stat`: count in maps instead of streaming a record per event. */
+const volatile bool aggregate;
 
 /* Results read back by user space through the skeleton's .bss. */
 __u32 flag_layout;		/* enum kvmsr_flag_layout, set at first use */
@@ -77,6 +79,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cpu_state);
 } cpu_states SEC(".maps");
+
+/* Aggregation (`stat`): per vCPU, and per (vCPU, register). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct kvmsr_vcpu_agg);
+} vcpu_aggs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct kvmsr_reg_key);
+	__type(value, struct kvmsr_reg_agg);
+} reg_aggs SEC(".maps");
 
 /* kprobe backend: arguments saved at entry for the kretprobe, per thread. */
 struct saved_args {
@@ -282,6 +299,94 @@ static __always_inline __u32 current_pid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+static __always_inline struct kvmsr_vcpu_agg *vcpu_agg(struct kvm_vcpu *vcpu, __u32 pid,
+							 __s32 id, __u64 now)
+{
+	__u64 key = (__u64)vcpu;
+	struct kvmsr_vcpu_agg *a = bpf_map_lookup_elem(&vcpu_aggs, &key);
+	struct kvmsr_vcpu_agg init = { .pid = pid, .vcpu_id = id, .first_ns = now };
+
+	if (a)
+		return a;
+	bpf_map_update_elem(&vcpu_aggs, &key, &init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&vcpu_aggs, &key);
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 b = 0;
+
+	/* Unrolled binary search: bounded for the verifier, ~6 steps. */
+	if (v >> 32) { v >>= 32; b += 32; }
+	if (v >> 16) { v >>= 16; b += 16; }
+	if (v >> 8) { v >>= 8; b += 8; }
+	if (v >> 4) { v >>= 4; b += 4; }
+	if (v >> 2) { v >>= 2; b += 2; }
+	if (v >> 1) b += 1;
+	return b < KVMSR_HIST_BUCKETS ? b : KVMSR_HIST_BUCKETS - 1;
+}
+
+/* One vCPU's load or put into its counters; the vCPU's thread owns them. */
+static __always_inline void agg_load_put(struct kvm_vcpu *vcpu, __u32 pid, __s32 id,
+					 bool is_load, bool loaded)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct kvmsr_vcpu_agg *a = vcpu_agg(vcpu, pid, id, now);
+	__u64 d;
+
+	if (!a)
+		return;
+	a->last_ns = now;
+	if (is_load) {
+		a->loads++;
+		if (a->open_since) {
+			a->double_loads++;
+			d = now - a->open_since;
+			a->resident_ns += d;
+			if (a->open_loaded) {
+				a->loaded_ns += d;
+				a->hist[log2_bucket(d) & (KVMSR_HIST_BUCKETS - 1)]++;
+			}
+		}
+		a->open_since = now;
+		a->open_cpu = bpf_get_smp_processor_id();
+		a->open_loaded = loaded;
+		return;
+	}
+	a->puts++;
+	if (!a->open_since) {
+		a->orphan_puts++;
+		return;
+	}
+	d = now - a->open_since;
+	a->resident_ns += d;
+	if (a->open_loaded) {
+		a->loaded_ns += d;
+		a->hist[log2_bucket(d) & (KVMSR_HIST_BUCKETS - 1)]++;
+	}
+	a->open_since = 0;
+}
+
+static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool write,
+				       bool loaded)
+{
+	struct kvmsr_reg_key key = { .vcpu = (__u64)vcpu, .reg = reg };
+	struct kvmsr_reg_agg *r = bpf_map_lookup_elem(&reg_aggs, &key);
+
+	if (!r) {
+		struct kvmsr_reg_agg zero = {};
+
+		bpf_map_update_elem(&reg_aggs, &key, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&reg_aggs, &key);
+		if (!r)
+			return;
+	}
+	if (write)
+		r->writes[loaded]++;
+	else
+		r->reads[loaded]++;
+}
+
 static __always_inline void on_load(struct kvm_vcpu *vcpu)
 {
 	struct cpu_state *st = this_cpu();
@@ -296,9 +401,12 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu)
 		st->nr_touched = 0;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
-	if (wanted(pid, id))
-		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0,
-		     pid, id, 0, 0, word);
+	if (!wanted(pid, id))
+		return;
+	if (aggregate)
+		agg_load_put(vcpu, pid, id, true, word_loaded(word));
+	else
+		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
 static __always_inline void on_put(struct kvm_vcpu *vcpu)
@@ -310,9 +418,12 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu)
 
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
-	if (wanted(pid, id))
-		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0,
-		     pid, id, 0, 0, word);
+	if (!wanted(pid, id))
+		return;
+	if (aggregate)
+		agg_load_put(vcpu, pid, id, false, false);
+	else
+		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
 /*
@@ -332,6 +443,12 @@ static __always_inline void on_access(void *ctx, __u8 type, struct kvm_vcpu *vcp
 
 	if (!reg_wanted(reg))
 		return;
+	if (aggregate) {
+		/* The cheap path: no vcpu_id, no memory copy, no record. */
+		if (!filter_pid || pid == filter_pid)
+			agg_access(vcpu, reg, type == KVMSR_EV_WRITE, word_loaded(flag_word(vcpu)));
+		return;
+	}
 	id = BPF_CORE_READ(vcpu, vcpu_id);
 	if (!wanted(pid, id))
 		return;

@@ -67,6 +67,38 @@ struct kvmsr_event {
 	__u8 pad[2];
 };
 
+/*
+ * In-kernel aggregation (`kvmsr stat`): one record per vCPU, keyed by the
+ * struct kvm_vcpu pointer, and one per (vCPU, register) for accessor counts.
+ */
+#define KVMSR_HIST_BUCKETS 40	/* log2(ns) of loaded intervals: 1 ns .. ~18 min */
+
+struct kvmsr_vcpu_agg {
+	__u32 pid;
+	__s32 vcpu_id;
+	__u64 loads, puts;
+	__u64 loaded_ns;	/* closed intervals with sysregs on the CPU */
+	__u64 resident_ns;	/* closed load->put intervals */
+	__u64 first_ns, last_ns;
+	__u64 open_since;	/* load time of the open interval, 0 if none */
+	__u64 double_loads, orphan_puts;
+	__u32 open_cpu;
+	__u8 open_loaded;
+	__u8 pad[3];
+	__u64 hist[KVMSR_HIST_BUCKETS];	/* loaded-interval durations */
+};
+
+struct kvmsr_reg_key {
+	__u64 vcpu;		/* struct kvm_vcpu pointer */
+	__u32 reg;
+	__u32 pad;
+};
+
+struct kvmsr_reg_agg {
+	__u64 reads[2];		/* [1]: sysregs on the CPU */
+	__u64 writes[2];
+};
+
 /* HCR_EL2.TVM (architectural): guest writes of the VM registers trap. */
 #define KVMSR_HCR_TVM (1ULL << 26)
 

@@ -62,7 +62,7 @@ struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_
 	return NULL;
 }
 
-static struct vcpu_stats *get_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_id)
+struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_id)
 {
 	struct vcpu_stats *v = analyzer_find(a, pid, vcpu_id);
 
@@ -117,7 +117,7 @@ static struct finding new_finding(enum finding_kind kind, const struct kvmsr_eve
 	return f;
 }
 
-static struct reg_stats *reg_of(struct vcpu_stats *v, unsigned int reg)
+struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg)
 {
 	if (reg >= KVMSR_MAX_REGS)
 		return NULL;
@@ -126,13 +126,24 @@ static struct reg_stats *reg_of(struct vcpu_stats *v, unsigned int reg)
 	return v->regs ? &v->regs[reg] : NULL;
 }
 
+unsigned int log2_bucket(uint64_t ns)
+{
+	unsigned int b = 0;
+
+	while (ns >>= 1)
+		b++;
+	return b < KVMSR_HIST_BUCKETS ? b : KVMSR_HIST_BUCKETS - 1;
+}
+
 static void close_interval(struct vcpu_stats *v, uint64_t ts)
 {
 	uint64_t d = ts > v->since_ns ? ts - v->since_ns : 0;
 
 	v->resident_ns += d;
-	if (v->in_loaded)
+	if (v->in_loaded) {
 		v->loaded_ns += d;
+		v->hist[log2_bucket(d)]++;
+	}
 	v->in = false;
 	v->in_loaded = false;
 }
@@ -158,7 +169,7 @@ static void taint(struct analyzer *a, struct vcpu_stats *v, int reg, uint8_t cls
 static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	int loaded = !!(e->flags & KVMSR_F_LOADED);
-	struct reg_stats *r = reg_of(v, e->reg);
+	struct reg_stats *r = vcpu_reg(v, e->reg);
 	int is_write = e->type == KVMSR_EV_WRITE;
 	struct pending_access *p;
 
@@ -274,7 +285,7 @@ static void on_trap(struct vcpu_stats *v, const struct kvmsr_event *e)
 	/* Only registers with a sys_regs[] slot can go through the accessor. */
 	if (!(e->flags & KVMSR_F_MEMREG))
 		return;
-	r = reg_of(v, e->reg);
+	r = vcpu_reg(v, e->reg);
 	v->traps++;
 	if (r)
 		r->traps++;
@@ -357,7 +368,7 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 		return NULL;
 	}
 	if (e->vcpu_id >= 0)
-		v = get_vcpu(a, e->pid, e->vcpu_id);
+		v = analyzer_vcpu(a, e->pid, e->vcpu_id);
 	if (e->type == KVMSR_EV_WARN || e->type == KVMSR_EV_BUG) {
 		on_hit(a, v, e);
 		return v;

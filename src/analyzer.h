@@ -71,6 +71,7 @@ struct vcpu_stats {
 	uint64_t reads[2], writes[2];
 	uint64_t traps, traps_seen;
 	uint64_t entries;
+	uint64_t hist[KVMSR_HIST_BUCKETS];	/* log2(ns) of loaded intervals */
 	uint64_t double_loads;	/* load while already loaded, no put between */
 	uint64_t orphan_puts;	/* put without a load seen */
 	struct reg_stats *regs;	/* KVMSR_MAX_REGS entries, lazily allocated */
@@ -130,6 +131,10 @@ void analyzer_finish(struct analyzer *a, uint64_t end_ns);
 double vcpu_loaded_share(const struct vcpu_stats *v);
 
 struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_id);
+/* Find or add; NULL only when out of memory. */
+struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_id);
+struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg);
+unsigned int log2_bucket(uint64_t ns);
 
 /* Sum of all vCPUs, for the coverage summary. */
 void analyzer_totals(const struct analyzer *a, struct vcpu_stats *sum);

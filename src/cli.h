@@ -26,6 +26,8 @@ struct cli {
 	bool json;
 	bool verbose;
 	bool no_probe;			/* check: skip the probe guest */
+	bool exact;			/* stat: stream every event (coverage, findings) */
+	int sample_pct;			/* stat: % of time accessor probes are attached */
 	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
 	unsigned int fail_mask;		/* --fail-on: 1 << finding_kind */
 	char **cmd;			/* argv after --, NULL if none */

@@ -1,26 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kvmsr stat: per-vCPU residency and accessor traffic. */
+/*
+ * kvmsr stat: per-vCPU residency and accessor traffic.
+ *
+ * By default it counts in the kernel (BPF maps): loads, puts and loaded time
+ * exactly, accessor calls in sampling windows, because probing every
+ * accessor call costs more than a host can leave on.  Only WARN/BUG hits and
+ * VM teardown are streamed.  --exact streams everything through the analyzer
+ * instead, like trace.
+ */
 #include <stdio.h>
+#include <string.h>
+#include "agg.h"
 #include "analyzer.h"
 #include "findings.h"
 #include "report.h"
 #include "runner.h"
 #include "sysinfo.h"
 
+/* Accessor probes are attached for sample_pct % of every period. */
+#define WINDOW_PERIOD_NS 2000000000ull
+/* Enough VHE load/put calls to trust the learned SYSREGS_ON_CPU bit. */
+#define CALIB_ENOUGH 8
+
 struct stat_ctx {
 	const struct cli *cli;
 	struct regnames rn;
-	struct analyzer an;
+	struct analyzer an;	/* streamed events: all (--exact) or hits only */
 	struct findings fs;
 	struct sysinfo si;
+	bool window_on;
+	uint64_t window_start, sampled_ns, last_poll;
+	bool calib_dropped;
+	char sampling[160];
 };
-
-static void on_opened(void *ctx, struct session *s)
-{
-	struct stat_ctx *st = ctx;
-
-	st->fs.stacks_fd = session_stacks_fd(s);
-}
 
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
@@ -30,19 +42,81 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 	return 0;
 }
 
+static void on_opened(void *ctx, struct session *s)
+{
+	struct stat_ctx *st = ctx;
+
+	st->fs.stacks_fd = session_stacks_fd(s);
+	if (st->cli->exact)
+		return;
+	/* Counting mode: the accessor probes start detached unless always on. */
+	st->window_on = st->cli->sample_pct > 0;
+	if (st->cli->sample_pct < 100 && !st->window_on)
+		session_set_accessors(s, false);
+}
+
+/* Open and close the accessor sampling window; drop calibration once learned. */
+static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
+{
+	struct stat_ctx *st = ctx;
+	uint64_t in_period = elapsed % WINDOW_PERIOD_NS;
+	bool want = in_period < WINDOW_PERIOD_NS / 100 * st->cli->sample_pct;
+	uint32_t layout, samples, conflicts;
+
+	if (st->cli->exact)
+		return;
+	if (st->window_on)
+		st->sampled_ns += elapsed - st->last_poll;
+	st->last_poll = elapsed;
+	if (st->cli->sample_pct > 0 && st->cli->sample_pct < 100 && want != st->window_on) {
+		if (!session_set_accessors(s, want))
+			st->window_on = want;
+	}
+	if (!st->calib_dropped) {
+		session_on_cpu_mask(s, &layout, &samples, &conflicts);
+		if (samples >= CALIB_ENOUGH && !conflicts) {
+			session_drop_calibration(s);
+			st->calib_dropped = true;
+		}
+	}
+}
+
 static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns)
 {
+	struct analyzer snap, *a = &st->an;
 	struct run_info ri;
 
 	fill_run_info(&ri, s, &st->si, elapsed_ns);
+	if (!st->cli->exact) {
+		analyzer_init(&snap);
+		agg_snapshot(s, &snap, now_ns(), st->cli->vcpu);
+		/* Hits and imbalances streamed meanwhile. */
+		memcpy(snap.findings, st->an.findings, sizeof(snap.findings));
+		for (size_t i = 0; i < snap.nr_vcpus; i++) {
+			snap.findings[FIND_DOUBLE_LOAD] += snap.vcpus[i].double_loads;
+			snap.findings[FIND_ORPHAN_PUT] += snap.vcpus[i].orphan_puts;
+		}
+		/* Imbalances are counted in the kernel here, not streamed. */
+		if ((st->fs.fail_mask & (1u << FIND_DOUBLE_LOAD) && snap.findings[FIND_DOUBLE_LOAD]) ||
+		    (st->fs.fail_mask & (1u << FIND_ORPHAN_PUT) && snap.findings[FIND_ORPHAN_PUT]))
+			st->fs.failed = true;
+		snprintf(st->sampling, sizeof(st->sampling), "sampled: accessor probes attached "
+			 "%.0f%% of the time (%.2f s of %.2f s; --sample 100 or --exact for all)",
+			 elapsed_ns ? 100.0 * st->sampled_ns / elapsed_ns : 0.0,
+			 st->sampled_ns / 1e9, elapsed_ns / 1e9);
+		ri.sampling = st->cli->sample_pct == 100 ? "all calls counted in the kernel" :
+			      st->sampling;
+		a = &snap;
+	}
 	if (st->cli->json) {
 		ri.finding_json = st->fs.kept;
 		ri.nr_finding_json = st->fs.nr_kept;
+		report_stat_json(stdout, a, &st->rn, &ri);
+	} else {
+		report_stat_text(stdout, a, &st->rn, &ri);
 	}
-	if (st->cli->json)
-		report_stat_json(stdout, &st->an, &st->rn, &ri);
-	else
-		report_stat_text(stdout, &st->an, &st->rn, &ri);
+	if (a == &snap)
+		analyzer_free(&snap);
 	fflush(stdout);
 }
 
@@ -58,7 +132,8 @@ static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 int cmd_stat(const struct cli *cli)
 {
 	struct stat_ctx st = { .cli = cli };
-	struct run_hooks h = { .tick = on_tick, .opened = on_opened, .ctx = &st };
+	struct run_hooks h = { .tick = on_tick, .opened = on_opened, .poll = on_poll,
+			       .ctx = &st };
 	struct session_config cfg;
 	struct run_result r;
 	struct session s;
@@ -68,12 +143,14 @@ int cmd_stat(const struct cli *cli)
 	err = prepare_run(cli, &st.rn, &cfg, on_event, &st);
 	if (err)
 		return err;
+	cfg.aggregate = !cli->exact;
 	analyzer_init(&st.an);
 	/* stat is for always-on use: no stacks. */
 	findings_init(&st.fs, &st.rn, cli->json, NULL, cli->fail_mask);
 	setup_detection(&st.an, &st.fs);
 	err = run_session(cli, &s, &cfg, &h, &r);
 	if (!err) {
+		on_poll(&st, &s, r.end_ns - r.start_ns);
 		analyzer_finish(&st.an, r.end_ns);
 		if (!cli->json)
 			printf("\n--- total, %.3f s\n", (r.end_ns - r.start_ns) / 1e9);

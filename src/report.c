@@ -111,6 +111,11 @@ static void print_coverage(FILE *f, const struct analyzer *a, const struct regna
 	uint64_t traps, seen;
 	double ratio = coverage_ratio(a, &traps, &seen);
 
+	if (ri->sampling) {
+		fprintf(f, "coverage: not measured by counting stat (kvmsr check measures it; "
+			"stat --exact and trace report it)\n");
+		return;
+	}
 	if (!ri->traps) {
 		fprintf(f, "coverage: unknown (kvm:kvm_sys_access not available)\n");
 		return;
@@ -167,7 +172,12 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 			"wrong loaded state\n");
 	else
 		fprintf(f, "SYSREGS_ON_CPU not seen set yet\n");
+	if (ri->sampling)
+		fprintf(f, "accessor counts: %s\n", ri->sampling);
 	print_coverage(f, a, rn, ri);
+	if (ri->sampling)
+		fprintf(f, "findings: stale reads and lost writes are not checked by counting "
+			"stat (use --exact or trace); ");
 	report_findings(f, a, false);
 	fprintf(f, "lost records: %llu%s\n", (unsigned long long)ri->lost,
 		ri->lost ? " (ring buffer full: counts above are low)" : "");
@@ -204,12 +214,13 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 	json_str(f, ri->kvm_mode);
 	fprintf(f, ",\"sysregs_deferred\":%s,\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
 		"\"on_cpu_mask_disagrees\":%s,\"duration_ns\":%llu,\"lost_records\":%llu,\"malformed_records\":%llu,"
-		"\"coverage\":{\"available\":%s,\"trapped\":%llu,\"seen\":%llu},\"vcpus\":[",
+		"\"coverage\":{\"available\":%s,\"trapped\":%llu,\"seen\":%llu},"
+		"\"exact\":%s,\"vcpus\":[",
 		ri->defers ? "true" : "false", ri->on_cpu_mask, ri->mask_learned ? "true" : "false",
 		ri->mask_disagrees ? "true" : "false",
 		(unsigned long long)ri->duration_ns, (unsigned long long)ri->lost,
 		(unsigned long long)a->bad_records, ri->traps ? "true" : "false",
-		(unsigned long long)traps, (unsigned long long)seen);
+		(unsigned long long)traps, (unsigned long long)seen, ri->sampling ? "false" : "true");
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
 		const struct vcpu_stats *v = &a->vcpus[i];
 		int first = 1;
@@ -218,7 +229,8 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 			"\"loaded_ns\":%llu,\"resident_ns\":%llu,\"loaded_share\":%.6f,"
 			"\"reads_loaded\":%llu,\"reads_unloaded\":%llu,\"writes_loaded\":%llu,"
 			"\"writes_unloaded\":%llu,\"trapped\":%llu,\"trapped_seen\":%llu,"
-			"\"entries\":%llu,\"double_loads\":%llu,\"orphan_puts\":%llu,\"regs\":{",
+			"\"entries\":%llu,\"double_loads\":%llu,\"orphan_puts\":%llu,"
+			"\"loaded_hist_log2_ns\":[",
 			i ? "," : "", v->pid, v->vcpu_id, (unsigned long long)v->loads,
 			(unsigned long long)v->puts, (unsigned long long)v->loaded_ns,
 			(unsigned long long)v->resident_ns, vcpu_loaded_share(v),
@@ -227,6 +239,9 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 			(unsigned long long)v->traps, (unsigned long long)v->traps_seen,
 			(unsigned long long)v->entries, (unsigned long long)v->double_loads,
 			(unsigned long long)v->orphan_puts);
+		for (int b = 0; b < KVMSR_HIST_BUCKETS; b++)
+			fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)v->hist[b]);
+		fprintf(f, "],\"regs\":{");
 		for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
 			const struct reg_stats *s = &v->regs[r];
 
@@ -244,7 +259,9 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 		}
 		fprintf(f, "}}");
 	}
-	fprintf(f, "],");
+	fprintf(f, "],\"sampling\":");
+	json_str(f, ri->sampling ? ri->sampling : "exact");
+	fprintf(f, ",");
 	report_findings(f, a, true);
 	fprintf(f, ",\"finding_list\":[");
 	for (int i = 0; i < ri->nr_finding_json; i++)

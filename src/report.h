@@ -23,6 +23,7 @@ struct run_info {
 	bool traps;		/* kvm:kvm_sys_access was attached */
 	uint64_t duration_ns;
 	const char *notes;	/* warnings from attaching */
+	const char *sampling;	/* how accessor counts were sampled, NULL if exact */
 	char *const *finding_json;	/* rendered findings (JSON objects) to embed */
 	int nr_finding_json;
 };

@@ -172,6 +172,8 @@ int run_session(const struct cli *cli, struct session *s, struct session_config 
 			break;
 		}
 		t = now_ns();
+		if (h->poll)
+			h->poll(h->ctx, s, t - r->start_ns);
 		if (next_tick && t >= next_tick) {
 			h->tick(h->ctx, s, t - r->start_ns);
 			next_tick += (uint64_t)(cli->interval * 1e9);

@@ -53,13 +53,6 @@ bool kernel_has_btf_tracepoint(const char *name)
 	return ok;
 }
 
-/* One program, the role it plays and whether it fires at function return. */
-struct prog_role {
-	struct bpf_program *prog;
-	enum target_id target;
-	bool ret;
-};
-
 static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
 {
 	int n = 0;
@@ -127,6 +120,10 @@ static void detach(struct session *s)
 	for (int i = 0; i < s->nr_links; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nr_links = 0;
+	for (int i = 0; i < s->nr_roles; i++)
+		bpf_link__destroy(s->role_links[i]);
+	memset(s->role_links, 0, sizeof(s->role_links));
+	s->nr_roles = 0;
 	kvmsr_bpf__destroy(s->skel);
 	s->skel = NULL;
 }
@@ -150,15 +147,19 @@ static uint32_t assumed_on_cpu_mask(void)
 	return 1u << 4;
 }
 
-static int attach_one(struct session *s, const struct prog_role *r, enum backend b)
+static struct bpf_link *attach_prog(struct session *s, const struct prog_role *r,
+				    enum backend b)
 {
-	const char *fn = s->tg.t[r->target].name;
-	struct bpf_link *l;
-
 	if (b == BACKEND_KPROBE)
-		l = bpf_program__attach_kprobe(r->prog, r->ret, fn);
-	else
-		l = bpf_program__attach(r->prog);
+		return bpf_program__attach_kprobe(r->prog, r->ret, s->tg.t[r->target].name);
+	return bpf_program__attach(r->prog);
+}
+
+/* A tracepoint program: attached for the whole session. */
+static int attach_fixed(struct session *s, struct bpf_program *prog)
+{
+	struct bpf_link *l = bpf_program__attach(prog);
+
 	if (!l)
 		return -errno;
 	s->links[s->nr_links++] = l;
@@ -169,7 +170,7 @@ static int attach_one(struct session *s, const struct prog_role *r, enum backend
 static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 {
 	const struct session_config *c = s->cfg;
-	struct prog_role r[20];
+	struct prog_role *r = s->roles;
 	struct bpf_program *p;
 	int n, i, e;
 
@@ -185,10 +186,11 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 	s->skel->rodata->capture_stacks = c->stacks;
+	s->skel->rodata->aggregate = c->aggregate;
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
-	n = roles(s->skel, b, r);
+	n = s->nr_roles = roles(s->skel, b, r);
 	for (i = 0; i < n; i++) {
 		const char *fn = s->tg.t[r[i].target].name;
 
@@ -203,6 +205,9 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 			goto fail;
 		}
 	}
+	/* Coverage and detection need every trap and entry: not in stat. */
+	if (c->aggregate)
+		s->traps = s->entries = false;
 	bpf_program__set_autoload(s->skel->progs.tp_sys_access, s->traps);
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
 	bpf_program__set_autoload(s->skel->progs.tp_error_report_end, s->warns);
@@ -217,7 +222,8 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	for (i = 0; i < n; i++) {
 		if (!r[i].prog)
 			continue;
-		e = attach_one(s, &r[i], b);
+		s->role_links[i] = attach_prog(s, &r[i], b);
+		e = s->role_links[i] ? 0 : -errno;
 		if (e && !s->tg.t[r[i].target].required) {
 			/* Optional: carry on without it and say so. */
 			note(s->notes, "%s (%s) not attached: %s. ", s->tg.t[r[i].target].role,
@@ -233,24 +239,12 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 			goto fail;
 		}
 	}
-	if (s->traps) {
-		struct prog_role tp = { s->skel->progs.tp_sys_access, 0, false };
-
-		if (attach_one(s, &tp, BACKEND_FENTRY))
-			s->traps = false;
-	}
-	if (s->entries) {
-		struct prog_role tp = { s->skel->progs.tp_kvm_entry, 0, false };
-
-		if (attach_one(s, &tp, BACKEND_FENTRY))
-			s->entries = false;
-	}
-	if (s->warns) {
-		struct prog_role tp = { s->skel->progs.tp_error_report_end, 0, false };
-
-		if (attach_one(s, &tp, BACKEND_FENTRY))
-			s->warns = false;
-	}
+	if (s->traps && attach_fixed(s, s->skel->progs.tp_sys_access))
+		s->traps = false;
+	if (s->entries && attach_fixed(s, s->skel->progs.tp_kvm_entry))
+		s->entries = false;
+	if (s->warns && attach_fixed(s, s->skel->progs.tp_error_report_end))
+		s->warns = false;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
 		e = -errno;
@@ -354,6 +348,47 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 uint32_t session_assumed_mask(const struct session *s)
 {
 	return s->skel->rodata->seed_on_cpu_mask;
+}
+
+int session_set_accessors(struct session *s, bool on)
+{
+	for (int i = 0; i < s->nr_roles; i++) {
+		const struct prog_role *r = &s->roles[i];
+
+		if (!r->prog || (r->target != TGT_READ && r->target != TGT_WRITE))
+			continue;
+		if (!on) {
+			bpf_link__destroy(s->role_links[i]);
+			s->role_links[i] = NULL;
+		} else if (!s->role_links[i]) {
+			s->role_links[i] = attach_prog(s, r, s->backend);
+			if (!s->role_links[i])
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+void session_drop_calibration(struct session *s)
+{
+	for (int i = 0; i < s->nr_roles; i++) {
+		enum target_id t = s->roles[i].target;
+
+		if (t == TGT_VHE_LOAD || t == TGT_VHE_PUT) {
+			bpf_link__destroy(s->role_links[i]);
+			s->role_links[i] = NULL;
+		}
+	}
+}
+
+int session_vcpu_aggs_fd(const struct session *s)
+{
+	return bpf_map__fd(s->skel->maps.vcpu_aggs);
+}
+
+int session_reg_aggs_fd(const struct session *s)
+{
+	return bpf_map__fd(s->skel->maps.reg_aggs);
 }
 
 int session_stacks_fd(const struct session *s)

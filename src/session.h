@@ -29,6 +29,7 @@ struct session_config {
 	uint64_t reg_bitmap[KVMSR_MAX_REGS / 64];
 	bool verbose;			/* pass libbpf's messages through */
 	bool stacks;			/* kernel stacks of possible findings */
+	bool aggregate;			/* count in BPF maps, stream only hits (stat) */
 	session_cb cb;
 	void *ctx;
 };
@@ -39,12 +40,25 @@ struct session_config {
 struct kvmsr_bpf;
 struct ring_buffer;
 struct bpf_link;
+struct bpf_program;
+
+/* One program, the role it plays and whether it fires at function return. */
+struct prog_role {
+	struct bpf_program *prog;
+	enum target_id target;
+	bool ret;
+};
+
+#define SESSION_MAX_ROLES 20
 
 struct session {
 	struct kvmsr_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[SESSION_MAX_LINKS];
+	struct bpf_link *links[SESSION_MAX_LINKS];	/* tracepoints, fixed */
 	int nr_links;
+	struct prog_role roles[SESSION_MAX_ROLES];	/* function probes */
+	struct bpf_link *role_links[SESSION_MAX_ROLES];
+	int nr_roles;
 	struct targets tg;
 	enum backend backend;
 	bool traps;			/* kvm:kvm_sys_access attached */
@@ -76,6 +90,14 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 uint32_t session_assumed_mask(const struct session *s);
 
 void session_close(struct session *s);
+
+/* Attach or detach the accessor probes (stat samples them in windows). */
+int session_set_accessors(struct session *s, bool on);
+/* Detach the VHE load/put probes once SYSREGS_ON_CPU is learned (stat). */
+void session_drop_calibration(struct session *s);
+/* The aggregation maps' fds (stat). */
+int session_vcpu_aggs_fd(const struct session *s);
+int session_reg_aggs_fd(const struct session *s);
 
 /* The stack map's fd, for symbolizing stack ids. */
 int session_stacks_fd(const struct session *s);

@@ -33,6 +33,12 @@ tag E2E-STAT < /tmp/stat.json
 tag E2E-STAT-ERR < /tmp/stat.err
 tag E2E-VMM1 < /tmp/vmm1.out
 
+# The same through the analyzer: coverage and detection need every event.
+kvmsr stat --json --exact -- sh -c "vmm --iters $ITERS --vcpus 2 > /dev/null" \
+	> /tmp/statx.json 2> /tmp/statx.err
+echo "E2E-STATX-RC $?"
+tag E2E-STATX < /tmp/statx.json
+
 # The register values the guest wrote, as the accessor saw them.
 kvmsr trace --json --events write --reg TTBR0_EL1,MAIR_EL1,TCR_EL1 \
 	-- sh -c "vmm --iters 5 --vcpus 2 > /tmp/vmm2.out" > /tmp/trace.json 2> /tmp/trace.err
@@ -82,7 +88,7 @@ tag E2E-SIGINT < /tmp/sigint.json
 tag E2E-SIGINT-ERR < /tmp/sigint.err
 
 # The other backend, forced: kprobes work on every kernel here.
-kvmsr stat --json --backend kprobe -- sh -c 'vmm --iters 20 --vcpus 1 > /tmp/vmm5.out' \
+kvmsr stat --json --sample 100 --backend kprobe -- sh -c 'vmm --iters 20 --vcpus 1 > /tmp/vmm5.out' \
 	> /tmp/kprobe.json 2> /tmp/kprobe.err
 echo "E2E-KPROBE-RC $?"
 tag E2E-KPROBE < /tmp/kprobe.json
