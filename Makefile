@@ -43,7 +43,7 @@ KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps test unit unit-build e2e demo bench clean install
+.PHONY: all deps test unit unit-build e2e demo bench bench-analyzer clean install
 all: $(KVMSR)
 
 $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
@@ -86,8 +86,18 @@ test: deps
 demo: deps
 	bash tests/demo.sh
 
+ANALYZER_BENCH := $(BUILD)/analyzer-bench
+
+$(ANALYZER_BENCH): tests/bench/analyzer_bench.c $(ANALYZER_SRCS) src/analyzer.h include/kvmsr_event.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) tests/bench/analyzer_bench.c $(ANALYZER_SRCS) -o $@
+
+# Replay throughput of the analyzer on this machine, one core.
+bench-analyzer: $(ANALYZER_BENCH)
+	$(ANALYZER_BENCH)
+
 # Sets itself up (deps, kernel, bpftrace) and boots once: see tests/bench/run.sh.
-bench:
+bench: deps bench-analyzer
 	bash tests/bench/run.sh
 
 clean:

@@ -55,10 +55,22 @@ void analyzer_free(struct analyzer *a)
 
 struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_id)
 {
+	struct vcpu_stats *v;
+
+	/* Events come in runs of one vCPU: try the last one first. */
+	if (a->last < a->nr_vcpus) {
+		v = &a->vcpus[a->last];
+		if (v->pid == pid && v->vcpu_id == vcpu_id)
+			return v;
+	}
 	/* A host runs a handful of vCPUs: a linear scan beats hashing here. */
-	for (size_t i = 0; i < a->nr_vcpus; i++)
-		if (a->vcpus[i].pid == pid && a->vcpus[i].vcpu_id == vcpu_id)
-			return &a->vcpus[i];
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		v = &a->vcpus[i];
+		if (v->pid == pid && v->vcpu_id == vcpu_id) {
+			a->last = i;
+			return v;
+		}
+	}
 	return NULL;
 }
 

@@ -100,6 +100,7 @@ struct analyzer_config {
 struct analyzer {
 	struct vcpu_stats *vcpus;
 	size_t nr_vcpus, cap_vcpus;
+	size_t last;		/* index of the last vCPU found */
 	uint64_t events[KVMSR_EV__MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t bad_records;	/* unknown type: never silently dropped */
