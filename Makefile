@@ -72,8 +72,10 @@ $(VMM): tests/vmm/vmm.c src/guest.c src/guest.h
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/guest.c
 
+# Packages, then the arm64 kernels of the test matrix into .cache/ (offline once cached).
 deps:
 	bash tests/bed/deps.sh
+	bash tests/bed/kernel.sh 6.1 6.12 7.3 newest >/dev/null
 
 unit-build: $(UNIT)
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kvmsr trace: the live event stream. */
 #include <stdio.h>
+#include <unistd.h>
 #include "analyzer.h"
 #include "findings.h"
 #include "format.h"
@@ -95,6 +96,9 @@ int cmd_trace(const struct cli *cli)
 	analyzer_init(&t.an);
 	findings_init(&t.fs, &t.rn, cli->json, stdout, cli->fail_mask);
 	setup_detection(&t.an, &t.fs);
+	/* A pipe or file gets big writes; a terminal sees lines as they come. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	if (!cli->json)
 		format_header(stdout);
 	err = run_session(cli, &s, &cfg, &h, &r);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Event formatting for `kvmsr trace` (format.h). */
+#include <stdbool.h>
 #include <string.h>
 #include "format.h"
 
@@ -98,49 +99,152 @@ void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnam
 		e->type == KVMSR_EV_LOAD || e->type == KVMSR_EV_PUT ? where(e) : "");
 }
 
-void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnames *rn)
+/*
+ * NDJSON is the hot path of `trace --json`: every event, on the same CPUs
+ * as the guest.  A small builder instead of printf keeps it cheap.
+ */
+struct sb {
+	char buf[512];
+	size_t n;
+};
+
+static void sb_str(struct sb *b, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (b->n + l < sizeof(b->buf)) {
+		memcpy(b->buf + b->n, s, l);
+		b->n += l;
+	}
+}
+
+static void sb_u64(struct sb *b, unsigned long long v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	tmp[--i] = '\0';
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	sb_str(b, tmp + i);
+}
+
+static void sb_i64(struct sb *b, long long v)
+{
+	if (v < 0) {
+		sb_str(b, "-");
+		v = -v;
+	}
+	sb_u64(b, v);
+}
+
+/* As printf's %#llx: "0" or "0x..." */
+static void sb_hex(struct sb *b, unsigned long long v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	tmp[--i] = '\0';
+	if (!v) {
+		sb_str(b, "\"0\"");
+		return;
+	}
+	while (v) {
+		tmp[--i] = digits[v & 15];
+		v >>= 4;
+	}
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	tmp[--i] = '"';
+	sb_str(b, tmp + i);
+	sb_str(b, "\"");
+}
+
+static void sb_bool(struct sb *b, bool v)
+{
+	sb_str(b, v ? "true" : "false");
+}
+
+static void sb_reg(struct sb *b, const struct kvmsr_event *e, const struct regnames *rn)
 {
 	char rbuf[32];
 
-	fprintf(f, "{\"ts_ns\":%llu,\"event\":\"%s\",\"cpu\":%u,\"pid\":%u,\"tid\":%u,\"vcpu\":%d",
-		(unsigned long long)e->ts_ns, event_type_name(e->type), e->cpu, e->pid, e->tid,
-		e->vcpu_id);
+	sb_str(b, ",\"reg\":\"");
+	sb_str(b, regnames_get(rn, e->reg, rbuf, sizeof(rbuf)));
+	sb_str(b, "\",\"reg_index\":");
+	sb_u64(b, e->reg);
+}
+
+void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnames *rn)
+{
+	struct sb b = { .n = 0 };
+
+	sb_str(&b, "{\"ts_ns\":");
+	sb_u64(&b, e->ts_ns);
+	sb_str(&b, ",\"event\":\"");
+	sb_str(&b, event_type_name(e->type));
+	sb_str(&b, "\",\"cpu\":");
+	sb_u64(&b, e->cpu);
+	sb_str(&b, ",\"pid\":");
+	sb_u64(&b, e->pid);
+	sb_str(&b, ",\"tid\":");
+	sb_u64(&b, e->tid);
+	sb_str(&b, ",\"vcpu\":");
+	sb_i64(&b, e->vcpu_id);
 	switch (e->type) {
 	case KVMSR_EV_LOAD:
 	case KVMSR_EV_PUT:
-		fprintf(f, ",\"sysregs_on_cpu\":%s,\"flag_word\":\"%#llx\"",
-			e->flags & KVMSR_F_LOADED ? "true" : "false", (unsigned long long)e->aux);
+		sb_str(&b, ",\"sysregs_on_cpu\":");
+		sb_bool(&b, e->flags & KVMSR_F_LOADED);
+		sb_str(&b, ",\"flag_word\":");
+		sb_hex(&b, e->aux);
 		break;
 	case KVMSR_EV_READ:
 	case KVMSR_EV_WRITE:
-		fprintf(f, ",\"reg\":\"%s\",\"reg_index\":%u,\"value\":\"%#llx\",\"sysregs_on_cpu\":%s",
-			regnames_get(rn, e->reg, rbuf, sizeof(rbuf)), e->reg,
-			(unsigned long long)e->val, e->flags & KVMSR_F_LOADED ? "true" : "false");
-		if (e->flags & KVMSR_F_MEM)
-			fprintf(f, ",\"memory\":\"%#llx\"", (unsigned long long)e->aux);
+		sb_reg(&b, e, rn);
+		sb_str(&b, ",\"value\":");
+		sb_hex(&b, e->val);
+		sb_str(&b, ",\"sysregs_on_cpu\":");
+		sb_bool(&b, e->flags & KVMSR_F_LOADED);
+		if (e->flags & KVMSR_F_MEM) {
+			sb_str(&b, ",\"memory\":");
+			sb_hex(&b, e->aux);
+		}
 		break;
 	case KVMSR_EV_SAVED:
-		fprintf(f, ",\"reg\":\"%s\",\"reg_index\":%u,\"saved\":\"%#llx\","
-			"\"memory_before\":\"%#llx\"", regnames_get(rn, e->reg, rbuf, sizeof(rbuf)),
-			e->reg, (unsigned long long)e->val, (unsigned long long)e->aux);
+		sb_reg(&b, e, rn);
+		sb_str(&b, ",\"saved\":");
+		sb_hex(&b, e->val);
+		sb_str(&b, ",\"memory_before\":");
+		sb_hex(&b, e->aux);
 		break;
 	case KVMSR_EV_WARN:
 	case KVMSR_EV_BUG:
-		fprintf(f, ",\"address\":\"%#llx\",\"vcpu_loaded\":%s", (unsigned long long)e->val,
-			e->flags & KVMSR_F_LOADED ? "true" : "false");
+		sb_str(&b, ",\"address\":");
+		sb_hex(&b, e->val);
+		sb_str(&b, ",\"vcpu_loaded\":");
+		sb_bool(&b, e->flags & KVMSR_F_LOADED);
 		break;
 	case KVMSR_EV_TRAP:
 		if (e->flags & KVMSR_F_MEMREG)
-			fprintf(f, ",\"reg\":\"%s\",\"reg_index\":%u",
-				regnames_get(rn, e->reg, rbuf, sizeof(rbuf)), e->reg);
-		fprintf(f, ",\"is_write\":%s,\"value\":\"%#llx\",\"guest_pc\":\"%#llx\"",
-			e->flags & KVMSR_F_WRITE ? "true" : "false",
-			(unsigned long long)e->val, (unsigned long long)e->aux);
+			sb_reg(&b, e, rn);
+		sb_str(&b, ",\"is_write\":");
+		sb_bool(&b, e->flags & KVMSR_F_WRITE);
+		sb_str(&b, ",\"value\":");
+		sb_hex(&b, e->val);
+		sb_str(&b, ",\"guest_pc\":");
+		sb_hex(&b, e->aux);
 		break;
 	case KVMSR_EV_ENTRY:
-		fprintf(f, ",\"guest_pc\":\"%#llx\",\"hcr_el2\":\"%#llx\"",
-			(unsigned long long)e->aux, (unsigned long long)e->val);
+		sb_str(&b, ",\"guest_pc\":");
+		sb_hex(&b, e->aux);
+		sb_str(&b, ",\"hcr_el2\":");
+		sb_hex(&b, e->val);
 		break;
 	}
-	fputs("}\n", f);
+	sb_str(&b, "}\n");
+	fwrite(b.buf, 1, b.n, f);
 }
