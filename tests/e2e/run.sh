@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 matrix=("$@")
-((${#matrix[@]})) || matrix=(6.1:vhe 6.12:vhe newest:vhe 6.12:nvhe)
+((${#matrix[@]})) || matrix=(6.1:vhe 6.12:vhe newest:vhe 6.12:nvhe newest:hvhe newest:protected)
 iters=${E2E_ITERS:-50}
 out=${E2E_OUT:-results/e2e}
 mkdir -p "$out"
