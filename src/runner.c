@@ -166,7 +166,8 @@ int run_session(const struct cli *cli, struct session *s, struct session_config 
 	while (!stop_requested) {
 		uint64_t t;
 
-		n = session_poll(s, 100);
+		/* The BPF side never wakes us for the stream: drain every 50 ms. */
+		n = session_poll(s, 50);
 		if (n < 0) {
 			fprintf(stderr, "kvmsr: reading events failed: %s\n", strerror(-n));
 			break;

@@ -20,9 +20,9 @@ CACHE=${KVMSR_CACHE:-$repo/.cache}
 BDIR=$CACHE/bench
 APTD=$BDIR/apt
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-# trixie carries bpftrace 0.23 (the version TESTBED.md's baselines used);
-# backports is listed so a newer build there could be chosen by pinning later,
-# at its default priority it never wins over trixie.
+# trixie carries bpftrace 0.23 (the version TESTBED.md's baselines used).
+# trixie-backports is listed too, at apt's default priority for it (100): it
+# only fills in what trixie lacks and never replaces trixie's versions.
 SUITES=(trixie trixie-backports)
 # Bump when the way the root is assembled changes: invalidates cached cpios.
 LAYOUT=1

@@ -5,7 +5,7 @@
 #   for each round: untraced, CONFIG1, untraced, CONFIG2, ...
 # Each run times only the workload (timeit around vmm, inside whatever tracer
 # is attached) and prints one tagged line the host parses:
-#   BENCH-RUN config=C round=R elapsed_ns=N status=S ioctl_ns=T
+#   BENCH-RUN config=C round=R elapsed_ns=N status=S ioctl_ns=T irq_work=W
 # plus BENCH-KVMSR / BENCH-BT lines (what the tracer reported) and
 # BENCH-FAIL lines. A configuration that fails once is skipped afterwards (a
 # bpftrace attach error would fail identically every round) and the payload
@@ -31,6 +31,11 @@ broken=" "
 status=0
 
 tag() { sed "s/^/$1 /" "$2"; }
+# IRQ-work IPIs so far, all CPUs: a BPF ring buffer wakes its reader through
+# irq_work, so this counts the wakeups a tracer forced (plus attach/detach).
+irq_work() {
+	awk '/IRQ work/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' /proc/interrupts
+}
 fail() { # CONFIG ROUND REASON
 	echo "BENCH-FAIL config=$1 round=$2 reason=$3"
 	broken="$broken$1 "
@@ -50,12 +55,13 @@ result() {
 	fi
 	# Sum of the vCPUs' time inside KVM_RUN: a second view of the same run.
 	ioctl=$(sed -n 's/.* ioctl_ns=\([0-9]*\) .*/\1/p' /tmp/vmm.out | awk '{ s += $1 } END { print s + 0 }')
-	echo "BENCH-RUN config=$1 round=$2 $(cat /tmp/time) ioctl_ns=$ioctl"
+	echo "BENCH-RUN config=$1 round=$2 $(cat /tmp/time) ioctl_ns=$ioctl irq_work=$(($(irq_work) - iw0))"
 }
 
 # The reference: the same timeit + vmm with nothing attached.
 run_untraced() {
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
+	iw0=$(irq_work)
 	# shellcheck disable=SC2086 # $VMM is a word list on purpose
 	$VMM || true
 	result untraced "$1"
@@ -66,6 +72,7 @@ run_untraced() {
 # the event and lost-record counts.
 run_stat() {
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
+	iw0=$(irq_work)
 	# shellcheck disable=SC2086
 	kvmsr stat --json -- $VMM >/tmp/kvmsr.out 2>/tmp/kvmsr.err
 	rc=$?
@@ -84,6 +91,7 @@ run_stat() {
 # run_trace_tail for the counts).
 run_trace() {
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
+	iw0=$(irq_work)
 	# shellcheck disable=SC2086
 	kvmsr trace --json -- $VMM >/dev/null 2>/tmp/kvmsr.err
 	rc=$?
@@ -103,6 +111,7 @@ run_trace() {
 # runs, since the reader costs something too.
 run_trace_tail() {
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
+	iw0=$(irq_work)
 	# shellcheck disable=SC2086
 	kvmsr trace --json -- $VMM 2>/tmp/kvmsr.err | tail -n 1 >/tmp/kvmsr.out
 	rc=$? # pipefail: kvmsr's status unless tail failed
@@ -119,6 +128,7 @@ run_trace_tail() {
 # record, time the workload, then SIGINT makes it print its maps and exit.
 run_bpftrace() { # CONFIG ROUND SCRIPT
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
+	iw0=$(irq_work)
 	bpftrace -f json "$3" >/tmp/bt.out 2>&1 &
 	bp=$!
 	i=0
@@ -167,7 +177,7 @@ run_config() { # CONFIG ROUND
 	esac
 }
 
-echo "BENCH-INFO kernel=$(uname -r) iters=$ITERS vcpus=$VCPUS rounds=$ROUNDS"
+echo "BENCH-INFO kernel=$(uname -r) iters=$ITERS vcpus=$VCPUS rounds=$ROUNDS configs=$(echo "$CONFIGS" | tr ' ' ,)"
 echo "BENCH-INFO bpftrace=$(bpftrace --version 2>&1 | head -n 1)"
 r=1
 while [ $r -le "$ROUNDS" ]; do

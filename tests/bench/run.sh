@@ -27,7 +27,7 @@
 # e.g. one built from another commit, to compare versions),
 # KVMSR_CACHE (.cache), KVMSR_REFRESH=1 (re-read the Debian archive),
 # BENCH_REPORT_ONLY=1 (no boot: re-render the table from the last console
-# log, e.g. after changing this report; the same BENCH_* values must be given).
+# log, e.g. after changing this report; sizes and configs come from the log).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -42,15 +42,16 @@ ROUNDS=${BENCH_ROUNDS:-3}
 ITERS=${BENCH_ITERS:-20000}
 VCPUS=${BENCH_VCPUS:-2}
 read -r -a CONFIGS <<<"${BENCH_CONFIGS:-stat trace bpftrace-a bpftrace-b}"
-# Host seconds: kvmsr trace --json ran ~30x the untraced time at first, and
-# TCG runs ~6 host seconds per guest second here; leave a wide margin.
+# Host seconds: kvmsr trace --json ran 8-30x the untraced time at first, and
+# TCG takes ~5 host seconds per guest second here; leave a wide margin.
 TIMEOUT=${BENCH_TIMEOUT:-$((900 + ITERS * ROUNDS / 20))}
 BUILD=build/arm64
-KVMSR_BIN=${BENCH_KVMSR:-}
-[[ -z $KVMSR_BIN || -f $KVMSR_BIN ]] || die "BENCH_KVMSR=$KVMSR_BIN: no such file"
 
 log() { echo "bench: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+KVMSR_BIN=${BENCH_KVMSR:-}
+[[ -z $KVMSR_BIN || -f $KVMSR_BIN ]] || die "BENCH_KVMSR=$KVMSR_BIN: no such file"
 
 for v in ROUNDS ITERS VCPUS TIMEOUT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, got '${!v}'"
@@ -68,6 +69,14 @@ report_only=${BENCH_REPORT_ONLY:-0}
 boot_rc=0
 if [[ $report_only == 1 ]]; then
 	[[ -s $console ]] || die "BENCH_REPORT_ONLY=1 but there is no $console"
+	# What that boot ran, as its payload printed it.
+	info=$(grep -m1 '^BENCH-INFO kernel=' "$console" || true)
+	[[ -n $info ]] || die "$console has no BENCH-INFO line"
+	ITERS=$(sed -n 's/.* iters=\([0-9]*\).*/\1/p' <<<"$info")
+	VCPUS=$(sed -n 's/.* vcpus=\([0-9]*\).*/\1/p' <<<"$info")
+	ROUNDS=$(sed -n 's/.* rounds=\([0-9]*\).*/\1/p' <<<"$info")
+	c=$(sed -n 's/.* configs=\(.*\)/\1/p' <<<"$info" | tr , ' ')
+	[[ -z $c ]] || read -r -a CONFIGS <<<"$c"
 	kdir=$(bash tests/bed/kernel.sh "$KERNEL")
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
@@ -130,29 +139,44 @@ cat "$btcpio" "$tmp/bed.cpio.gz" >"$tmp/initrd.img"
 # --- the one boot -------------------------------------------------------------
 
 mkdir -p "$OUT"
+setup_ms=$(((${EPOCHREALTIME/./} - start_us) / 1000))
+log "set-up done in $((setup_ms / 1000)).$((setup_ms % 1000 / 100))s"
+# Benches may run concurrently (-icount keeps their guest times apart, not
+# their files): log to private names, renamed into place once complete.
+run_log=$OUT/console.$$.log
 log "booting $(cat "$kdir/release") (-icount, -cpu neoverse-n1, -smp 2, -m 3G):" \
-	"$ROUNDS rounds of ${CONFIGS[*]}, vmm --iters $ITERS --vcpus $VCPUS; log $console"
-# 3G: the ~300 MB initrd, its unpacked copy, and trace's output file.
-bash tests/bed/boot.sh --kernel "$kdir" --initrd "$tmp/initrd.img" --log "$console" \
-	--icount --mem 3G --smp 2 --cpu neoverse-n1 --timeout "$TIMEOUT" 2>"$OUT/boot.err" ||
+	"$ROUNDS rounds of ${CONFIGS[*]}, vmm --iters $ITERS --vcpus $VCPUS; log $run_log"
+# Both exist even if boot.sh dies early: the report below always has a log.
+: >"$run_log"
+: >"$run_log.boot"
+# 3G (TESTBED.md): the ~300 MB initrd next to its unpacked copy.
+bash tests/bed/boot.sh --kernel "$kdir" --initrd "$tmp/initrd.img" --log "$run_log" \
+	--icount --mem 3G --smp 2 --cpu neoverse-n1 --timeout "$TIMEOUT" 2>"$run_log.boot" ||
 	boot_rc=$?
+# What was measured, for the report (and for BENCH_REPORT_ONLY later).
+{
+	echo "tree $(git describe --always --dirty 2>/dev/null || echo '?')"
+	echo "kvmsr binary: $KVMSR_BIN${BENCH_KVMSR:+ (BENCH_KVMSR)}, sha256 $(sha256sum "$KVMSR_BIN" | cut -c1-12)"
+} >"$console.meta"
+mv "$run_log.boot" "$console.boot"
+mv "$run_log" "$console"
 fi
 
 # --- the report ---------------------------------------------------------------
 
 errors=()
-((boot_rc == 0)) || errors+=("the guest payload did not finish cleanly (boot.sh rc=$boot_rc: $(tail -n 1 "$OUT/boot.err"))")
+((boot_rc == 0)) || errors+=("the guest payload did not finish cleanly (boot.sh rc=$boot_rc: $(tail -n 1 "$console.boot"))")
 while read -r line; do
 	errors+=("${line#BENCH-FAIL }")
 done < <(grep '^BENCH-FAIL ' "$console" || true)
 
-# "config elapsed_ns ioctl_ns" of every successful run (ioctl_ns, the vCPUs'
+# "config elapsed_ns irq_work" of every successful run. (ioctl_ns, the vCPUs'
 # summed time in KVM_RUN, stays in the log only: it swings ~15 % with how the
-# two vCPU threads share the CPUs, the wall time does not).
-runs=$(sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) status=0 ioctl_ns=\([0-9]*\)$/\1 \2 \3/p' "$console")
+# two vCPU threads share the CPUs, the wall time does not.)
+runs=$(sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) status=0 ioctl_ns=[0-9]*\( irq_work=\([0-9]*\)\)\{0,1\}$/\1 \2 \4/p' "$console")
 
-col() { # col CONFIG FIELD(2=elapsed): the values, one a line
-	awk -v c="$1" -v f="$2" '$1 == c { print $f }' <<<"$runs"
+col() { # col CONFIG FIELD(2=elapsed, 3=irq_work): the values, one a line
+	awk -v c="$1" -v f="$2" '$1 == c && $f != "" { print $f }' <<<"$runs"
 }
 median() { # stdin: numbers, one a line -> their median (empty if none)
 	sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
@@ -193,8 +217,8 @@ done
 declare -A ratio=()
 report=$tmp/report.txt
 {
-	echo "kvmsr bench, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git describe --always --dirty 2>/dev/null || echo '?')"
-	echo "kvmsr binary: ${KVMSR_BIN:-$BUILD/kvmsr}${BENCH_KVMSR:+ (BENCH_KVMSR)}, sha256 $(sha256sum "${KVMSR_BIN:-$BUILD/kvmsr}" | cut -c1-12)"
+	echo "kvmsr bench, $(date -u -r "$console" '+%Y-%m-%d %H:%M UTC'), $(head -n 1 "$console.meta" 2>/dev/null || echo 'tree ?')"
+	sed -n 2p "$console.meta" 2>/dev/null || true
 	echo "kernel: Debian $(cat "$kdir/version") ($(cat "$kdir/release")), VHE; QEMU -icount shift=0,sleep=off," \
 		"-cpu neoverse-n1 -smp 2 -m 3G"
 	echo "workload: vmm --iters $ITERS --vcpus $VCPUS; $ROUNDS rounds, each config right after an untraced run;" \
@@ -203,7 +227,7 @@ report=$tmp/report.txt
 	b=$(kvmsr_json stat | head -n 1 | jq -r '"kvmsr backend=\(.backend) kvm_mode=\(.kvm_mode)"' 2>/dev/null || true)
 	[[ -z $b ]] || echo "$b"
 	echo
-	printf '%-32s %4s %9s %8s %7s %10s %7s\n' configuration runs median_s ratio spread events/run lost
+	printf '%-32s %4s %9s %8s %7s %10s %7s %8s\n' configuration runs median_s ratio spread events/run lost irqwork
 	for ((i = 0; i < ${#rows[@]}; i += 3)); do
 		c=${rows[i]} label=${rows[i + 1]} want=${rows[i + 2]}
 		n=$(col "$c" 2 | grep -c . || true)
@@ -232,14 +256,17 @@ report=$tmp/report.txt
 			;;
 		esac
 		ev=${ev:--}
-		printf '%-32s %4s %9.3f %7.3fx %7s %10s %7s\n' "$label" "$n" \
+		iw=$(col "$c" 3 | median)
+		iw=${iw:--}
+		printf '%-32s %4s %9.3f %7.3fx %7s %10s %7s %8s\n' "$label" "$n" \
 			"$(awk -v a="$med" 'BEGIN { print a / 1e9 }')" "${ratio[$c]}" "$spread" \
-			"${ev%.*}" "${lost:--}"
+			"${ev%.*}" "${lost:--}" "${iw%.*}"
 	done
 	echo
 	echo "median_s: guest seconds around the vmm; ratio: median / untraced median; spread: (max-min)/median;"
 	echo "events/run: kvmsr's per-vCPU counts summed (stat) or its summary (|tail run), bpftrace's count-map"
-	echo "totals (median over runs); lost: the most ring-buffer records kvmsr lost in one run."
+	echo "totals (median over runs); lost: the most ring-buffer records kvmsr lost in one run; irqwork:"
+	echo "IRQ-work IPIs per run (median), i.e. mostly ring-buffer reader wakeups the tracer forced."
 	echo "kvmsr trace's summary goes to its stdout, /dev/null in the measured runs: the (info) run pipes it"
 	echo "to tail -n 1 instead, once, after the rounds, to get its event and lost-record counts."
 	echo
@@ -273,6 +300,15 @@ report=$tmp/report.txt
 	else
 		printf '  %-58s %s\n' "kvmsr trace < bpftrace (b)" "n/a (not measured)"
 	fi
+	# A wide spread means the median of a few runs is a rough number.
+	for ((i = 3; i < ${#rows[@]}; i += 3)); do
+		c=${rows[i]}
+		n=$(col "$c" 2 | grep -c . || true)
+		((n > 1)) || continue
+		col "$c" 2 | sort -n | awk -v l="${rows[i + 1]}" -v n="$n" \
+			'NR == 1 { lo = $1 } { v[NR] = $1 } END { m = (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)
+			if ((v[NR] - lo) / m > 0.05) printf "note: %s varies %.0f%% across %d runs: its median is rough (more BENCH_ROUNDS?)\n", l, 100 * (v[NR] - lo) / m, n }'
+	done
 	lost_any=$( (stat_events | awk '{ print $2 }'; kvmsr_json trace-tail | jq -r '.lost_records' 2>/dev/null) |
 		awk '$1 > 0 { n++ } END { print n + 0 }')
 	((lost_any == 0)) || echo "note: kvmsr lost ring-buffer records in $lost_any run(s): its counts are low there"
@@ -286,7 +322,8 @@ report=$tmp/report.txt
 			"$((host_ms / 60000))m$((host_ms / 1000 % 60))s"
 	fi
 } >"$report"
-cp "$report" "$OUT/latest.txt"
+cp "$report" "$OUT/latest.txt.$$"
+mv "$OUT/latest.txt.$$" "$OUT/latest.txt"
 echo
 cat "$report"
 
