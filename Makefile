@@ -37,7 +37,7 @@ USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c 
 	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/agg.c $(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c $(ANALYZER_SRCS) src/format.c \
-	src/regnames.c src/sysinfo.c src/finding_fmt.c
+	src/regnames.c src/sysinfo.c src/finding_fmt.c src/findings.c src/ksyms.c
 
 KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests

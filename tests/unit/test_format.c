@@ -2,6 +2,8 @@
 /* Event formatting, event-type lists and KVM mode parsing. */
 #include <stdlib.h>
 #include <string.h>
+#include "finding_fmt.h"
+#include "findings.h"
 #include "format.h"
 #include "sysinfo.h"
 #include "unit.h"
@@ -67,4 +69,42 @@ TEST(kvm_mode_from_kernel_log_lines)
 	CHECK_EQ(kvm_mode_from_cmdline("kvm-arm.mode=nvhe arm64_sw.hvhe=1"), KVM_MODE_HVHE);
 	CHECK_EQ(kvm_mode_from_cmdline("kvm-arm.mode=protected"), KVM_MODE_PROTECTED);
 	CHECK_EQ(kvm_mode_from_cmdline("console=ttyAMA0"), KVM_MODE_UNKNOWN);
+}
+
+TEST(fail_on_kinds_parse_and_reject)
+{
+	unsigned int m;
+
+	CHECK(parse_fail_on("confirmed", &m) == 0);
+	CHECK_EQ(m, (1u << FIND_STALE_READ) | (1u << FIND_LOST_WRITE));
+	CHECK(parse_fail_on("warn,bug", &m) == 0);
+	CHECK_EQ(m, (1u << FIND_WARN) | (1u << FIND_BUG));
+	CHECK(parse_fail_on("any", &m) == 0);
+	CHECK(m & (1u << FIND_DOUBLE_LOAD));
+	CHECK(!(m & (1u << FIND_SUSPECT)));	/* suspects only when asked */
+	CHECK(parse_fail_on("suspect", &m) == 0 && m == 1u << FIND_SUSPECT);
+	CHECK(parse_fail_on("confirmed,nope", &m) != 0);
+	CHECK(parse_fail_on("", &m) != 0);
+}
+
+TEST(finding_text_names_register_proof_and_stack)
+{
+	char *names[8] = { NULL };
+	struct regnames rn = { names, 8 };
+	struct finding f = { .kind = FIND_STALE_READ, .pid = 9, .vcpu_id = 1, .reg = 3,
+			     .value = 0x1, .saved = 0x2, .before = 0x1, .stack_id = -1 };
+	const char *frames[] = { "kvm_handle_guest_abort+0x40", "handle_exit+0x10" };
+	static char buf[2048];
+	FILE *out = fmemopen(buf, sizeof(buf), "w");
+
+	names[3] = "SCTLR_EL1";
+	format_finding_text(out, &f, &rn, frames, 2);
+	fclose(out);
+	CHECK(strstr(buf, "FINDING confirmed stale-read vm 9 vcpu 1 SCTLR_EL1") != NULL);
+	CHECK(strstr(buf, "returned 0x1") != NULL);
+	CHECK(strstr(buf, "saved 0x2") != NULL);
+	CHECK(strstr(buf, "at kvm_handle_guest_abort+0x40") != NULL);
+	CHECK(frame_is_plumbing("bpf_prog_1234_fexit_read_sys_reg+0x50"));
+	CHECK(frame_is_plumbing("bpf_trampoline_6442+0x48"));
+	CHECK(!frame_is_plumbing("access_vm_reg+0x30"));
 }
