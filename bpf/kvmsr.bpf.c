@@ -24,6 +24,12 @@ const volatile __s32 filter_vcpu = -1;
 const volatile bool filter_regs;
 const volatile __u64 reg_bitmap[KVMSR_MAX_REGS / 64];
 /*
+ * Registers the put may own (docs/detection.md), set by user space from
+ * their names: only their loaded accesses can become findings, so only
+ * they are remembered for the SAVED check and get a stack.
+ */
+const volatile __u64 checked_regs[KVMSR_MAX_REGS / 64];
+/*
  * SYSREGS_ON_CPU bit to assume until it is learned (see learn_on_cpu_bit()).
  * User space seeds it only when the VHE load/put functions cannot be probed.
  */
@@ -193,16 +199,19 @@ static __always_inline bool wanted(__u32 pid, __s32 vcpu_id)
 	return true;
 }
 
-static __always_inline bool reg_wanted(__u32 reg)
+static __always_inline bool in_bitmap(const volatile __u64 *bits, __u32 reg)
 {
-	if (!filter_regs)
-		return true;
 	if (reg >= KVMSR_MAX_REGS)
 		return false;
 	/* The compiler drops a mask it knows is redundant; the verifier needs it. */
 	asm volatile("" : "+r"(reg));
 	reg &= KVMSR_MAX_REGS - 1;
-	return reg_bitmap[reg / 64] & (1ULL << (reg % 64));
+	return bits[reg / 64] & (1ULL << (reg % 64));
+}
+
+static __always_inline bool reg_wanted(__u32 reg)
+{
+	return !filter_regs || in_bitmap(reg_bitmap, reg);
 }
 
 /*
@@ -451,18 +460,24 @@ static __always_inline void on_access(void *ctx, __u8 type, struct kvm_vcpu *vcp
 			agg_access(vcpu, reg, type == KVMSR_EV_WRITE, word_loaded(flag_word(vcpu)));
 		return;
 	}
-	id = BPF_CORE_READ(vcpu, vcpu_id);
+	/* The vCPU loaded on this CPU is the usual caller: its id is cached. */
+	st = this_cpu();
+	if (st && st->vcpu == vcpu)
+		id = st->vcpu_id;
+	else
+		id = BPF_CORE_READ(vcpu, vcpu_id);
 	if (!wanted(pid, id))
 		return;
 	if (read_mem(vcpu, reg, &mem))
 		flags |= KVMSR_F_MEM;
 	if (word_loaded(flag_word(vcpu))) {
 		flags |= KVMSR_F_LOADED;
-		st = this_cpu();
-		if (st && st->vcpu == vcpu)
-			touch(st, reg);
-		if (capture_stacks && (flags & KVMSR_F_MEM) && mem == val)
-			stack = bpf_get_stackid(ctx, &stacks, 0);
+		if (in_bitmap(checked_regs, reg)) {
+			if (st && st->vcpu == vcpu)
+				touch(st, reg);
+			if (capture_stacks && (flags & KVMSR_F_MEM) && mem == val)
+				stack = bpf_get_stackid(ctx, &stacks, 0);
+		}
 	}
 	emit_stack(type, flags, pid, id, reg, val, mem, stack);
 }

@@ -219,6 +219,9 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 			a->suspect_reads[e->reg]++;
 		}
 	}
+	/* Only registers the put may own can be judged against it. */
+	if (!(reg_class(a, e->reg) & (RC_DEFERRED | RC_DEFERRED_SOME)))
+		return;
 	if (v->nr_pending == MAX_PENDING) {
 		v->unchecked++;
 		return;

@@ -11,6 +11,7 @@
 #include "runner.h"
 #include "analyzer.h"
 #include "findings.h"
+#include "regclass.h"
 #include "report.h"
 #include "sysinfo.h"
 
@@ -72,6 +73,10 @@ int prepare_run(const struct cli *cli, struct regnames *rn, struct session_confi
 		regnames_free(rn);
 		return EXIT_USAGE;
 	}
+	/* Registers the put may own: the only ones that can become findings. */
+	for (int i = 0; i < rn->count && i < KVMSR_MAX_REGS; i++)
+		if (regclass_of(rn->name[i]) & (RC_DEFERRED | RC_DEFERRED_SOME))
+			cfg->checked_regs[i / 64] |= 1ull << (i % 64);
 	cfg->cb = cb;
 	cfg->ctx = ctx;
 	return EXIT_OK;

@@ -184,6 +184,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	s->skel->rodata->filter_vcpu = c->vcpu;
 	s->skel->rodata->filter_regs = c->filter_regs;
 	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
+	memcpy((void *)s->skel->rodata->checked_regs, c->checked_regs, sizeof(c->checked_regs));
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 	s->skel->rodata->capture_stacks = c->stacks;
 	s->skel->rodata->aggregate = c->aggregate;

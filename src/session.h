@@ -27,6 +27,7 @@ struct session_config {
 	int32_t vcpu;			/* -1: every vCPU */
 	bool filter_regs;
 	uint64_t reg_bitmap[KVMSR_MAX_REGS / 64];
+	uint64_t checked_regs[KVMSR_MAX_REGS / 64];	/* may become findings */
 	bool verbose;			/* pass libbpf's messages through */
 	bool stacks;			/* kernel stacks of possible findings */
 	bool aggregate;			/* count in BPF maps, stream only hits (stat) */
