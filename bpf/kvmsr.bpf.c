@@ -310,15 +310,17 @@ static __always_inline __u32 current_pid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
-static __always_inline struct kvmsr_vcpu_agg *vcpu_agg(struct kvm_vcpu *vcpu, __u32 pid,
-							 __s32 id, __u64 now)
+/* The vCPU's record; created, with its VM pid and id, on first sight. */
+static __always_inline struct kvmsr_vcpu_agg *vcpu_agg(struct kvm_vcpu *vcpu, __u64 now)
 {
 	__u64 key = (__u64)vcpu;
 	struct kvmsr_vcpu_agg *a = bpf_map_lookup_elem(&vcpu_aggs, &key);
-	struct kvmsr_vcpu_agg init = { .pid = pid, .vcpu_id = id, .first_ns = now };
+	struct kvmsr_vcpu_agg init = { .first_ns = now };
 
 	if (a)
 		return a;
+	init.pid = bpf_get_current_pid_tgid() >> 32;
+	init.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
 	bpf_map_update_elem(&vcpu_aggs, &key, &init, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&vcpu_aggs, &key);
 }
@@ -337,45 +339,70 @@ static __always_inline __u32 log2_bucket(__u64 v)
 	return b < KVMSR_HIST_BUCKETS ? b : KVMSR_HIST_BUCKETS - 1;
 }
 
-/* One vCPU's load or put into its counters; the vCPU's thread owns them. */
-static __always_inline void agg_load_put(struct kvm_vcpu *vcpu, __u32 pid, __s32 id,
-					 bool is_load, bool loaded)
+static __always_inline void close_agg(struct kvmsr_vcpu_agg *a, __u64 now, bool loaded)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct kvmsr_vcpu_agg *a = vcpu_agg(vcpu, pid, id, now);
-	__u64 d;
+	__u64 d = now - a->open_since;
 
-	if (!a)
-		return;
-	a->last_ns = now;
-	if (is_load) {
-		a->loads++;
-		if (a->open_since) {
-			a->double_loads++;
-			d = now - a->open_since;
-			a->resident_ns += d;
-			if (a->open_loaded) {
-				a->loaded_ns += d;
-				a->hist[log2_bucket(d) & (KVMSR_HIST_BUCKETS - 1)]++;
-			}
-		}
-		a->open_since = now;
-		a->open_cpu = bpf_get_smp_processor_id();
-		a->open_loaded = loaded;
-		return;
-	}
-	a->puts++;
-	if (!a->open_since) {
-		a->orphan_puts++;
-		return;
-	}
-	d = now - a->open_since;
 	a->resident_ns += d;
-	if (a->open_loaded) {
+	if (loaded) {
 		a->loaded_ns += d;
 		a->hist[log2_bucket(d) & (KVMSR_HIST_BUCKETS - 1)]++;
 	}
 	a->open_since = 0;
+}
+
+/*
+ * Counting mode keeps the load/put probes, the ones that never detach, as
+ * light as they can be: the load side is an fentry that reads nothing from
+ * the vCPU; whether the interval had the sysregs on the CPU is read at its
+ * put, before the VHE put clears the flag.
+ */
+static __always_inline void count_load(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u64 now = bpf_ktime_get_ns();
+	struct kvmsr_vcpu_agg *a;
+
+	a = vcpu_agg(vcpu, now);
+	if (!a || (filter_pid && a->pid != filter_pid))
+		return;
+	if (st) {
+		st->vcpu = vcpu;
+		st->pid = a->pid;
+		st->vcpu_id = a->vcpu_id;
+	}
+	a->loads++;
+	a->last_ns = now;
+	if (a->open_since) {
+		/* No put since the last load: the flag still says what it was. */
+		a->double_loads++;
+		close_agg(a, now, word_loaded(flag_word(vcpu)));
+	}
+	a->open_since = now;
+}
+
+static __always_inline void count_put(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u64 key = (__u64)vcpu, now = bpf_ktime_get_ns();
+	struct kvmsr_vcpu_agg *a = bpf_map_lookup_elem(&vcpu_aggs, &key);
+
+	if (st && st->vcpu == vcpu)
+		st->vcpu = NULL;
+	if (!a) {
+		a = vcpu_agg(vcpu, now);
+		if (!a)
+			return;
+	}
+	if (filter_pid && a->pid != filter_pid)
+		return;
+	a->puts++;
+	a->last_ns = now;
+	if (!a->open_since) {
+		a->orphan_puts++;
+		return;
+	}
+	close_agg(a, now, word_loaded(flag_word(vcpu)));
 }
 
 static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool write,
@@ -412,28 +439,27 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu)
 		st->nr_touched = 0;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
-	if (!wanted(pid, id))
-		return;
-	if (aggregate)
-		agg_load_put(vcpu, pid, id, true, word_loaded(word));
-	else
+	if (wanted(pid, id))
 		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
 static __always_inline void on_put(struct kvm_vcpu *vcpu)
 {
-	struct cpu_state *st = this_cpu();
-	__u32 pid = current_pid();
-	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
-	__u32 word = flag_word(vcpu);
+	struct cpu_state *st;
+	__u32 pid, word;
+	__s32 id;
 
+	if (aggregate) {
+		count_put(vcpu);
+		return;
+	}
+	st = this_cpu();
+	pid = current_pid();
+	id = BPF_CORE_READ(vcpu, vcpu_id);
+	word = flag_word(vcpu);
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
-	if (!wanted(pid, id))
-		return;
-	if (aggregate)
-		agg_load_put(vcpu, pid, id, false, false);
-	else
+	if (wanted(pid, id))
 		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
@@ -544,6 +570,14 @@ int BPF_PROG(fexit_vcpu_load, struct kvm_vcpu *vcpu, int cpu)
 	return 0;
 }
 
+/* Counting mode's load: an fentry, cheaper than the fexit above. */
+SEC("fentry/kvm_arch_vcpu_load")
+int BPF_PROG(fentry_vcpu_load_count, struct kvm_vcpu *vcpu, int cpu)
+{
+	count_load(vcpu);
+	return 0;
+}
+
 SEC("fentry/kvm_arch_vcpu_put")
 int BPF_PROG(fentry_vcpu_put, struct kvm_vcpu *vcpu)
 {
@@ -643,6 +677,13 @@ int BPF_KPROBE(kprobe_vcpu_load, struct kvm_vcpu *vcpu)
 	/* Preemption is off until the return: the CPU slot is ours. */
 	if (st)
 		st->stash = vcpu;
+	return 0;
+}
+
+SEC("kprobe/kvm_arch_vcpu_load")
+int BPF_KPROBE(kprobe_vcpu_load_count, struct kvm_vcpu *vcpu)
+{
+	count_load(vcpu);
 	return 0;
 }
 

@@ -53,7 +53,7 @@ bool kernel_has_btf_tracepoint(const char *name)
 	return ok;
 }
 
-static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
+static int roles(struct kvmsr_bpf *k, enum backend b, bool counting, struct prog_role *r)
 {
 	int n = 0;
 
@@ -64,7 +64,10 @@ static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
 		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
 		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
 		ROLE(fexit_vhe_put, TGT_VHE_PUT, true);
-		ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
+		if (counting)
+			ROLE(fentry_vcpu_load_count, TGT_VCPU_LOAD, false);
+		else
+			ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
 		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(fexit_read_sys_reg, TGT_READ, true);
 		ROLE(fexit_write_sys_reg, TGT_WRITE, true);
@@ -75,8 +78,12 @@ static int roles(struct kvmsr_bpf *k, enum backend b, struct prog_role *r)
 		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
 		ROLE(kprobe_vhe_put, TGT_VHE_PUT, false);
 		ROLE(kretprobe_vhe_put, TGT_VHE_PUT, true);
-		ROLE(kprobe_vcpu_load, TGT_VCPU_LOAD, false);
-		ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
+		if (counting) {
+			ROLE(kprobe_vcpu_load_count, TGT_VCPU_LOAD, false);
+		} else {
+			ROLE(kprobe_vcpu_load, TGT_VCPU_LOAD, false);
+			ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
+		}
 		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
 		ROLE(kprobe_read_sys_reg, TGT_READ, false);
 		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
@@ -191,7 +198,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
-	n = s->nr_roles = roles(s->skel, b, r);
+	n = s->nr_roles = roles(s->skel, b, c->aggregate, r);
 	for (i = 0; i < n; i++) {
 		const char *fn = s->tg.t[r[i].target].name;
 

@@ -74,7 +74,8 @@ run_stat() {
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	iw0=$(irq_work)
 	# shellcheck disable=SC2086
-	kvmsr stat --json -- $VMM >/tmp/kvmsr.out 2>/tmp/kvmsr.err
+	# shellcheck disable=SC2086 # STAT_ARGS is a word list
+	kvmsr stat --json ${STAT_ARGS:-} -- $VMM >/tmp/kvmsr.out 2>/tmp/kvmsr.err
 	rc=$?
 	tag "BENCH-KVMSR stat $1" /tmp/kvmsr.out
 	tag "BENCH-KVMSR-ERR stat $1" /tmp/kvmsr.err

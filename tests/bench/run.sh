@@ -25,6 +25,7 @@
 # BENCH_TIMEOUT (seconds of host time for the boot; derived from the size),
 # BENCH_KVMSR (an arm64 kvmsr binary to measure instead of building the tree's,
 # e.g. one built from another commit, to compare versions),
+# BENCH_STAT_ARGS (extra kvmsr stat options, e.g. "--sample 0", to compare settings),
 # KVMSR_CACHE (.cache), KVMSR_REFRESH=1 (re-read the Debian archive),
 # BENCH_REPORT_ONLY=1 (no boot: re-render the table from the last console
 # log, e.g. after changing this report; sizes and configs come from the log).
@@ -125,6 +126,7 @@ ITERS=$ITERS
 VCPUS=$VCPUS
 CONFIGS="${CONFIGS[*]}"
 ATTACH_TIMEOUT=600
+STAT_ARGS="${BENCH_STAT_ARGS:-}"
 EOF
 bash tests/bed/mkinitramfs.sh -o "$tmp/bed.cpio.gz" -i tests/bench/payload.sh \
 	-f "$KVMSR_BIN:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
