@@ -363,8 +363,10 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu)
 	__u64 now = bpf_ktime_get_ns();
 	struct kvmsr_vcpu_agg *a;
 
+	if (filter_pid && current_pid() != filter_pid)
+		return;
 	a = vcpu_agg(vcpu, now);
-	if (!a || (filter_pid && a->pid != filter_pid))
+	if (!a)
 		return;
 	if (st) {
 		st->vcpu = vcpu;
@@ -374,9 +376,19 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu)
 	a->loads++;
 	a->last_ns = now;
 	if (a->open_since) {
-		/* No put since the last load: the flag still says what it was. */
-		a->double_loads++;
-		close_agg(a, now, word_loaded(flag_word(vcpu)));
+		/*
+		 * No put seen since the last load.  If SYSREGS_ON_CPU is still
+		 * set, KVM really loaded twice (the KVM_BUG_ON in
+		 * kvm_vcpu_load_debug); if the VHE put cleared it, our put probe
+		 * missed a call: say so, do not accuse KVM.
+		 */
+		bool still = word_loaded(flag_word(vcpu));
+
+		if (still)
+			a->double_loads++;
+		else
+			a->missed_puts++;
+		close_agg(a, now, still);
 	}
 	a->open_since = now;
 }
@@ -390,6 +402,8 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu)
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
 	if (!a) {
+		if (filter_pid && current_pid() != filter_pid)
+			return;
 		a = vcpu_agg(vcpu, now);
 		if (!a)
 			return;

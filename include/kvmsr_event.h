@@ -82,6 +82,7 @@ struct kvmsr_vcpu_agg {
 	__u64 first_ns, last_ns;
 	__u64 open_since;	/* load time of the open interval, 0 if none */
 	__u64 double_loads, orphan_puts;
+	__u64 missed_puts;	/* a load found the interval open, flag clear */
 	__u32 open_cpu;
 	__u8 open_loaded;
 	__u8 pad[3];

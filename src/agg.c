@@ -30,6 +30,7 @@ static void fill_vcpu(struct vcpu_stats *v, const struct kvmsr_vcpu_agg *g, uint
 	v->last_ns = g->last_ns;
 	v->double_loads = g->double_loads;
 	v->orphan_puts = g->orphan_puts;
+	v->missed_puts = g->missed_puts;
 	memcpy(v->hist, g->hist, sizeof(v->hist));
 	if (g->open_since && now > g->open_since) {
 		/* Still loaded: count the open interval up to now. */

@@ -74,6 +74,7 @@ struct vcpu_stats {
 	uint64_t hist[KVMSR_HIST_BUCKETS];	/* log2(ns) of loaded intervals */
 	uint64_t double_loads;	/* load while already loaded, no put between */
 	uint64_t orphan_puts;	/* put without a load seen */
+	uint64_t missed_puts;	/* counting mode: a put the probe did not see */
 	struct reg_stats *regs;	/* KVMSR_MAX_REGS entries, lazily allocated */
 
 	/* Open load->put interval. */

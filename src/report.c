@@ -153,6 +153,10 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 			fprintf(f, " %s:%llu", regnames_get(rn, top[j], buf, sizeof(buf)),
 				(unsigned long long)reg_total(&v->regs[top[j]]));
 		fputc('\n', f);
+		if (v->missed_puts)
+			fprintf(f, "  WARNING: %llu put(s) not seen by the probe (the VHE put had "
+				"cleared SYSREGS_ON_CPU by the next load): loaded time is high by "
+				"up to those gaps\n", (unsigned long long)v->missed_puts);
 		if (v->double_loads || v->orphan_puts)
 			fprintf(f, "  imbalance: %llu load(s) without a put, %llu put(s) without a "
 				"load\n", (unsigned long long)v->double_loads,
@@ -181,6 +185,10 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 	report_findings(f, a, false);
 	fprintf(f, "lost records: %llu%s\n", (unsigned long long)ri->lost,
 		ri->lost ? " (ring buffer full: counts above are low)" : "");
+	if (ri->probe_misses)
+		fprintf(f, "WARNING: the kernel skipped %llu probe runs (BPF recursion "
+			"protection): counts above are low by as much\n",
+			(unsigned long long)ri->probe_misses);
 	if (a->bad_records)
 		fprintf(f, "malformed records: %llu\n", (unsigned long long)a->bad_records);
 	if (ri->notes && ri->notes[0])
@@ -213,13 +221,15 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 	fprintf(f, ",\"kvm_mode\":");
 	json_str(f, ri->kvm_mode);
 	fprintf(f, ",\"sysregs_deferred\":%s,\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
-		"\"on_cpu_mask_disagrees\":%s,\"duration_ns\":%llu,\"lost_records\":%llu,\"malformed_records\":%llu,"
+		"\"on_cpu_mask_disagrees\":%s,\"duration_ns\":%llu,\"lost_records\":%llu,"
+		"\"probe_misses\":%llu,\"malformed_records\":%llu,"
 		"\"coverage\":{\"available\":%s,\"trapped\":%llu,\"seen\":%llu},"
 		"\"exact\":%s,\"vcpus\":[",
 		ri->defers ? "true" : "false", ri->on_cpu_mask, ri->mask_learned ? "true" : "false",
 		ri->mask_disagrees ? "true" : "false",
 		(unsigned long long)ri->duration_ns, (unsigned long long)ri->lost,
-		(unsigned long long)a->bad_records, ri->traps ? "true" : "false",
+		(unsigned long long)ri->probe_misses, (unsigned long long)a->bad_records,
+		ri->traps ? "true" : "false",
 		(unsigned long long)traps, (unsigned long long)seen, ri->sampling ? "false" : "true");
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
 		const struct vcpu_stats *v = &a->vcpus[i];
@@ -230,7 +240,7 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 			"\"reads_loaded\":%llu,\"reads_unloaded\":%llu,\"writes_loaded\":%llu,"
 			"\"writes_unloaded\":%llu,\"trapped\":%llu,\"trapped_seen\":%llu,"
 			"\"entries\":%llu,\"double_loads\":%llu,\"orphan_puts\":%llu,"
-			"\"loaded_hist_log2_ns\":[",
+			"\"missed_puts\":%llu,\"loaded_hist_log2_ns\":[",
 			i ? "," : "", v->pid, v->vcpu_id, (unsigned long long)v->loads,
 			(unsigned long long)v->puts, (unsigned long long)v->loaded_ns,
 			(unsigned long long)v->resident_ns, vcpu_loaded_share(v),
@@ -238,7 +248,7 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 			(unsigned long long)v->writes[1], (unsigned long long)v->writes[0],
 			(unsigned long long)v->traps, (unsigned long long)v->traps_seen,
 			(unsigned long long)v->entries, (unsigned long long)v->double_loads,
-			(unsigned long long)v->orphan_puts);
+			(unsigned long long)v->orphan_puts, (unsigned long long)v->missed_puts);
 		for (int b = 0; b < KVMSR_HIST_BUCKETS; b++)
 			fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)v->hist[b]);
 		fprintf(f, "],\"regs\":{");

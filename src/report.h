@@ -17,6 +17,7 @@ struct run_info {
 	const char *kvm_mode;
 	bool defers;		/* sysregs deferred to load/put on this host */
 	uint64_t lost;		/* ring-buffer records dropped */
+	uint64_t probe_misses;	/* program runs the kernel skipped (recursion) */
 	uint32_t on_cpu_mask;	/* SYSREGS_ON_CPU bit(s), 0 if never seen */
 	bool mask_learned;	/* ... learned at run time, not assumed */
 	bool mask_disagrees;	/* learned bit != the one assumed for early events */

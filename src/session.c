@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "session.h"
@@ -335,6 +336,36 @@ int session_poll(struct session *s, int timeout_ms)
 	 */
 	n = ring_buffer__consume(s->rb);
 	return n;
+}
+
+static uint64_t prog_misses(struct bpf_program *p)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+uint64_t session_probe_misses(const struct session *s, uint64_t *put_misses)
+{
+	struct bpf_program *p;
+	uint64_t total = 0;
+
+	*put_misses = 0;
+	if (!s->skel)
+		return 0;
+	bpf_object__for_each_program(p, s->skel->obj) {
+		uint64_t m = prog_misses(p);
+
+		total += m;
+		if (p == s->skel->progs.fentry_vcpu_put || p == s->skel->progs.kprobe_vcpu_put)
+			*put_misses += m;
+	}
+	return total;
 }
 
 uint64_t session_lost(const struct session *s)

@@ -132,6 +132,19 @@ if [ "$mode" = vhe ]; then
 		[ "$(value E2E-FILTER-UNLOADED)" = 0 ]
 fi
 
+# Counting stat: --pid in the kernel, accessor probes sampled in windows
+win=$(tagged E2E-WINDOW)
+pct=$(jq -r .sampling <<<"$win" | sed -n 's/.*attached \([0-9]*\)% of the time.*/\1/p')
+expect "counting stat exits 0" [ "$(value E2E-WINDOW-RC)" = 0 ]
+expect "counting stat kept only the wanted VM" \
+	[ "$(jq "[.vcpus[] | select(.pid != $(value E2E-FILTER-PIDS | sed 's/want=\([0-9]*\).*/\1/'))] | length" <<<"$win")" = 0 -a \
+	  "$(jq '.vcpus | length' <<<"$win")" = 2 ]
+expect "accessor probes attached about 10% of 5 s (${pct:-?}%)" [ "${pct:-0}" -ge 5 -a "${pct:-100}" -le 25 ]
+expect "sampled accessor reads were counted" [ "$(jq '[.vcpus[] | .reads_loaded + .reads_unloaded] | add' <<<"$win")" -gt 0 ]
+expect "loads counted outside the windows too" [ "$(jq '[.vcpus[].loads] | add' <<<"$win")" -gt 100 ]
+expect "counting stat: no false double load ($(jq -c '[.vcpus[] | {double_loads, missed_puts}]' <<<"$win"))" \
+	[ "$(jq '[.vcpus[].double_loads] | add' <<<"$win")" = 0 ]
+
 # SIGINT
 sig=$(tagged E2E-SIGINT)
 expect "SIGINT: stat exits 0" [ "$(value E2E-SIGINT-RC)" = 0 ]

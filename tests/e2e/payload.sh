@@ -63,6 +63,10 @@ sleep 0.3
 kvmsr trace --json --pid $want --vcpu 1 --events load,put,read,write --duration 2 \
 	> /tmp/filter.json 2> /tmp/filter.err
 echo "E2E-FILTER-RC $?"
+# Counting stat over several sampling periods, one VM of two.
+kvmsr stat --json --pid $want --duration 5 > /tmp/window.json 2> /tmp/window.err
+echo "E2E-WINDOW-RC $?"
+tag E2E-WINDOW < /tmp/window.json
 kill $want $other
 wait $want $other
 echo "E2E-FILTER-PIDS want=$want other=$other"
