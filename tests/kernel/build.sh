@@ -1,0 +1,305 @@
+#!/bin/bash
+# build.sh [--refresh] [--force]
+#
+# Builds kvmsr's lean, patched arm64 KVM host kernel: Debian's linux-source-7.3
+# (newest point release, fetched through the same private apt configuration as
+# tests/bed/kernel.sh: the machine's apt sources are never touched), with
+# kernel/*.patch applied in order and allnoconfig + kernel/lean-arm64.config.
+# Leaves, like tests/bed/kernel.sh does for Debian's kernels,
+#   $KVMSR_CACHE/kernels/patched/{Image,config,release,btf,version,key}
+# and prints that directory on stdout (log on stderr), so that
+#   tests/bed/boot.sh --kernel "$(tests/kernel/build.sh)" ...
+# boots it.
+#
+# Cache: $KVMSR_CACHE/kernel-build/<key>/{src,src/out}, key = hash of the
+# source version, the patches, the fragment and this script's build recipe.
+# Same key: nothing is rebuilt. New key: a fresh patched tree; its object dir
+# is seeded from the newest earlier build of the same source version (files
+# the old or new patches touch are made newer than every object, so make
+# rebuilds exactly what depends on them). --force: rebuild from scratch.
+# --refresh (KVMSR_REFRESH=1): re-read the archive for a newer point release.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${KVMSR_CACHE:-$repo/.cache}
+APTD=$CACHE/apt
+SRCD=$CACHE/kernel-src
+BLDD=$CACHE/kernel-build
+OUTD=$CACHE/kernels/patched
+SERIES=7.3
+FRAG=$repo/kernel/lean-arm64.config
+JOBS=${KVMSR_JOBS:-3}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+MAKEK=(make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -s)
+# Bump when the recipe below changes in a way that changes the result.
+RECIPE=1
+# Options the result must have (checked after olddefconfig).
+REQUIRED=(KVM DEBUG_INFO_BTF FUNCTION_TRACER DYNAMIC_FTRACE DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+	KPROBES BPF_SYSCALL BPF_EVENTS DEBUG_FS LKDTM)
+
+log() { echo "kernel-build: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+refresh=${KVMSR_REFRESH:-0} force=0
+for a in "$@"; do
+	case $a in
+	--refresh) refresh=1 ;;
+	--force) force=1 ;;
+	*) die "usage: $0 [--refresh] [--force]" ;;
+	esac
+done
+[[ -r $FRAG ]] || die "$FRAG missing"
+mapfile -t patches < <(find "$repo/kernel" -maxdepth 1 -name '*.patch' | LC_ALL=C sort)
+
+# --- host tools (the machine's own apt: APT_CONFIG must not leak into it) ---
+need=()
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+for t in flex bison bc make xz; do command -v $t >/dev/null || need+=("$t"); done
+[[ " ${need[*]} " == *" xz "* ]] && need=("${need[@]/xz/xz-utils}")
+command -v pahole >/dev/null && pahole --version >/dev/null 2>&1 || need+=(dwarves)
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+command -v bpftool >/dev/null || need+=(bpftool)
+[[ -r $KEYRING ]] || need+=(debian-archive-keyring)
+if ((${#need[@]})); then
+	log "installing ${need[*]}"
+	env -u APT_CONFIG apt-get -q update >&2
+	env -u APT_CONFIG DEBIAN_FRONTEND=noninteractive apt-get -y -q install "${need[@]}" >&2
+fi
+
+mkdir -p "$CACHE" "$SRCD" "$BLDD"
+# git apply must not find the repository the cache may live in (it would take
+# the patch's paths relative to that repository's top and skip them).
+export GIT_CEILING_DIRECTORIES=$BLDD
+# One writer at a time per cache (same lock as tests/bed/kernel.sh: the apt dir is shared).
+exec 9>"$CACHE/kernel.lock"
+flock 9
+
+# --- linux-source-7.3 through the private apt world ------------------------
+host_uri() { # the URI of the host's apt source ending in /NAME (read only)
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v '^[[:space:]]*#' |
+		grep -oE "[a-z+]+://[^ ]*/$1/?( |\$)" | head -1 | tr -d ' ' | sed 's:/$::' || true
+}
+# Same file tests/bed/kernel.sh writes (kept identical, so either may create it).
+private_apt() {
+	local mirror secmirror s
+	mirror=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
+	secmirror=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
+	[[ -n $mirror ]] || die "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR"
+	secmirror=${secmirror:-$mirror-security}
+	mkdir -p "$APTD"/{lists/partial,archives/partial,cache,etc/parts,etc/prefs}
+	touch "$APTD/status"
+	cat >"$APTD/apt.conf" <<EOC
+APT::Architecture "arm64";
+APT::Architectures { "arm64"; };
+APT::Sandbox::User "root";
+Dir::Etc::SourceList "$APTD/etc/sources.list";
+Dir::Etc::SourceParts "$APTD/etc/parts";
+Dir::Etc::Parts "$APTD/etc/parts";
+Dir::Etc::Preferences "$APTD/etc/preferences";
+Dir::Etc::PreferencesParts "$APTD/etc/prefs";
+Dir::State "$APTD";
+Dir::State::Lists "$APTD/lists";
+Dir::State::status "$APTD/status";
+Dir::Cache "$APTD/cache";
+Dir::Cache::Archives "$APTD/archives";
+Acquire::Languages "none";
+EOC
+	env -u APT_CONFIG apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy|Retries) ' \
+		>>"$APTD/apt.conf" || true
+	{
+		for s in bookworm bookworm-backports trixie trixie-backports forky; do
+			echo "deb [arch=arm64 signed-by=$KEYRING] $mirror $s main"
+		done
+		for s in bookworm trixie forky; do
+			echo "deb [arch=arm64 signed-by=$KEYRING] $secmirror $s-security main"
+		done
+	} >"$APTD/etc/sources.list"
+}
+# Only "apt-get download" and "apt-cache" ever run with the private config.
+papt() { APT_CONFIG=$APTD/apt.conf "$@"; }
+updated=0
+papt_update() {
+	((updated)) && return 1
+	updated=1
+	log "apt-get update (private config, arm64)"
+	papt apt-get -q update >"$APTD/update.log" 2>&1 || log "some suites failed (see $APTD/update.log)"
+}
+newest_cached_deb() { # newest linux-source-$SERIES .deb already downloaded
+	local f best="" bv="" v
+	for f in "$APTD"/archives/linux-source-"${SERIES}"_*_all.deb; do
+		[[ -s $f ]] || continue
+		v=$(dpkg-deb -f "$f" Version)
+		if [[ -z $bv ]] || dpkg --compare-versions "$v" gt "$bv"; then best=$f bv=$v; fi
+	done
+	echo "$best"
+}
+
+deb=""
+[[ $refresh == 1 ]] || deb=$(newest_cached_deb)
+if [[ -z $deb ]]; then
+	[[ -s $APTD/apt.conf ]] || private_apt
+	[[ $refresh == 1 ]] && papt_update
+	ls "$APTD"/lists/*_Packages* >/dev/null 2>&1 || papt_update || true
+	ver=$(papt apt-cache madison "linux-source-$SERIES" 2>/dev/null | awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1)
+	if [[ -z $ver ]] && papt_update; then
+		ver=$(papt apt-cache madison "linux-source-$SERIES" 2>/dev/null | awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1)
+	fi
+	[[ -n $ver ]] || die "linux-source-$SERIES not found in the archive"
+	deb=$APTD/archives/linux-source-${SERIES}_${ver//:/%3a}_all.deb
+	if [[ ! -s $deb ]]; then
+		log "downloading linux-source-$SERIES $ver"
+		(cd "$APTD/archives" && papt apt-get -q download "linux-source-$SERIES=$ver" >&2) ||
+			die "cannot download linux-source-$SERIES $ver"
+	fi
+fi
+ver=$(dpkg-deb -f "$deb" Version)
+
+# --- pristine source, once per version -------------------------------------
+pristine=$SRCD/$ver/linux-source-$SERIES
+if [[ ! -e $SRCD/$ver/.complete ]]; then
+	log "unpacking linux-source-$SERIES $ver"
+	rm -rf "${SRCD:?}/$ver"
+	mkdir -p "$SRCD/$ver"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$SERIES.tar.xz" |
+		xz -dc -T2 | tar -x -C "$SRCD/$ver"
+	[[ -f $pristine/Makefile ]] || die "no $pristine/Makefile"
+	touch "$SRCD/$ver/.complete"
+fi
+
+# --- cache key ---------------------------------------------------------------
+key=$({
+	echo "recipe $RECIPE source linux-source-$SERIES $ver"
+	sha256sum "$FRAG" | cut -d' ' -f1
+	for p in "${patches[@]}"; do echo "${p##*/} $(sha256sum "$p" | cut -d' ' -f1)"; done
+} | sha256sum | cut -c1-16)
+bdir=$BLDD/$key
+src=$bdir/src
+obj=$src/out # a direct child of the source tree: kbuild then uses relative paths
+
+install_result() {
+	local tmp
+	mkdir -p "$(dirname "$OUTD")"
+	tmp=$(mktemp -d "$(dirname "$OUTD")/.patched.XXXXXX")
+	cp "$obj/arch/arm64/boot/Image" "$tmp/Image"
+	cp "$obj/.config" "$tmp/config"
+	"${MAKEK[@]}" -C "$src" O=out kernelrelease >"$tmp/release"
+	echo "$ver" >"$tmp/version"
+	echo "$key" >"$tmp/key"
+	(cd "$repo/kernel" && printf '%s\n' "${patches[@]##*/}") >"$tmp/patches"
+	# The .BTF section of vmlinux is what the kernel exposes as /sys/kernel/btf/vmlinux.
+	aarch64-linux-gnu-objcopy -O binary --only-section=.BTF "$obj/vmlinux" "$tmp/btf"
+	[[ $(bpftool btf dump file "$tmp/btf" format raw 2>/dev/null | head -n 1) == "[1] "* ]] ||
+		die "no valid .BTF in $obj/vmlinux"
+	chmod 755 "$tmp"
+	rm -rf "$OUTD"
+	mv "$tmp" "$OUTD"
+}
+
+if [[ $force != 1 && -e $bdir/.complete ]]; then
+	log "cache hit: $key (linux-source-$SERIES $ver, ${#patches[@]} patches)"
+	[[ $(cat "$OUTD/key" 2>/dev/null) == "$key" ]] || install_result
+	(cd "$OUTD" && pwd -P)
+	exit 0
+fi
+
+# --- patched tree --------------------------------------------------------------
+t0=$(date +%s)
+# Leftovers of earlier interrupted runs whose objects were handed on: drop.
+for d in "$BLDD"/*/; do
+	d=${d%/}
+	[[ -e $d/.complete || -s $d/src/out/.config ]] || rm -rf "$d"
+done
+# The newest complete build of the same version seeds the object dir; else
+# an interrupted one (make resumes where it stopped; the dir is used up).
+seed="" seed_partial=0
+if [[ $force != 1 ]]; then
+	for d in $(ls -1td "$BLDD"/*/ 2>/dev/null); do
+		d=${d%/}
+		[[ $d != "$bdir" && -e $d/.complete && $(cat "$d/version" 2>/dev/null) == "$ver" ]] || continue
+		seed=$d
+		break
+	done
+	if [[ -z $seed ]]; then
+		for d in $(ls -1td "$BLDD"/*/ 2>/dev/null); do
+			d=${d%/}
+			[[ $d != "$bdir" && -s $d/src/out/.config && $(cat "$d/version" 2>/dev/null) == "$ver" ]] || continue
+			seed=$d seed_partial=1
+			break
+		done
+	fi
+fi
+rm -rf "$bdir"
+mkdir -p "$bdir"
+echo "$ver" >"$bdir/version"
+log "tree $bdir (hard links to the pristine source; patched files are new inodes)"
+cp -al "$pristine" "$src"
+touched=()
+for p in "${patches[@]}"; do
+	log "applying ${p##*/}"
+	# git apply replaces each file it changes (unlink + create): the pristine
+	# tree behind the hard links is never written to.
+	(cd "$src" && git apply --whitespace=nowarn -p1 "$p") || die "${p##*/} does not apply"
+	mapfile -t -O ${#touched[@]} touched < <(cd "$src" && git apply --numstat -p1 "$p" 2>/dev/null | cut -f3 || true)
+done
+# Paranoia: every patched file must be its own inode now.
+for f in "${touched[@]}"; do
+	[[ ! -e $src/$f || $(stat -c %h "$src/$f") == 1 ]] || die "$f still shares its inode with the pristine tree"
+done
+cp "${patches[@]}" "$bdir/" 2>/dev/null || true
+
+if [[ -n $seed ]]; then
+	if ((seed_partial)); then
+		log "resuming the interrupted build ${seed##*/} (incremental)"
+		mv "$seed/src/out" "$obj"
+		[[ -e $seed/build-time ]] || echo "interrupted after $(($(date +%s) - $(stat -c %Y "$seed/build.log"))) s" >"$bdir/seed-note"
+	else
+		log "seeding objects from ${seed##*/} (incremental rebuild)"
+		cp -a "$seed/src/out" "$obj"
+	fi
+	# Files the old or the new patches touch may differ from what the seeded
+	# objects were built from: make them newer than every object.
+	mapfile -t -O ${#touched[@]} touched < <(for p in "$seed"/*.patch; do
+		[[ -e $p ]] && (cd "$src" && git apply --numstat -p1 "$p" 2>/dev/null | cut -f3) || true
+	done)
+	for f in "${touched[@]}"; do
+		[[ -e $src/$f ]] && touch "$src/$f"
+	done
+	rm -f "$obj/.config.old"
+else
+	mkdir -p "$obj"
+fi
+
+# --- config ----------------------------------------------------------------------
+log "config: allnoconfig + ${FRAG#"$repo"/}"
+"${MAKEK[@]}" -C "$src" O=out allnoconfig >&2
+(cd "$src" && ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+	scripts/kconfig/merge_config.sh -m -O out out/.config "$FRAG" >"$bdir/merge_config.log" 2>&1) ||
+	{ cat "$bdir/merge_config.log" >&2; die "merge_config.sh failed"; }
+"${MAKEK[@]}" -C "$src" O=out olddefconfig >&2
+# The fragment's own new options must exist once the patches are in.
+missing=()
+for o in "${REQUIRED[@]}"; do grep -q "^CONFIG_$o=y" "$obj/.config" || missing+=("$o"); done
+while IFS= read -r o; do
+	grep -q "^config ${o#CONFIG_}\$" -r "$src/arch/arm64/kvm/Kconfig" || continue
+	grep -q "^$o=y" "$obj/.config" || missing+=("${o#CONFIG_}")
+done < <(grep -oE '^CONFIG_KVM_ARM_SYSREG[A-Z_]*' "$FRAG")
+((${#missing[@]} == 0)) || die "config lacks: ${missing[*]} (see $obj/.config)"
+
+# --- build -----------------------------------------------------------------------
+log "make -j$JOBS Image (log: $bdir/build.log)"
+tb=$(date +%s)
+if ! "${MAKEK[@]}" -C "$src" O=out -j"$JOBS" Image >"$bdir/build.log" 2>&1; then
+	tail -n 40 "$bdir/build.log" >&2
+	die "build failed (log: $bdir/build.log)"
+fi
+te=$(date +%s)
+grep -E 'warning:' "$bdir/build.log" | grep -E 'arch/arm64/kvm|lkdtm' >&2 || true
+printf '%s %s seconds=%d\n' "$(if ((seed_partial)); then echo resumed; elif [[ -n $seed ]]; then echo incremental; else echo cold; fi)" \
+	"${seed:+from=${seed##*/}}" $((te - tb)) >"$bdir/build-time"
+log "build: $(cat "$bdir/build-time") (make only; total with tree+config $((te - t0)) s)"
+touch "$bdir/.complete"
+if ((seed_partial)); then rm -rf "$seed"; fi
+install_result
+log "$OUTD: $(cat "$OUTD/release"), Image $(stat -c %s "$OUTD/Image") bytes, btf $(stat -c %s "$OUTD/btf") bytes"
+(cd "$OUTD" && pwd -P)
