@@ -125,11 +125,17 @@ static __always_inline __u32 flag_word(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu___bool *old = (void *)vcpu;
 
 	if (bpf_core_field_exists(old->arch.sysregs_loaded_on_cpu)) {
-		flag_layout = KVMSR_FLAG_BOOL;
+		/*
+		 * Read before writing: a store on every call would bounce the
+		 * cache line of .bss between all CPUs.
+		 */
+		if (flag_layout != KVMSR_FLAG_BOOL)
+			flag_layout = KVMSR_FLAG_BOOL;
 		return BPF_CORE_READ(old, arch.sysregs_loaded_on_cpu);
 	}
 	if (bpf_core_field_exists(vcpu->arch.sflags)) {
-		flag_layout = KVMSR_FLAG_SFLAGS;
+		if (flag_layout != KVMSR_FLAG_SFLAGS)
+			flag_layout = KVMSR_FLAG_SFLAGS;
 		/* Reads u8 or u16, whatever this kernel declares. */
 		return BPF_CORE_READ_BITFIELD_PROBED(vcpu, arch.sflags);
 	}

@@ -217,11 +217,7 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->defers = kvm_mode_defers(si->mode) || samples > 0;
 	ri->kvm_mode = samples > 0 && si->mode == KVM_MODE_UNKNOWN ? "VHE" : kvm_mode_name(si->mode);
 	ri->lost = session_lost(s);
-	{
-		uint64_t put_misses;
-
-		ri->probe_misses = session_probe_misses(s, &put_misses);
-	}
+	ri->probe_misses = session_probe_misses(s);
 	ri->traps = s->traps;
 	ri->duration_ns = duration_ns;
 	ri->notes = s->notes;

@@ -350,21 +350,15 @@ static uint64_t prog_misses(struct bpf_program *p)
 	return info.recursion_misses;
 }
 
-uint64_t session_probe_misses(const struct session *s, uint64_t *put_misses)
+uint64_t session_probe_misses(const struct session *s)
 {
 	struct bpf_program *p;
 	uint64_t total = 0;
 
-	*put_misses = 0;
 	if (!s->skel)
 		return 0;
-	bpf_object__for_each_program(p, s->skel->obj) {
-		uint64_t m = prog_misses(p);
-
-		total += m;
-		if (p == s->skel->progs.fentry_vcpu_put || p == s->skel->progs.kprobe_vcpu_put)
-			*put_misses += m;
-	}
+	bpf_object__for_each_program(p, s->skel->obj)
+		total += prog_misses(p);
 	return total;
 }
 

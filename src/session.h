@@ -86,9 +86,8 @@ uint64_t session_lost(const struct session *s);
 /*
  * Calls the kernel skipped for our programs (bpf_prog_info.recursion_misses,
  * 5.12+): a probe that did not run is a gap, and is reported as one.
- * put_misses: those of the vCPU put probe alone.
  */
-uint64_t session_probe_misses(const struct session *s, uint64_t *put_misses);
+uint64_t session_probe_misses(const struct session *s);
 
 /* The learned SYSREGS_ON_CPU mask (0 if not seen yet) and layout. */
 uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
