@@ -14,12 +14,8 @@ CACHE=${KVMSR_CACHE:-$repo/.cache}
 APTD=$CACHE/apt
 KDIR=$CACHE/kernels
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-# The archive the machine's own apt already uses (read, never changed).
-host_uri() { # host_uri NAME: the URI of the host's apt source ending in /NAME
-	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v '^[[:space:]]*#' |
-		grep -oE "[a-z+]+://[^ ]*/$1/?( |\$)" | head -1 | tr -d ' ' | sed 's:/$::' || true
-}
+# shellcheck source=tests/bed/private-apt.sh
+. "$repo/tests/bed/private-apt.sh"
 MIRROR=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
 SECMIRROR=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
 SUITES=(bookworm bookworm-backports trixie trixie-backports forky)
@@ -61,37 +57,13 @@ for c in apt-get apt-cache dpkg-deb bpftool od dd; do
 done
 [[ -r $KEYRING ]] || die "$KEYRING missing (run tests/bed/deps.sh)"
 
-mkdir -p "$APTD"/{lists/partial,archives/partial,cache,etc/parts,etc/prefs} "$KDIR"
-touch "$APTD/status"
+mkdir -p "$KDIR"
 # Other users of the same cache may run concurrently: one writer at a time.
 exec 9>"$CACHE/kernel.lock"
 flock 9
 tmp=""
 trap '[[ -z $tmp ]] || rm -rf "$tmp"' EXIT
 
-# The private apt world: arm64 only, own lists/cache/status. Dir::Etc::Parts
-# points at an empty dir so the host's apt.conf.d hooks (appstream refresh,
-# packagekit, "no pkgcache") neither run nor slow us down.
-cat >"$APTD/apt.conf" <<EOF
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-APT::Sandbox::User "root";
-Dir::Etc::SourceList "$APTD/etc/sources.list";
-Dir::Etc::SourceParts "$APTD/etc/parts";
-Dir::Etc::Parts "$APTD/etc/parts";
-Dir::Etc::Preferences "$APTD/etc/preferences";
-Dir::Etc::PreferencesParts "$APTD/etc/prefs";
-Dir::State "$APTD";
-Dir::State::Lists "$APTD/lists";
-Dir::State::status "$APTD/status";
-Dir::Cache "$APTD/cache";
-Dir::Cache::Archives "$APTD/archives";
-Acquire::Languages "none";
-EOF
-# ...but keep the host's network policy: proxies, and Valid-Until checks
-# (off on hosts behind snapshot mirrors, where forky's Release has "expired").
-apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy|Retries) ' \
-	>>"$APTD/apt.conf" || true
 {
 	for s in "${SUITES[@]}"; do
 		echo "deb [arch=arm64 signed-by=$KEYRING] $MIRROR $s main"
@@ -99,7 +71,7 @@ apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy
 	for s in bookworm trixie forky; do
 		echo "deb [arch=arm64 signed-by=$KEYRING] $SECMIRROR $s-security main"
 	done
-} >"$APTD/etc/sources.list"
+} | private_apt "$APTD"
 export APT_CONFIG=$APTD/apt.conf
 
 updated=0

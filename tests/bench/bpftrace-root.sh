@@ -40,11 +40,8 @@ done
 
 # Same mirror discovery as tests/bed/kernel.sh: the Debian archive the host's
 # apt already uses (read, never changed).
-host_uri() { # host_uri NAME: the URI of the host's apt source ending in /NAME
-	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v '^[[:space:]]*#' |
-		grep -oE "[a-z+]+://[^ ]*/$1/?( |\$)" | head -1 | tr -d ' ' | sed 's:/$::' || true
-}
+# shellcheck source=tests/bed/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../bed/private-apt.sh"
 MIRROR=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
 [[ -n $MIRROR ]] || die "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR"
 
@@ -70,40 +67,19 @@ for c in apt-get dpkg-deb cpio sha256sum flock; do
 done
 [[ -r $KEYRING ]] || die "$KEYRING missing (run tests/bed/deps.sh)"
 
-mkdir -p "$APTD"/{lists/partial,archives/partial,cache,etc/parts,etc/prefs}
-touch "$APTD/status"
+mkdir -p "$APTD"
 # Concurrent benches share the cache: one writer at a time.
 exec 9>"$BDIR/lock"
 flock 9
 tmp=""
 trap '[[ -z $tmp ]] || rm -rf "$tmp"' EXIT
 
-# The private apt world (see tests/bed/kernel.sh for why each line is there).
 # Install-Recommends off: the closure is Depends/Pre-Depends only (TESTBED.md's
 # 22 packages). Dir::Bin::dpkg is never run: --download-only stops before it.
-cat >"$APTD/apt.conf" <<EOF
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-APT::Sandbox::User "root";
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-Dir::Etc::SourceList "$APTD/etc/sources.list";
-Dir::Etc::SourceParts "$APTD/etc/parts";
-Dir::Etc::Parts "$APTD/etc/parts";
-Dir::Etc::Preferences "$APTD/etc/preferences";
-Dir::Etc::PreferencesParts "$APTD/etc/prefs";
-Dir::State "$APTD";
-Dir::State::Lists "$APTD/lists";
-Dir::State::status "$APTD/status";
-Dir::Cache "$APTD/cache";
-Dir::Cache::Archives "$APTD/archives";
-Acquire::Languages "none";
-EOF
-apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy|Retries) ' \
-	>>"$APTD/apt.conf" || true
 for s in "${SUITES[@]}"; do
 	echo "deb [arch=arm64 signed-by=$KEYRING] $MIRROR $s main"
-done >"$APTD/etc/sources.list"
+done | private_apt "$APTD" 'APT::Install-Recommends "false";
+APT::Install-Suggests "false";'
 export APT_CONFIG=$APTD/apt.conf
 
 if [[ $refresh == 1 ]] || ! ls "$APTD"/lists/*_Packages* >/dev/null 2>&1; then

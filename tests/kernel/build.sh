@@ -75,38 +75,15 @@ exec 9>"$CACHE/kernel.lock"
 flock 9
 
 # --- linux-source-7.3 through the private apt world ------------------------
-host_uri() { # the URI of the host's apt source ending in /NAME (read only)
-	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v '^[[:space:]]*#' |
-		grep -oE "[a-z+]+://[^ ]*/$1/?( |\$)" | head -1 | tr -d ' ' | sed 's:/$::' || true
-}
-# Same file tests/bed/kernel.sh writes (kept identical, so either may create it).
-private_apt() {
+# shellcheck source=tests/bed/private-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../bed/private-apt.sh"
+# Same file tests/bed/kernel.sh writes, so either may create it.
+kernel_apt() {
 	local mirror secmirror s
 	mirror=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
 	secmirror=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
 	[[ -n $mirror ]] || die "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR"
 	secmirror=${secmirror:-$mirror-security}
-	mkdir -p "$APTD"/{lists/partial,archives/partial,cache,etc/parts,etc/prefs}
-	touch "$APTD/status"
-	cat >"$APTD/apt.conf" <<EOC
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-APT::Sandbox::User "root";
-Dir::Etc::SourceList "$APTD/etc/sources.list";
-Dir::Etc::SourceParts "$APTD/etc/parts";
-Dir::Etc::Parts "$APTD/etc/parts";
-Dir::Etc::Preferences "$APTD/etc/preferences";
-Dir::Etc::PreferencesParts "$APTD/etc/prefs";
-Dir::State "$APTD";
-Dir::State::Lists "$APTD/lists";
-Dir::State::status "$APTD/status";
-Dir::Cache "$APTD/cache";
-Dir::Cache::Archives "$APTD/archives";
-Acquire::Languages "none";
-EOC
-	env -u APT_CONFIG apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy|Retries) ' \
-		>>"$APTD/apt.conf" || true
 	{
 		for s in bookworm bookworm-backports trixie trixie-backports forky; do
 			echo "deb [arch=arm64 signed-by=$KEYRING] $mirror $s main"
@@ -114,7 +91,7 @@ EOC
 		for s in bookworm trixie forky; do
 			echo "deb [arch=arm64 signed-by=$KEYRING] $secmirror $s-security main"
 		done
-	} >"$APTD/etc/sources.list"
+	} | private_apt "$APTD"
 }
 # Only "apt-get download" and "apt-cache" ever run with the private config.
 papt() { APT_CONFIG=$APTD/apt.conf "$@"; }
@@ -138,7 +115,7 @@ newest_cached_deb() { # newest linux-source-$SERIES .deb already downloaded
 deb=""
 [[ $refresh == 1 ]] || deb=$(newest_cached_deb)
 if [[ -z $deb ]]; then
-	[[ -s $APTD/apt.conf ]] || private_apt
+	[[ -s $APTD/apt.conf ]] || kernel_apt
 	[[ $refresh == 1 ]] && papt_update
 	ls "$APTD"/lists/*_Packages* >/dev/null 2>&1 || papt_update || true
 	ver=$(papt apt-cache madison "linux-source-$SERIES" 2>/dev/null | awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1)
