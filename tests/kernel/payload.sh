@@ -42,7 +42,7 @@ if [ -e $K ]; then
 	run FI
 	echo none > $K
 	echo "KT-FI-KNOB-AFTER $(cat $K)"
-	dmesg | grep -m1 'treat .* as not loaded' | sed 's/^/KT-FI-DMESG /'
+	dmesg | grep -m1 'fault injection:' | sed 's/^/KT-FI-DMESG /'
 else
 	echo "KT-FI MISSING $K"
 fi
