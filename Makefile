@@ -36,14 +36,15 @@ USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c 
 	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
 	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/agg.c $(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
-	tests/unit/test_regnames.c tests/unit/test_detect.c $(ANALYZER_SRCS) src/format.c \
+	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
+	$(ANALYZER_SRCS) src/format.c \
 	src/regnames.c src/sysinfo.c src/finding_fmt.c src/findings.c src/ksyms.c
 
 KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps test unit unit-build e2e demo bench bench-analyzer clean install
+.PHONY: all deps test test-kernel unit unit-build e2e demo bench bench-analyzer clean install
 all: $(KVMSR)
 
 $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
@@ -84,6 +85,11 @@ unit: $(UNIT)
 
 test: deps
 	bash tests/run.sh
+
+# Builds kvmsr's patched 7.3 kernel (cached; ~17 min cold on 2 cores) and runs
+# the tests that need it: tests/kernel/run.sh.
+test-kernel: deps
+	bash tests/kernel/run.sh
 
 demo: deps
 	bash tests/demo.sh

@@ -42,6 +42,10 @@ struct pt_regs {
 	struct user_pt_regs user_regs;
 };
 
+struct task_struct {
+	int pid;
+};
+
 struct kvm {
 	int userspace_pid;	/* the VMM that created the VM */
 };
@@ -93,6 +97,14 @@ enum vcpu_sysreg___kvmsr {
 
 enum error_detector___kvmsr {
 	ERROR_DETECTOR_WARN = 0,
+};
+
+/* Where the accessors found a register (kernel/0002, arch/arm64/kvm/sys_regs.h). */
+enum sr_loc_attr___kvmsr {
+	SR_LOC_LOADED = 1,
+	SR_LOC_MAPPED = 2,
+	SR_LOC_XLATED = 4,
+	SR_LOC_SPECIAL = 8,
 };
 
 

@@ -4,10 +4,12 @@
  * registers and every access through vcpu_read_sys_reg()/vcpu_write_sys_reg(),
  * and streams fixed-size records (include/kvmsr_event.h) to user space.
  *
- * Two interchangeable attach backends: fentry/fexit where the kernel has BPF
+ * Three interchangeable attach backends: the kvm:kvm_vcpu_* tracepoints of
+ * the kernel/ patch series where the kernel has them (exact: the accessor
+ * says where it served each access), fentry/fexit where the kernel has BPF
  * trampolines, kprobe/kretprobe otherwise (Debian 6.1).  User space enables
  * one set with bpf_program__set_autoload() and retargets the VHE sysreg
- * load/put programs to the function the running kernel has.  Both sets call
+ * load/put programs to the function the running kernel has.  All sets call
  * the same on_*() bodies, so they cannot drift apart.
  */
 #include "kvm_types.h"
@@ -53,12 +55,85 @@ struct {
 
 #define STACK_DEPTH 32
 
+struct stack_buf {
+	__u64 ips[STACK_DEPTH];
+};
+
+/*
+ * Kernel stacks of possible findings, by an id the event carries.  Not a
+ * STACK_TRACE map: bpf_get_stackid() walks through perf, and arm64's
+ * perf_callchain_kernel() returns nothing while a vCPU is loaded
+ * (perf_guest_state(): KVM says "in guest" from vcpu_load to vcpu_put),
+ * which is exactly when kvmsr wants stacks.  bpf_get_task_stack() on the
+ * current task walks the frame records directly.  LRU: a finding is decided
+ * at the put that ends the interval, long before 4096 newer stacks.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, STACK_DEPTH * sizeof(__u64));
+	__type(key, __u32);
+	__type(value, struct stack_buf);
 } stacks SEC(".maps");
+
+/* Per CPU: the stack being taken, and a sequence for unique ids. */
+struct stack_scratch {
+	struct stack_buf b;
+	__u32 seq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_scratch);
+} stack_scratch SEC(".maps");
+
+/* File the scratch stack under a fresh id: CPU in bits 24-30, sequence below. */
+static __always_inline __s32 store_stack(struct stack_buf *b)
+{
+	struct stack_scratch *sc = (void *)b;
+	__u32 id = (bpf_get_smp_processor_id() & 0x7f) << 24 | (sc->seq++ & 0xffffff);
+
+	if (bpf_map_update_elem(&stacks, &id, b, BPF_ANY))
+		return -1;
+	return id;
+}
+
+static __always_inline struct stack_buf *scratch_stack(void)
+{
+	__u32 zero = 0;
+	struct stack_scratch *sc = bpf_map_lookup_elem(&stack_scratch, &zero);
+
+	if (!sc)
+		return NULL;
+	__builtin_memset(&sc->b, 0, sizeof(sc->b));
+	return &sc->b;
+}
+
+/* BTF-enabled programs (fentry/fexit, tp_btf): the current task's stack. */
+static __always_inline __s32 task_stack(void)
+{
+	struct stack_buf *b = scratch_stack();
+
+	if (!b || bpf_get_task_stack(bpf_get_current_task_btf(), b->ips, sizeof(b->ips), 0) <= 0)
+		return -1;
+	return store_stack(b);
+}
+
+/*
+ * kprobes (no BTF task pointer): the frames the registers name, e.g. the
+ * accessor's caller from the link register at entry.
+ */
+static __always_inline __s32 frames_stack(__u64 ip0, __u64 ip1)
+{
+	struct stack_buf *b = scratch_stack();
+
+	if (!b || !ip0)
+		return -1;
+	b->ips[0] = ip0;
+	b->ips[1] = ip1;
+	return store_stack(b);
+}
 
 /* Registers accessed while loaded, whose value the put must be checked for. */
 #define MAX_TOUCHED 32
@@ -103,6 +178,7 @@ struct saved_args {
 	struct kvm_vcpu *vcpu;
 	__u64 reg;
 	__u64 val;
+	__u64 caller;		/* the link register at entry */
 };
 
 struct {
@@ -274,7 +350,7 @@ static __always_inline void touch(struct cpu_state *st, __u32 reg)
 }
 
 static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
-				       __u64 reg, __u64 val, __u64 aux, __s32 stack_id)
+				       __u64 reg, __u64 val, __u64 aux, __s32 stack_id, __u8 loc)
 {
 	struct kvmsr_event *e;
 	__u64 wake;
@@ -294,6 +370,8 @@ static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 v
 	e->reg = reg;
 	e->type = type;
 	e->flags = flags;
+	e->loc = loc;
+	e->pad = 0;
 	e->stack_id = stack_id;
 	/*
 	 * A wakeup is an irq_work self-IPI, and on a vCPU thread every IPI is
@@ -301,14 +379,15 @@ static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 v
 	 * So never wake for the stream: user space drains on a timer.  Only
 	 * the rare WARN/BUG records wake it at once.
 	 */
-	wake = type == KVMSR_EV_WARN || type == KVMSR_EV_BUG ? 0 : BPF_RB_NO_WAKEUP;
+	wake = type == KVMSR_EV_WARN || type == KVMSR_EV_BUG || type == KVMSR_EV_DIRECT ?
+	       0 : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(e, wake);
 }
 
 static __always_inline void emit(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
 				 __u64 reg, __u64 val, __u64 aux)
 {
-	emit_stack(type, flags, pid, vcpu_id, reg, val, aux, -1);
+	emit_stack(type, flags, pid, vcpu_id, reg, val, aux, -1, 0);
 }
 
 static __always_inline __u32 current_pid(void)
@@ -361,9 +440,11 @@ static __always_inline void close_agg(struct kvmsr_vcpu_agg *a, __u64 now, bool 
  * Counting mode keeps the load/put probes, the ones that never detach, as
  * light as they can be: the load side is an fentry that reads nothing from
  * the vCPU; whether the interval had the sysregs on the CPU is read at its
- * put, before the VHE put clears the flag.
+ * put, before the VHE put clears the flag.  The tracepoints fire after the
+ * VHE load and put instead: @loaded_now (-1 for probes) is the flag after
+ * the load, kept for the put.
  */
-static __always_inline void count_load(struct kvm_vcpu *vcpu)
+static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
 {
 	struct cpu_state *st = this_cpu();
 	__u64 now = bpf_ktime_get_ns();
@@ -386,20 +467,23 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu)
 		 * No put seen since the last load.  If SYSREGS_ON_CPU is still
 		 * set, KVM really loaded twice (the KVM_BUG_ON in
 		 * kvm_vcpu_load_debug); if the VHE put cleared it, our put probe
-		 * missed a call: say so, do not accuse KVM.
+		 * missed a call: say so, do not accuse KVM.  A tracepoint is
+		 * never skipped but for BPF recursion, which user space reports.
 		 */
-		bool still = word_loaded(flag_word(vcpu));
+		bool still = loaded_now >= 0 || word_loaded(flag_word(vcpu));
 
 		if (still)
 			a->double_loads++;
 		else
 			a->missed_puts++;
-		close_agg(a, now, still);
+		close_agg(a, now, loaded_now >= 0 ? a->open_loaded : still);
 	}
 	a->open_since = now;
+	if (loaded_now >= 0)
+		a->open_loaded = loaded_now;
 }
 
-static __always_inline void count_put(struct kvm_vcpu *vcpu)
+static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put)
 {
 	struct cpu_state *st = this_cpu();
 	__u64 key = (__u64)vcpu, now = bpf_ktime_get_ns();
@@ -422,7 +506,7 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu)
 		a->orphan_puts++;
 		return;
 	}
-	close_agg(a, now, word_loaded(flag_word(vcpu)));
+	close_agg(a, now, after_put ? a->open_loaded : word_loaded(flag_word(vcpu)));
 }
 
 static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool write,
@@ -463,14 +547,14 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu)
 		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
-static __always_inline void on_put(struct kvm_vcpu *vcpu)
+static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put)
 {
 	struct cpu_state *st;
 	__u32 pid, word;
 	__s32 id;
 
 	if (aggregate) {
-		count_put(vcpu);
+		count_put(vcpu, after_put);
 		return;
 	}
 	st = this_cpu();
@@ -483,20 +567,41 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu)
 		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
+/* The kernel's enum sr_loc_attr bits as KVMSR_LOC_* (CO-RE: no fixed values). */
+static __always_inline __u8 abi_loc(int kloc)
+{
+	__u8 loc = 0;
+
+	if (!bpf_core_enum_value_exists(enum sr_loc_attr___kvmsr, SR_LOC_LOADED))
+		return kloc & 0xf;
+	if (kloc & bpf_core_enum_value(enum sr_loc_attr___kvmsr, SR_LOC_LOADED))
+		loc |= KVMSR_LOC_LOADED;
+	if (kloc & bpf_core_enum_value(enum sr_loc_attr___kvmsr, SR_LOC_MAPPED))
+		loc |= KVMSR_LOC_MAPPED;
+	if (kloc & bpf_core_enum_value(enum sr_loc_attr___kvmsr, SR_LOC_XLATED))
+		loc |= KVMSR_LOC_XLATED;
+	if (kloc & bpf_core_enum_value(enum sr_loc_attr___kvmsr, SR_LOC_SPECIAL))
+		loc |= KVMSR_LOC_SPECIAL;
+	return loc;
+}
+
 /*
- * An accessor call: ctx for the stack, the memory copy after the call, and
+ * An accessor call: its stack, the memory copy after the call, and
  * the register remembered for the check against what the put saves.  Stacks
- * are taken only where the access could become a finding: the value equals
- * the memory copy while loaded (memory may have served it).
+ * are taken only where the access could become a finding: served from
+ * memory while loaded, as the tracepoint says (@kloc, the kernel's sr_loc),
+ * or, from a probe (@kloc < 0), the value equals the memory copy.
+ * @caller: NULL, or (kprobes) where the accessor's caller was saved.
  */
-static __always_inline void on_access(void *ctx, __u8 type, struct kvm_vcpu *vcpu,
-				      __u32 reg, __u64 val)
+static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 reg,
+				      __u64 val, int kloc, const __u64 *caller)
 {
 	__u32 pid = current_pid();
 	struct cpu_state *st;
 	__s32 id, stack = -1;
 	__u64 mem = 0;
-	__u8 flags = 0;
+	__u8 flags = 0, loc = 0;
+	bool from_mem;
 
 	if (!reg_wanted(reg))
 		return;
@@ -516,16 +621,30 @@ static __always_inline void on_access(void *ctx, __u8 type, struct kvm_vcpu *vcp
 		return;
 	if (read_mem(vcpu, reg, &mem))
 		flags |= KVMSR_F_MEM;
+	if (kloc >= 0) {
+		flags |= KVMSR_F_LOC;
+		loc = abi_loc(kloc);
+		from_mem = !(loc & KVMSR_LOC_LOADED);
+	} else {
+		from_mem = (flags & KVMSR_F_MEM) && mem == val;
+	}
 	if (word_loaded(flag_word(vcpu))) {
 		flags |= KVMSR_F_LOADED;
-		if (in_bitmap(checked_regs, reg)) {
+		/* A tracepoint proves a CPU-served access right: nothing to check. */
+		if (in_bitmap(checked_regs, reg) && (kloc < 0 || from_mem)) {
 			if (st && st->vcpu == vcpu)
 				touch(st, reg);
-			if (capture_stacks && (flags & KVMSR_F_MEM) && mem == val)
-				stack = bpf_get_stackid(ctx, &stacks, 0);
+			/*
+			 * A kprobe cannot walk the task's stack (no BTF task
+			 * pointer): @caller, the link register at entry, is its
+			 * one frame.  A compile-time choice: the verifier
+			 * rejects the other helper in that program type.
+			 */
+			if (capture_stacks && from_mem)
+				stack = caller ? frames_stack(*caller, 0) : task_stack();
 		}
 	}
-	emit_stack(type, flags, pid, id, reg, val, mem, stack);
+	emit_stack(type, flags, pid, id, reg, val, mem, stack, loc);
 }
 
 /* Entry of the VHE put: the memory copies before the put saves the CPU's. */
@@ -543,26 +662,37 @@ static __always_inline void put_enter(struct kvm_vcpu *vcpu)
 			st->before[i] = 0;
 }
 
-/* Exit of the VHE put: what it saved for every register touched while loaded. */
-static __always_inline void put_exit(struct kvm_vcpu *vcpu)
+/*
+ * What the put saved for every register touched while loaded: the memory
+ * copy now, and before the put when known (@before_known: the VHE put's
+ * entry was probed; the put tracepoint only fires after it).
+ */
+static __always_inline void emit_saved(struct cpu_state *st, struct kvm_vcpu *vcpu,
+				       bool before_known)
 {
-	struct cpu_state *st = this_cpu();
-	__u32 i, n;
+	__u8 flags = KVMSR_F_MEM | (before_known ? 0 : KVMSR_F_NO_BEFORE);
+	__u32 i, n = st->nr_touched;
 	__u64 after;
 
-	calib_exit(vcpu, false);
-	if (!st)
-		return;
-	n = st->nr_touched;
 	for (i = 0; i < MAX_TOUCHED && i < n; i++) {
 		if (!read_mem(vcpu, st->touched[i], &after))
 			continue;
 		if (wanted(st->pid, st->vcpu_id))
-			emit(KVMSR_EV_SAVED, KVMSR_F_MEM, st->pid, st->vcpu_id, st->touched[i],
-			     after, st->before[i]);
+			emit(KVMSR_EV_SAVED, flags, st->pid, st->vcpu_id, st->touched[i], after,
+			     before_known ? st->before[i] : 0);
 	}
 	st->nr_touched = 0;
 	__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
+}
+
+/* Exit of the VHE put. */
+static __always_inline void put_exit(struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+
+	calib_exit(vcpu, false);
+	if (st)
+		emit_saved(st, vcpu, true);
 }
 
 /* Guest-side events carry no vCPU: attribute them to the one loaded here. */
@@ -594,14 +724,14 @@ int BPF_PROG(fexit_vcpu_load, struct kvm_vcpu *vcpu, int cpu)
 SEC("fentry/kvm_arch_vcpu_load")
 int BPF_PROG(fentry_vcpu_load_count, struct kvm_vcpu *vcpu, int cpu)
 {
-	count_load(vcpu);
+	count_load(vcpu, -1);
 	return 0;
 }
 
 SEC("fentry/kvm_arch_vcpu_put")
 int BPF_PROG(fentry_vcpu_put, struct kvm_vcpu *vcpu)
 {
-	on_put(vcpu);
+	on_put(vcpu, false);
 	return 0;
 }
 
@@ -637,7 +767,7 @@ int BPF_PROG(fexit_vhe_put, struct kvm_vcpu *vcpu)
 SEC("fexit/vcpu_read_sys_reg")
 int BPF_PROG(fexit_read_sys_reg, struct kvm_vcpu *vcpu, int reg, u64 ret)
 {
-	on_access(ctx, KVMSR_EV_READ, vcpu, (u32)reg, ret);
+	on_access(KVMSR_EV_READ, vcpu, (u32)reg, ret, -1, NULL);
 	return 0;
 }
 
@@ -645,7 +775,7 @@ int BPF_PROG(fexit_read_sys_reg, struct kvm_vcpu *vcpu, int reg, u64 ret)
 SEC("fexit/vcpu_write_sys_reg")
 int BPF_PROG(fexit_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
 {
-	on_access(ctx, KVMSR_EV_WRITE, vcpu, (u32)reg, val);
+	on_access(KVMSR_EV_WRITE, vcpu, (u32)reg, val, -1, NULL);
 	return 0;
 }
 
@@ -666,24 +796,111 @@ int BPF_PROG(fentry_vm_exit, struct kvm *kvm)
 	return 0;
 }
 
-/* An oops: BUG() ends in die() on arm64.  Attributed to the loaded vCPU. */
-static __always_inline void on_bug(void *ctx, struct pt_regs *regs)
+/*
+ * An oops: BUG() ends in die() on arm64.  Attributed to the loaded vCPU.
+ * @task_walk: walk the task's stack (fentry), else the faulting PC and LR.
+ */
+static __always_inline void on_bug(struct pt_regs *regs, bool task_walk)
 {
 	__u8 flags = 0;
 	__u32 pid;
 	__s32 id;
 	__u64 pc = BPF_CORE_READ(regs, user_regs.pc);
+	__s32 stack = task_walk ? task_stack() :
+		      frames_stack(pc, BPF_CORE_READ(regs, user_regs.regs[30]));
 
 	loaded_here(&pid, &id, &flags);
 	if (!(flags & KVMSR_F_NO_VCPU))
 		flags |= KVMSR_F_LOADED;
-	emit_stack(KVMSR_EV_BUG, flags, pid, id, 0, pc, 0, bpf_get_stackid(ctx, &stacks, 0));
+	emit_stack(KVMSR_EV_BUG, flags, pid, id, 0, pc, 0, stack, 0);
 }
 
 SEC("fentry/die")
 int BPF_PROG(fentry_die, const char *str, struct pt_regs *regs, long err)
 {
-	on_bug(ctx, regs);
+	on_bug(regs, true);
+	return 0;
+}
+
+/* ---- tracepoint backend: kvm:kvm_vcpu_* of the kernel/ patch series ---- */
+
+/*
+ * After the VHE load: the flag word is kept to learn SYSREGS_ON_CPU from
+ * what the put clears (the tracepoints fire after the VHE load and put).
+ */
+SEC("tp_btf/kvm_vcpu_load")
+int BPF_PROG(tp_vcpu_load, struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 word = flag_word(vcpu);
+
+	if (st)
+		st->calib_before = word;
+	if (aggregate)
+		count_load(vcpu, word_loaded(word));
+	else
+		on_load(vcpu);
+	return 0;
+}
+
+SEC("tp_btf/kvm_vcpu_put")
+int BPF_PROG(tp_vcpu_put, struct kvm_vcpu *vcpu)
+{
+	struct cpu_state *st = this_cpu();
+	__u32 word = flag_word(vcpu);
+
+	if (st && st->vcpu == vcpu) {
+		/*
+		 * Between these two tracepoints more than SYSREGS_ON_CPU flips
+		 * (VHE activates traps at load: PMUSERENR_ON_CPU too).  When the
+		 * version's bit is among them, it is the one.
+		 */
+		__u32 flipped = st->calib_before & ~word;
+
+		if (flipped & seed_on_cpu_mask)
+			flipped &= seed_on_cpu_mask;
+		if (flag_layout == KVMSR_FLAG_SFLAGS)
+			learn_on_cpu_bit(flipped);
+		if (!aggregate)
+			emit_saved(st, vcpu, false);
+	}
+	on_put(vcpu, true);
+	return 0;
+}
+
+SEC("tp_btf/kvm_vcpu_read_sys_reg")
+int BPF_PROG(tp_read_sys_reg, struct kvm_vcpu *vcpu, int reg, u64 val, int loc)
+{
+	on_access(KVMSR_EV_READ, vcpu, (u32)reg, val, loc & 0xff, NULL);
+	return 0;
+}
+
+SEC("tp_btf/kvm_vcpu_write_sys_reg")
+int BPF_PROG(tp_write_sys_reg, struct kvm_vcpu *vcpu, int reg, u64 val, int loc)
+{
+	on_access(KVMSR_EV_WRITE, vcpu, (u32)reg, val, loc & 0xff, NULL);
+	return 0;
+}
+
+/*
+ * CONFIG_KVM_ARM_SYSREG_DEBUG: __vcpu_sys_reg() and friends touched the
+ * memory copy of a register the accessors would have found on the CPU.
+ * Rare by nature (a bug), so streamed in every mode, stack included.
+ */
+SEC("tp_btf/kvm_vcpu_sys_reg_direct")
+int BPF_PROG(tp_sys_reg_direct, struct kvm_vcpu *vcpu, int reg, bool is_write,
+	     unsigned long ip)
+{
+	__u32 pid = current_pid();
+	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
+	__u8 flags = KVMSR_F_LOADED | (is_write ? KVMSR_F_WRITE : 0);
+	__u64 mem = 0;
+
+	if (!wanted(pid, id) || !reg_wanted((u32)reg))
+		return 0;
+	if (read_mem(vcpu, (u32)reg, &mem))
+		flags |= KVMSR_F_MEM;
+	emit_stack(KVMSR_EV_DIRECT, flags, pid, id, (u32)reg, ip, mem, task_stack(), 0);
 	return 0;
 }
 
@@ -703,7 +920,7 @@ int BPF_KPROBE(kprobe_vcpu_load, struct kvm_vcpu *vcpu)
 SEC("kprobe/kvm_arch_vcpu_load")
 int BPF_KPROBE(kprobe_vcpu_load_count, struct kvm_vcpu *vcpu)
 {
-	count_load(vcpu);
+	count_load(vcpu, -1);
 	return 0;
 }
 
@@ -720,7 +937,7 @@ int BPF_KRETPROBE(kretprobe_vcpu_load)
 SEC("kprobe/kvm_arch_vcpu_put")
 int BPF_KPROBE(kprobe_vcpu_put, struct kvm_vcpu *vcpu)
 {
-	on_put(vcpu);
+	on_put(vcpu, false);
 	return 0;
 }
 
@@ -771,7 +988,8 @@ int BPF_KPROBE(kprobe_read_sys_reg, struct kvm_vcpu *vcpu, int reg)
 {
 	/* The accessor may sleep or migrate: key the arguments by thread. */
 	__u64 tid = bpf_get_current_pid_tgid();
-	struct saved_args a = { .vcpu = vcpu, .reg = (u32)reg };
+	struct saved_args a = { .vcpu = vcpu, .reg = (u32)reg,
+				.caller = PT_REGS_RET(ctx) };
 
 	bpf_map_update_elem(&entry_args, &tid, &a, BPF_ANY);
 	return 0;
@@ -785,7 +1003,7 @@ int BPF_KRETPROBE(kretprobe_read_sys_reg, u64 ret)
 
 	if (!a)
 		return 0;
-	on_access(ctx, KVMSR_EV_READ, a->vcpu, a->reg, ret);
+	on_access(KVMSR_EV_READ, a->vcpu, a->reg, ret, -1, &a->caller);
 	bpf_map_delete_elem(&entry_args, &tid);
 	return 0;
 }
@@ -794,7 +1012,8 @@ SEC("kprobe/vcpu_write_sys_reg")
 int BPF_KPROBE(kprobe_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
-	struct saved_args a = { .vcpu = vcpu, .reg = (u32)reg, .val = val };
+	struct saved_args a = { .vcpu = vcpu, .reg = (u32)reg, .val = val,
+				.caller = PT_REGS_RET(ctx) };
 
 	bpf_map_update_elem(&entry_args, &tid, &a, BPF_ANY);
 	return 0;
@@ -808,7 +1027,7 @@ int BPF_KRETPROBE(kretprobe_write_sys_reg)
 
 	if (!a)
 		return 0;
-	on_access(ctx, KVMSR_EV_WRITE, a->vcpu, a->reg, a->val);
+	on_access(KVMSR_EV_WRITE, a->vcpu, a->reg, a->val, -1, &a->caller);
 	bpf_map_delete_elem(&entry_args, &tid);
 	return 0;
 }
@@ -823,7 +1042,7 @@ int BPF_KPROBE(kprobe_vm_exit, struct kvm *kvm)
 SEC("kprobe/die")
 int BPF_KPROBE(kprobe_die, const char *str, struct pt_regs *regs)
 {
-	on_bug(ctx, regs);
+	on_bug(regs, false);
 	return 0;
 }
 
@@ -892,6 +1111,6 @@ int BPF_PROG(tp_error_report_end, int detector, unsigned long id)
 	loaded_here(&pid, &vcpu, &flags);
 	if (!(flags & KVMSR_F_NO_VCPU))
 		flags |= KVMSR_F_LOADED;
-	emit_stack(KVMSR_EV_WARN, flags, pid, vcpu, 0, id, 0, bpf_get_stackid(ctx, &stacks, 0));
+	emit_stack(KVMSR_EV_WARN, flags, pid, vcpu, 0, id, 0, task_stack(), 0);
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define KVMSR_ABI_VERSION 2
+#define KVMSR_ABI_VERSION 3
 
 /* Largest enum vcpu_sysreg index we keep per-register state for. */
 #define KVMSR_MAX_REGS 1024
@@ -33,27 +33,42 @@ enum kvmsr_event_type {
 	KVMSR_EV_WARN,		/* error_report_end(WARN): a WARN fired */
 	KVMSR_EV_BUG,		/* die(): an oops (BUG) */
 	KVMSR_EV_VM_EXIT,	/* kvm_arch_destroy_vm: the VM is gone */
+	KVMSR_EV_DIRECT,	/* kvm:kvm_vcpu_sys_reg_direct: memory copy of a
+				 * loaded register accessed directly (kernel/) */
 	KVMSR_EV__MAX,
 };
 
 /* kvmsr_event.flags */
 #define KVMSR_F_LOADED	 (1u << 0) /* sysregs on the CPU (SYSREGS_ON_CPU) */
-#define KVMSR_F_WRITE	 (1u << 1) /* TRAP: the guest wrote the register */
+#define KVMSR_F_WRITE	 (1u << 1) /* TRAP: the guest wrote the register; DIRECT: a write */
 #define KVMSR_F_NO_VCPU	 (1u << 2) /* TRAP/ENTRY: no loaded vCPU known here */
 #define KVMSR_F_MEMREG	 (1u << 3) /* TRAP: register has a sys_regs[] slot */
 #define KVMSR_F_MEM	 (1u << 4) /* READ/WRITE/SAVED: aux holds the memory copy */
+#define KVMSR_F_LOC	 (1u << 5) /* READ/WRITE: loc is the kernel's own sr_loc */
+#define KVMSR_F_NO_BEFORE (1u << 6) /* SAVED: memory before the put unknown (aux 0) */
+
+/*
+ * kvmsr_event.loc: where vcpu_read_sys_reg()/vcpu_write_sys_reg() located the
+ * register, as the kernel's kvm_vcpu_{read,write}_sys_reg tracepoints say
+ * (enum sr_loc_attr, translated by CO-RE).  0: memory.
+ */
+#define KVMSR_LOC_LOADED  (1u << 0)	/* on the CPU */
+#define KVMSR_LOC_MAPPED  (1u << 1)	/* in another CPU register */
+#define KVMSR_LOC_XLATED  (1u << 2)	/* translated to fit another register */
+#define KVMSR_LOC_SPECIAL (1u << 3)	/* needs special handling (EL2 timers, ...) */
 
 struct kvmsr_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	/*
 	 * READ: returned; WRITE: written; TRAP: regval; SAVED: memory copy
-	 * after the put; ENTRY: HCR_EL2; WARN: caller address; BUG: PC.
+	 * after the put; ENTRY: HCR_EL2; WARN: caller address; BUG: PC;
+	 * DIRECT: the caller of the direct access.
 	 */
 	__u64 val;
 	/*
 	 * LOAD/PUT: raw flag word; READ/WRITE: memory copy after the call
 	 * (KVMSR_F_MEM); SAVED: memory copy before the put; TRAP/ENTRY:
-	 * guest PC.
+	 * guest PC; DIRECT: the memory copy.
 	 */
 	__u64 aux;
 	__u32 pid;		/* VM process (tgid of the VMM) */
@@ -61,10 +76,11 @@ struct kvmsr_event {
 	__s32 vcpu_id;		/* vcpu->vcpu_id, -1 when unknown */
 	__s32 stack_id;		/* kernel stack in the stacks map, -1 if none */
 	__u16 cpu;		/* CPU it happened on */
-	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP, SAVED) */
+	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP, SAVED, DIRECT) */
 	__u8 type;		/* enum kvmsr_event_type */
 	__u8 flags;		/* KVMSR_F_* */
-	__u8 pad[2];
+	__u8 loc;		/* READ/WRITE with KVMSR_F_LOC: KVMSR_LOC_* */
+	__u8 pad;
 };
 
 /*

@@ -17,6 +17,7 @@ static const char *const kind_names[FIND__MAX] = {
 	[FIND_DOUBLE_LOAD] = "double-load",
 	[FIND_ORPHAN_PUT] = "put-without-load",
 	[FIND_OPEN_AT_EXIT] = "loaded-at-vm-exit",
+	[FIND_DIRECT_ACCESS] = "direct-access",
 };
 
 const char *finding_kind_name(enum finding_kind k)
@@ -26,7 +27,7 @@ const char *finding_kind_name(enum finding_kind k)
 
 bool finding_is_confirmed(enum finding_kind k)
 {
-	return k == FIND_STALE_READ || k == FIND_LOST_WRITE;
+	return k == FIND_STALE_READ || k == FIND_LOST_WRITE || k == FIND_DIRECT_ACCESS;
 }
 
 void analyzer_init(struct analyzer *a)
@@ -204,12 +205,31 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 	if (!loaded)
 		return;		/* memory is the register: nothing to prove */
 
+	if (e->flags & KVMSR_F_LOC) {
+		/*
+		 * The kernel's own tracepoint says where the accessor went.
+		 * Served from the CPU is right by construction (a write goes
+		 * to both): only a memory-served access can be wrong.
+		 */
+		a->exact_locations = true;
+		if (e->loc & KVMSR_LOC_LOADED) {
+			if (e->reg < KVMSR_MAX_REGS && a->reg_flags)
+				a->reg_flags[e->reg] |= REGF_LOCATED_CPU | REGF_PROVEN_CPU;
+			if (is_write)
+				taint(a, v, e->reg, 0);
+			return;
+		}
+	}
 	if (is_write) {
 		/* A later write may legitimately change the CPU's value. */
 		taint(a, v, e->reg, 0);
 		/* An EL2 register may alias any EL1 one on the CPU (NV). */
 		if (reg_class(a, e->reg) & RC_NV_ALIAS)
 			taint(a, v, -1, 0xff);
+	} else if ((e->flags & KVMSR_F_LOC) && e->reg < KVMSR_MAX_REGS && a->reg_flags) {
+		if (!a->suspect_reads[e->reg])
+			a->suspect_stack[e->reg] = e->stack_id;
+		a->suspect_reads[e->reg]++;
 	} else if ((e->flags & KVMSR_F_MEM) && e->reg < KVMSR_MAX_REGS && a->reg_flags) {
 		if (e->val != e->aux) {
 			a->reg_flags[e->reg] |= REGF_PROVEN_CPU;
@@ -233,6 +253,7 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 	p->type = e->type;
 	p->stack_id = e->stack_id;
 	p->guarded_entries = 0;
+	p->exact = e->flags & KVMSR_F_LOC;
 	/* Exception entry writes ELR/SPSR unseen unless we watch it. */
 	p->tainted = !a->cfg.adjust_pc_watched && (reg_class(a, e->reg) & RC_EXC_ENTRY);
 }
@@ -252,11 +273,28 @@ static void on_entry(struct analyzer *a, struct vcpu_stats *v, const struct kvms
 	}
 }
 
+/*
+ * Does the put own @reg, i.e. save the CPU's value to memory?  Always-deferred
+ * registers yes; the others when this very put changed the memory copy, or
+ * when the accessors' tracepoint has located the register on the CPU.
+ */
+static bool put_owns(struct analyzer *a, int reg, bool written_back)
+{
+	uint8_t cls = reg_class(a, reg);
+
+	if (cls & RC_DEFERRED)
+		return true;
+	if (!(cls & RC_DEFERRED_SOME))
+		return false;
+	return written_back ||
+	       (reg < KVMSR_MAX_REGS && a->reg_flags && (a->reg_flags[reg] & REGF_LOCATED_CPU));
+}
+
 /* What the put saved: the CPU's value, to hold every pending access against. */
 static void on_saved(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
-	bool written_back = e->val != e->aux;
-	uint8_t cls = reg_class(a, e->reg);
+	bool before_known = !(e->flags & KVMSR_F_NO_BEFORE);
+	bool written_back = before_known && e->val != e->aux;
 
 	if (written_back && e->reg < KVMSR_MAX_REGS && a->reg_flags)
 		a->reg_flags[e->reg] |= REGF_WRITTEN_BACK;
@@ -268,12 +306,8 @@ static void on_saved(struct analyzer *a, struct vcpu_stats *v, const struct kvms
 			continue;
 		/* Resolved either way: drop it from the list. */
 		v->pending[i--] = v->pending[--v->nr_pending];
-		/*
-		 * The put's value is the CPU's only for a register the put owns:
-		 * always deferred, or deferred here as this very put shows.
-		 */
-		if (p.tainted || !((cls & RC_DEFERRED) ||
-				   ((cls & RC_DEFERRED_SOME) && written_back))) {
+		/* The put's value is the CPU's only for a register the put owns. */
+		if (p.tainted || !put_owns(a, e->reg, written_back)) {
 			v->unchecked++;
 			continue;
 		}
@@ -286,6 +320,8 @@ static void on_saved(struct analyzer *a, struct vcpu_stats *v, const struct kvms
 		f.value = p.val;
 		f.saved = e->val;
 		f.before = e->aux;
+		f.before_known = before_known;
+		f.exact = p.exact;
 		f.guarded_entries = p.guarded_entries;
 		f.stack_id = p.stack_id;
 		report(a, v, &f);
@@ -346,6 +382,21 @@ static void on_hit(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_
 	f.value = e->val;
 	f.stack_id = e->stack_id;
 	f.vcpu_loaded = e->flags & KVMSR_F_LOADED;
+	report(a, v, &f);
+}
+
+/* The kernel saw the memory copy of a loaded register used directly. */
+static void on_direct(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	struct finding f = new_finding(FIND_DIRECT_ACCESS, e);
+
+	f.reg = e->reg;
+	f.value = e->val;
+	f.before = e->aux;
+	f.before_known = e->flags & KVMSR_F_MEM;
+	f.is_write = e->flags & KVMSR_F_WRITE;
+	f.stack_id = e->stack_id;
+	f.vcpu_loaded = true;
 	report(a, v, &f);
 }
 
@@ -420,6 +471,9 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 	case KVMSR_EV_ADJUST_PC:
 		taint(a, v, -1, RC_EXC_ENTRY);
 		break;
+	case KVMSR_EV_DIRECT:
+		on_direct(a, v, e);
+		break;
 	}
 	return v;
 }
@@ -428,6 +482,9 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
  * Suspects: registers the kernel defers (documented and seen written back
  * by a put) whose loaded reads always returned the memory copy, never a
  * value proven to come from the CPU, and that have no confirmed finding.
+ * With the accessor tracepoints, "returned the memory copy" is what the
+ * kernel says; the put cannot be seen writing back (its tracepoint fires
+ * after it), so the always-deferred list stands for that.
  */
 static void report_suspects(struct analyzer *a)
 {
@@ -437,8 +494,11 @@ static void report_suspects(struct analyzer *a)
 		struct finding f;
 		uint8_t fl = a->reg_flags[r];
 
+		bool owned = (fl & REGF_WRITTEN_BACK) ||
+			     (a->exact_locations && (reg_class(a, r) & RC_DEFERRED));
+
 		if (!a->suspect_reads[r] || !(reg_class(a, r) & (RC_DEFERRED | RC_DEFERRED_SOME)) ||
-		    !(fl & REGF_WRITTEN_BACK) || (fl & (REGF_PROVEN_CPU | REGF_CONFIRMED)))
+		    !owned || (fl & (REGF_PROVEN_CPU | REGF_CONFIRMED)))
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.kind = FIND_SUSPECT;

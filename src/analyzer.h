@@ -29,6 +29,8 @@ enum finding_kind {
 	FIND_DOUBLE_LOAD,	/* loaded again without a put (maybe on another CPU) */
 	FIND_ORPHAN_PUT,	/* put without a load */
 	FIND_OPEN_AT_EXIT,	/* the VM went away with the vCPU still loaded */
+	FIND_DIRECT_ACCESS,	/* confirmed: the kernel says the memory copy of a
+				 * loaded register was used (kvm_vcpu_sys_reg_direct) */
 	FIND__MAX,
 };
 
@@ -39,13 +41,17 @@ struct finding {
 	uint16_t cpu, other_cpu;	/* DOUBLE_LOAD: the CPU it was loaded on */
 	int reg;			/* -1 if none */
 	uint64_t ts_ns;
-	uint64_t value;			/* read/written value; WARN: caller; BUG: pc */
+	uint64_t value;			/* read/written value; WARN, DIRECT: caller; BUG: pc */
 	uint64_t saved;			/* what the put saved (the CPU's value) */
-	uint64_t before;		/* the memory copy before that put */
+	uint64_t before;		/* the memory copy before that put; DIRECT: now */
 	uint64_t guarded_entries;	/* guest entries in between, TVM-trapped */
 	uint64_t count;			/* SUSPECT: reads */
 	int32_t stack_id;		/* of the accessor call / WARN / BUG, -1 if none */
 	bool vcpu_loaded;		/* WARN/BUG: a vCPU was loaded on that CPU */
+	bool before_known;		/* STALE/LOST: .before is valid; DIRECT: .before */
+	bool exact;			/* STALE/LOST: the accessor's tracepoint said
+					 * it served memory */
+	bool is_write;			/* DIRECT: a write */
 };
 
 /* A loaded accessor access waiting for the put's verdict. */
@@ -57,6 +63,7 @@ struct pending_access {
 	uint16_t reg;
 	uint8_t type;
 	bool tainted;		/* the CPU's value may have changed since */
+	bool exact;		/* the kernel's tracepoint: served from memory */
 };
 
 #define MAX_PENDING 64
@@ -111,11 +118,13 @@ struct analyzer {
 	uint64_t *suspect_reads;	/* loaded reads that returned the memory copy */
 	int32_t *suspect_stack;
 	uint8_t *reg_flags;		/* REGF_* */
+	bool exact_locations;		/* accessor events carry the kernel's sr_loc */
 };
 
 #define REGF_PROVEN_CPU	 (1 << 0)	/* a loaded read returned != memory copy */
 #define REGF_WRITTEN_BACK (1 << 1)	/* a put changed its memory copy */
 #define REGF_CONFIRMED	 (1 << 2)	/* has a confirmed finding */
+#define REGF_LOCATED_CPU (1 << 3)	/* an accessor tracepoint said "loaded" */
 
 void analyzer_init(struct analyzer *a);
 void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg);

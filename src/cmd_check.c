@@ -61,6 +61,7 @@ struct probe_ctx {
 	struct analyzer an;
 	uint64_t ttbr0_exact;	/* TTBR0_EL1 writes carrying the guest's value */
 	uint64_t next_iter;
+	uint64_t located[2];	/* loaded accessor calls the kernel located: [1] on the CPU */
 	int ttbr0_reg;
 };
 
@@ -69,6 +70,9 @@ static int probe_event(void *ctx, const struct kvmsr_event *e)
 	struct probe_ctx *p = ctx;
 
 	analyzer_feed(&p->an, e);
+	if ((e->type == KVMSR_EV_READ || e->type == KVMSR_EV_WRITE) &&
+	    (e->flags & KVMSR_F_LOC) && (e->flags & KVMSR_F_LOADED))
+		p->located[!!(e->loc & KVMSR_LOC_LOADED)]++;
 	if (e->type == KVMSR_EV_WRITE && e->reg == p->ttbr0_reg &&
 	    e->val == guest_ttbr0(0, p->next_iter)) {
 		p->ttbr0_exact++;
@@ -142,6 +146,10 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 	       seen < traps ? ": WARNING, calls the probes cannot see (inlined?)" : "");
 	printf("              the guest's %u TTBR0_EL1 writes seen with their exact values "
 	       "at vcpu_write_sys_reg: %llu\n", g.iters, (unsigned long long)p.ttbr0_exact);
+	if (s.backend == BACKEND_TRACEPOINT)
+		printf("              exact locations (kernel tracepoints): of the accessor calls "
+		       "made while loaded, %llu were served from the CPU, %llu from memory\n",
+		       (unsigned long long)p.located[1], (unsigned long long)p.located[0]);
 	session_close(&s);
 out:
 	analyzer_free(&p.an);
@@ -183,6 +191,12 @@ int cmd_check(const struct cli *cli)
 	printf("tracepoints:  kvm:kvm_sys_access %s, kvm:kvm_entry %s\n",
 	       kernel_has_btf_tracepoint("kvm_sys_access") ? "yes" : "no",
 	       kernel_has_btf_tracepoint("kvm_entry") ? "yes" : "no");
+	printf("kvmsr series: kvm:kvm_vcpu_{load,put,read_sys_reg,write_sys_reg} %s; "
+	       "kvm:kvm_vcpu_sys_reg_direct %s\n",
+	       kernel_has_kvmsr_tracepoints() ? "yes: every accessor call with its exact "
+	       "location (memory or CPU)" : "no (stock kernel: locations are inferred)",
+	       kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct") ? "yes: direct uses of "
+	       "a loaded register's memory copy are reported" : "no");
 
 	if (session_open(&s, &cfg, err, sizeof(err))) {
 		targets_resolve(&s.tg);

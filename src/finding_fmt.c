@@ -7,7 +7,10 @@ bool frame_is_plumbing(const char *frame)
 {
 	static const char *const prefixes[] = {
 		"bpf_", "__bpf_", "kprobe", "__kprobe", "kretprobe", "arch_rethook",
-		"rethook", "trampoline_probe", "ftrace", "0x", NULL,
+		"rethook", "trampoline_probe", "ftrace", "0x",
+		/* bpf_get_task_stack() walks from itself, tracepoints add their own */
+		"arch_stack_walk", "stack_trace_save", "get_callchain", "__traceiter_",
+		"trace_call_bpf", "perf_", NULL,
 	};
 
 	for (const char *const *p = prefixes; *p; p++)
@@ -20,22 +23,34 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 {
 	char rb[32];
 	const char *reg = f->reg >= 0 ? regnames_get(rn, f->reg, rb, sizeof(rb)) : "";
-	unsigned long long v = f->value, s = f->saved, b = f->before;
+	unsigned long long v = f->value, s = f->saved;
+	char mem[48] = "";
+
+	if (f->before_known)
+		snprintf(mem, sizeof(mem), " (memory held %#llx)", (unsigned long long)f->before);
 
 	switch (f->kind) {
 	case FIND_STALE_READ:
-		snprintf(buf, len, "vcpu_read_sys_reg(%s) returned %#llx while the sysregs were "
-			 "on the CPU, but the put that ended the interval saved %#llx from the "
-			 "CPU (memory held %#llx); nothing could change the CPU's %s in between "
-			 "(no accessor write, %llu guest entries all with TVM trapping it)",
-			 reg, v, s, b, reg, (unsigned long long)f->guarded_entries);
+		snprintf(buf, len, "vcpu_read_sys_reg(%s) returned %#llx%s while the sysregs "
+			 "were on the CPU, but the put that ended the interval saved %#llx from "
+			 "the CPU%s; nothing could change the CPU's %s in between (no accessor "
+			 "write, %llu guest entries all with TVM trapping it)",
+			 reg, v, f->exact ? " from memory (says its tracepoint)" : "", s, mem,
+			 reg, (unsigned long long)f->guarded_entries);
 		break;
 	case FIND_LOST_WRITE:
 		snprintf(buf, len, "vcpu_write_sys_reg(%s, %#llx) while the sysregs were on the "
-			 "CPU, but the put that ended the interval saved %#llx from the CPU "
-			 "(memory held %#llx): the write never reached the CPU (no later accessor "
-			 "write, %llu guest entries all with TVM trapping it)",
-			 reg, v, s, b, (unsigned long long)f->guarded_entries);
+			 "CPU%s, but the put that ended the interval saved %#llx from the CPU%s: "
+			 "the write never reached the CPU (no later accessor write, %llu guest "
+			 "entries all with TVM trapping it)",
+			 reg, v, f->exact ? " went to memory only (says its tracepoint)" : "", s,
+			 mem, (unsigned long long)f->guarded_entries);
+		break;
+	case FIND_DIRECT_ACCESS:
+		snprintf(buf, len, "the memory copy of %s was %s directly (at %#llx) while "
+			 "the vCPU was loaded and the accessors would use the CPU's %s "
+			 "(kvm_vcpu_sys_reg_direct)%s", reg, f->is_write ? "written" : "read", v,
+			 reg, mem);
 		break;
 	case FIND_SUSPECT:
 		snprintf(buf, len, "%llu reads of %s while loaded returned exactly the memory copy, "
@@ -123,10 +138,20 @@ void format_finding_json(FILE *out, const struct finding *f, const struct regnam
 	switch (f->kind) {
 	case FIND_STALE_READ:
 	case FIND_LOST_WRITE:
-		fprintf(out, ",\"value\":\"%#llx\",\"saved\":\"%#llx\",\"memory_before_put\":"
-			"\"%#llx\",\"guarded_entries\":%llu", (unsigned long long)f->value,
-			(unsigned long long)f->saved, (unsigned long long)f->before,
-			(unsigned long long)f->guarded_entries);
+		fprintf(out, ",\"value\":\"%#llx\",\"saved\":\"%#llx\"",
+			(unsigned long long)f->value, (unsigned long long)f->saved);
+		if (f->before_known)
+			fprintf(out, ",\"memory_before_put\":\"%#llx\"",
+				(unsigned long long)f->before);
+		fprintf(out, ",\"guarded_entries\":%llu,\"served_from_memory\":\"%s\"",
+			(unsigned long long)f->guarded_entries,
+			f->exact ? "tracepoint" : "inferred");
+		break;
+	case FIND_DIRECT_ACCESS:
+		fprintf(out, ",\"is_write\":%s,\"caller\":\"%#llx\"",
+			f->is_write ? "true" : "false", (unsigned long long)f->value);
+		if (f->before_known)
+			fprintf(out, ",\"memory\":\"%#llx\"", (unsigned long long)f->before);
 		break;
 	case FIND_SUSPECT:
 		fprintf(out, ",\"count\":%llu", (unsigned long long)f->count);

@@ -13,7 +13,8 @@
 int parse_fail_on(const char *list, unsigned int *mask)
 {
 	static const struct { const char *name; unsigned int bits; } words[] = {
-		{ "confirmed", 1u << FIND_STALE_READ | 1u << FIND_LOST_WRITE },
+		{ "confirmed", 1u << FIND_STALE_READ | 1u << FIND_LOST_WRITE |
+			       1u << FIND_DIRECT_ACCESS },
 		{ "warn", 1u << FIND_WARN },
 		{ "bug", 1u << FIND_BUG },
 		{ "imbalance", 1u << FIND_DOUBLE_LOAD | 1u << FIND_ORPHAN_PUT |
@@ -60,7 +61,6 @@ void findings_free(struct findings *fs)
 	ksyms_free(&fs->ks);
 }
 
-/* Symbolize a stack id, dropping BPF/kprobe plumbing frames at the top. */
 /* kallsyms is large: read it when the first finding needs a name. */
 static void need_ksyms(struct findings *fs)
 {
@@ -69,16 +69,29 @@ static void need_ksyms(struct findings *fs)
 	fs->ks_loaded = true;
 }
 
-static int frames_of(struct findings *fs, int32_t id, char names[][96], const char **frames)
+/*
+ * Symbolize a stack id.  The walk starts inside kvmsr's own BPF program:
+ * begin at @start (a WARN's or BUG's faulting address, a direct access's
+ * caller) when the stack holds it, else after the plumbing frames on top.
+ */
+static int frames_of(struct findings *fs, int32_t id, uint64_t start, char names[][96],
+		     const char **frames)
 {
 	uint64_t ips[STACK_DEPTH];
-	int n = 0;
+	int n = 0, i = 0;
 	bool top = true;
 
 	if (id < 0 || fs->stacks_fd < 0 || bpf_map_lookup_elem(fs->stacks_fd, &id, ips))
 		return 0;
 	need_ksyms(fs);
-	for (int i = 0; i < STACK_DEPTH && ips[i] && n < MAX_FRAMES; i++) {
+	for (int j = 0; start && j < STACK_DEPTH && ips[j]; j++) {
+		if (ips[j] == start) {
+			i = j;
+			top = false;
+			break;
+		}
+	}
+	for (; i < STACK_DEPTH && ips[i] && n < MAX_FRAMES; i++) {
 		ksyms_name(&fs->ks, ips[i], names[n], sizeof(names[n]));
 		if (top && frame_is_plumbing(names[n]))
 			continue;
@@ -94,7 +107,9 @@ void findings_on_finding(void *ctx, const struct finding *f)
 	struct findings *fs = ctx;
 	char names[MAX_FRAMES][96];
 	const char *frames[MAX_FRAMES];
-	int n = frames_of(fs, f->stack_id, names, frames);
+	bool anchored = f->kind == FIND_WARN || f->kind == FIND_BUG ||
+			f->kind == FIND_DIRECT_ACCESS;
+	int n = frames_of(fs, f->stack_id, anchored ? f->value : 0, names, frames);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem;

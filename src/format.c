@@ -16,7 +16,24 @@ static const char *const type_names[KVMSR_EV__MAX] = {
 	[KVMSR_EV_WARN] = "warn",
 	[KVMSR_EV_BUG] = "bug",
 	[KVMSR_EV_VM_EXIT] = "vm-exit",
+	[KVMSR_EV_DIRECT] = "direct",
 };
+
+const char *loc_name(unsigned int loc, char *buf, size_t len)
+{
+	static const char *const bits[] = { "loaded", "mapped", "translated", "special" };
+	size_t n = 0;
+
+	if (!loc)
+		return "memory";
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < 4; i++) {
+		if (!(loc & (1u << i)))
+			continue;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i]);
+	}
+	return buf;
+}
 
 const char *event_type_name(unsigned int type)
 {
@@ -54,17 +71,25 @@ void format_header(FILE *f)
 		"TIME(s)", "CPU", "PID", "VCPU", "EVENT", "REGISTER", "VALUE", "SYSREGS");
 }
 
-static const char *where(const struct kvmsr_event *e)
+/* Sysregs on the CPU or in memory; for accessor calls the kernel's location. */
+static const char *where(const struct kvmsr_event *e, char *buf, size_t len)
 {
-	return e->flags & KVMSR_F_LOADED ? "on-cpu" : "memory";
+	const char *state = e->flags & KVMSR_F_LOADED ? "on-cpu" : "memory";
+	char lb[48];
+
+	if (!(e->flags & KVMSR_F_LOC) ||
+	    (e->type != KVMSR_EV_READ && e->type != KVMSR_EV_WRITE))
+		return state;
+	snprintf(buf, len, "%s served:%s", state, loc_name(e->loc, lb, sizeof(lb)));
+	return buf;
 }
 
 void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnames *rn,
 		       unsigned long long t0_ns)
 {
 	double t = (double)(e->ts_ns - t0_ns) / 1e9;
-	char vcpu[16], rbuf[32];
-	const char *reg = "";
+	char vcpu[16], rbuf[32], wbuf[64];
+	const char *reg = "", *state = "";
 	char val[24] = "";
 
 	if (e->vcpu_id >= 0)
@@ -82,6 +107,11 @@ void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnam
 	case KVMSR_EV_BUG:
 		snprintf(val, sizeof(val), "%#llx", (unsigned long long)e->val);
 		break;
+	case KVMSR_EV_DIRECT:
+		reg = regnames_get(rn, e->reg, rbuf, sizeof(rbuf));
+		snprintf(val, sizeof(val), "%#llx", (unsigned long long)e->aux);
+		state = e->flags & KVMSR_F_WRITE ? "on-cpu direct write" : "on-cpu direct read";
+		break;
 	case KVMSR_EV_TRAP:
 		if (e->flags & KVMSR_F_MEMREG)
 			reg = regnames_get(rn, e->reg, rbuf, sizeof(rbuf));
@@ -93,10 +123,11 @@ void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnam
 			strcpy(val, "(guest read)");
 		break;
 	}
+	if (e->type == KVMSR_EV_READ || e->type == KVMSR_EV_WRITE ||
+	    e->type == KVMSR_EV_LOAD || e->type == KVMSR_EV_PUT)
+		state = where(e, wbuf, sizeof(wbuf));
 	fprintf(f, "%-12.6f %3u %7u %4s %-5s %-16s %-18s %s\n", t, e->cpu, e->pid, vcpu,
-		event_type_name(e->type), reg, val,
-		e->type == KVMSR_EV_READ || e->type == KVMSR_EV_WRITE ||
-		e->type == KVMSR_EV_LOAD || e->type == KVMSR_EV_PUT ? where(e) : "");
+		event_type_name(e->type), reg, val, state);
 }
 
 /*
@@ -213,13 +244,33 @@ void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnam
 			sb_str(&b, ",\"memory\":");
 			sb_hex(&b, e->aux);
 		}
+		if (e->flags & KVMSR_F_LOC) {
+			char lb[48];
+
+			sb_str(&b, ",\"loc\":\"");
+			sb_str(&b, loc_name(e->loc, lb, sizeof(lb)));
+			sb_str(&b, "\"");
+		}
 		break;
 	case KVMSR_EV_SAVED:
 		sb_reg(&b, e, rn);
 		sb_str(&b, ",\"saved\":");
 		sb_hex(&b, e->val);
-		sb_str(&b, ",\"memory_before\":");
-		sb_hex(&b, e->aux);
+		if (!(e->flags & KVMSR_F_NO_BEFORE)) {
+			sb_str(&b, ",\"memory_before\":");
+			sb_hex(&b, e->aux);
+		}
+		break;
+	case KVMSR_EV_DIRECT:
+		sb_reg(&b, e, rn);
+		sb_str(&b, ",\"is_write\":");
+		sb_bool(&b, e->flags & KVMSR_F_WRITE);
+		sb_str(&b, ",\"caller\":");
+		sb_hex(&b, e->val);
+		if (e->flags & KVMSR_F_MEM) {
+			sb_str(&b, ",\"memory\":");
+			sb_hex(&b, e->aux);
+		}
 		break;
 	case KVMSR_EV_WARN:
 	case KVMSR_EV_BUG:

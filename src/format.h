@@ -11,6 +11,9 @@ const char *event_type_name(unsigned int type);
 /* Parse "load,put,read" into a bitmask of (1 << KVMSR_EV_*); -1 on error. */
 int parse_event_types(const char *list, unsigned int *mask);
 
+/* "memory", or the KVMSR_LOC_* bits as "loaded|mapped|translated|special". */
+const char *loc_name(unsigned int loc, char *buf, size_t len);
+
 void format_header(FILE *f);
 void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnames *rn,
 		       unsigned long long t0_ns);

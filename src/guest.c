@@ -56,9 +56,10 @@ _Static_assert(sizeof(((struct guest_vm *)0)->vcpu_init) == sizeof(struct kvm_vc
 
 /*
  * Guest code, position independent. In: x0 = iterations, x1 = vcpu << 32,
- * x3 = MMIO address, x4 = data page. Per iteration i:
+ * x2 = GUEST_F_*, x3 = MMIO address, x4 = data page. Per iteration i:
  *   TTBR0_EL1 = 0x1000 + i * 0x1000 | vcpu << 32, MAIR_EL1 = 0xff44,
- *   TCR_EL1 = 0x19, read ACTLR_EL1, MDSCR_EL1 = MDSCR_EL1, MMIO write of i.
+ *   TCR_EL1 = 0x19, SCTLR_EL1 ^= nTWI (GUEST_F_TOGGLE_SCTLR), read ACTLR_EL1,
+ *   MDSCR_EL1 = MDSCR_EL1, MMIO write of i.
  * Then one MMIO write of GUEST_DONE_MAGIC to x3 + 8, and spin.
  * Any exception lands in a vector that reports ESR_EL1 by an MMIO write to
  * x3 + 16 (without one, a fault would loop forever on an unmapped VBAR).
@@ -89,7 +90,11 @@ asm(".pushsection .rodata\n"
     "	msr	mair_el1, x7\n"
     "	mov	x7, #0x19\n"
     "	msr	tcr_el1, x7\n"
-    "	mrs	x8, actlr_el1\n"
+    "	tbz	x2, #0, 4f\n"		/* GUEST_F_TOGGLE_SCTLR */
+    "	mrs	x7, sctlr_el1\n"
+    "	eor	x7, x7, #0x10000\n"	/* nTWI */
+    "	msr	sctlr_el1, x7\n"
+    "4:	mrs	x8, actlr_el1\n"
     "	mrs	x9, mdscr_el1\n"
     "	msr	mdscr_el1, x9\n"
     "	stp	x6, x8, [x4]\n"		/* per-vCPU data: last TTBR0, ACTLR */
@@ -288,6 +293,7 @@ int guest_vcpu_create(struct guest_vm *vm, struct guest_vcpu *vc, unsigned int i
 	if (set_reg(vc->fd, CORE_REG(regs.pc), area) ||
 	    set_reg(vc->fd, CORE_REG(regs.regs[0]), iters) ||
 	    set_reg(vc->fd, CORE_REG(regs.regs[1]), (u64)idx << 32) ||
+	    set_reg(vc->fd, CORE_REG(regs.regs[2]), vm->flags) ||
 	    set_reg(vc->fd, CORE_REG(regs.regs[3]), MMIO_ADDR(idx)) ||
 	    set_reg(vc->fd, CORE_REG(regs.regs[4]), area + DATA_OFF)) {
 		rc = neg_errno();

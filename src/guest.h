@@ -7,7 +7,10 @@
  * iteration i (0-based) of vCPU v it writes
  *	TTBR0_EL1 = (i + 1) << 12 | v << 32,  MAIR_EL1 = 0xff44,  TCR_EL1 = 0x19
  * (trapped by KVM when HCR_EL2.TVM is set, e.g. on -cpu neoverse-n1), reads
- * ACTLR_EL1, reads and writes MDSCR_EL1, and stores i to an IPA without a
+ * ACTLR_EL1, reads and writes MDSCR_EL1, with GUEST_F_TOGGLE_SCTLR flips
+ * SCTLR_EL1.nTWI (bit 16: EL0 WFI trapping, no effect on the EL1 guest, but a
+ * TVM-trapped write that KVM's MMIO path then reads back through
+ * vcpu_read_sys_reg() for the endianness), and stores i to an IPA without a
  * memslot, so every iteration is exactly one KVM_RUN ending in KVM_EXIT_MMIO.
  * A final MMIO store of GUEST_DONE_MAGIC says "done": N iterations take N + 1
  * KVM_RUN calls. A guest exception reports ESR_EL1 by MMIO instead.
@@ -46,7 +49,10 @@ struct guest_vm {
 	unsigned char *mem;		/* guest memory at IPA 0 */
 	size_t mem_size;
 	uint32_t vcpu_init[8];		/* struct kvm_vcpu_init, preferred target */
+	uint32_t flags;			/* GUEST_F_*, set before guest_vcpu_create() */
 };
+
+#define GUEST_F_TOGGLE_SCTLR	(1u << 0)	/* flip SCTLR_EL1.nTWI every iteration */
 
 struct guest_vcpu {
 	struct guest_vm *vm;

@@ -11,7 +11,9 @@ static int by_addr(const void *a, const void *b)
 {
 	const struct ksym *x = a, *y = b;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 int ksyms_load(struct ksyms *ks, const char *path)
@@ -40,6 +42,7 @@ int ksyms_load(struct ksyms *ks, const char *path)
 			cap = ncap;
 		}
 		ks->syms[ks->nr].addr = addr;
+		ks->syms[ks->nr].seq = ks->nr;
 		ks->syms[ks->nr].name = strdup(name);
 		if (ks->syms[ks->nr].name)
 			ks->nr++;
@@ -74,6 +77,12 @@ const char *ksyms_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t 
 		snprintf(buf, len, "%#" PRIx64, addr);
 		return buf;
 	}
+	/*
+	 * Aliases share an address (__switch_to and __sched_text_start): name
+	 * the first one kallsyms lists, as the kernel's own %pS does.
+	 */
+	while (lo > 1 && ks->syms[lo - 2].addr == ks->syms[lo - 1].addr)
+		lo--;
 	snprintf(buf, len, "%s+%#" PRIx64, ks->syms[lo - 1].name, addr - ks->syms[lo - 1].addr);
 	return buf;
 }

@@ -9,6 +9,7 @@
 struct ksym {
 	uint64_t addr;
 	char *name;
+	size_t seq;		/* line in kallsyms: orders aliases as the kernel does */
 };
 
 struct ksyms {

@@ -25,7 +25,9 @@ static const char doc[] =
 "           events through the analyzer, with coverage and findings)\n"
 "\n"
 "FINDINGS (trace prints them as they happen, stat in its summary)\n"
-"  confirmed  stale-read / lost-write: proven from what the put saved\n"
+"  confirmed  stale-read / lost-write: proven from what the put saved;\n"
+"             direct-access: the kernel's kvm_vcpu_sys_reg_direct tracepoint\n"
+"             (kernel/ series, CONFIG_KVM_ARM_SYSREG_DEBUG)\n"
 "  suspect    loaded reads that always returned the memory copy (unprovable)\n"
 "  hit        a WARN or BUG, attributed to the vCPU loaded on that CPU\n"
 "  imbalance  double load, put without load, VM gone while loaded\n"
@@ -51,8 +53,9 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_SAMPLE = 's' };
 
 static const struct argp_option options[] = {
-	{ "backend", OPT_BACKEND, "NAME", 0, "fentry, kprobe or auto (default: auto, "
-	  "fentry if this kernel has BPF trampolines)", 0 },
+	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
+	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
+	  "fentry if it has BPF trampolines, else kprobe)", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
 	{ "vcpu", OPT_VCPU, "N", 0, "only vCPU N (vcpu_id)", 0 },
 	{ "reg", OPT_REG, "NAMES", 0, "only these registers, e.g. TTBR0_EL1,mair "
@@ -105,14 +108,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_BACKEND:
-		if (!strcmp(arg, "fentry"))
+		if (!strcmp(arg, "tracepoint"))
+			c->backend = BACKEND_TRACEPOINT;
+		else if (!strcmp(arg, "fentry"))
 			c->backend = BACKEND_FENTRY;
 		else if (!strcmp(arg, "kprobe"))
 			c->backend = BACKEND_KPROBE;
 		else if (!strcmp(arg, "auto"))
 			c->backend = BACKEND_AUTO;
 		else
-			argp_error(state, "unknown backend '%s' (fentry, kprobe or auto)", arg);
+			argp_error(state, "unknown backend '%s' (tracepoint, fentry, kprobe or auto)",
+				   arg);
 		break;
 	case OPT_PID:
 		c->pid = parse_uint(arg, state, "--pid");

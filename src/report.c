@@ -21,11 +21,13 @@ void report_findings(FILE *f, const struct analyzer *a, bool json)
 			(unsigned long long)sum.checked, (unsigned long long)sum.unchecked);
 		return;
 	}
-	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes) in %llu loaded "
-		"accesses checked against the put (%llu not checkable); %llu suspect registers; "
-		"%llu WARN, %llu BUG; %llu imbalances\n",
-		(unsigned long long)(n[FIND_STALE_READ] + n[FIND_LOST_WRITE]),
+	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes, %llu direct "
+		"accesses) in %llu loaded accesses checked against the put (%llu not checkable); "
+		"%llu suspect registers; %llu WARN, %llu BUG; %llu imbalances\n",
+		(unsigned long long)(n[FIND_STALE_READ] + n[FIND_LOST_WRITE] +
+				     n[FIND_DIRECT_ACCESS]),
 		(unsigned long long)n[FIND_STALE_READ], (unsigned long long)n[FIND_LOST_WRITE],
+		(unsigned long long)n[FIND_DIRECT_ACCESS],
 		(unsigned long long)sum.checked, (unsigned long long)sum.unchecked,
 		(unsigned long long)n[FIND_SUSPECT], (unsigned long long)n[FIND_WARN],
 		(unsigned long long)n[FIND_BUG],

@@ -14,6 +14,8 @@
 const char *backend_name(enum backend b)
 {
 	switch (b) {
+	case BACKEND_TRACEPOINT:
+		return "tracepoint";
 	case BACKEND_FENTRY:
 		return "fentry";
 	case BACKEND_KPROBE:
@@ -54,13 +56,46 @@ bool kernel_has_btf_tracepoint(const char *name)
 	return ok;
 }
 
-static int roles(struct kvmsr_bpf *k, enum backend b, bool counting, struct prog_role *r)
+/* The tracepoints kvmsr's kernel/ patch series adds; all or nothing. */
+static const char *const kvmsr_tracepoints[] = {
+	"kvm_vcpu_load", "kvm_vcpu_put", "kvm_vcpu_read_sys_reg", "kvm_vcpu_write_sys_reg",
+};
+
+bool kernel_has_kvmsr_tracepoints(void)
 {
+	for (size_t i = 0; i < sizeof(kvmsr_tracepoints) / sizeof(kvmsr_tracepoints[0]); i++)
+		if (!kernel_has_btf_tracepoint(kvmsr_tracepoints[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The programs of backend @b.  The tracepoint backend has no tracepoint for
+ * die() and kvm_arch_destroy_vm(): those are probed the @aux way.
+ */
+static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool counting,
+		 struct prog_role *r)
+{
+	enum backend kind = b;
 	int n = 0;
 
-#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, is_ret })
-	/* Calibration first: the sooner SYSREGS_ON_CPU is learned, the better. */
-	if (b == BACKEND_FENTRY) {
+#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, kind, is_ret })
+	if (b == BACKEND_TRACEPOINT) {
+		/* SYSREGS_ON_CPU is learned between these two. */
+		ROLE(tp_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(tp_vcpu_put, TGT_VCPU_PUT, true);
+		ROLE(tp_read_sys_reg, TGT_READ, true);
+		ROLE(tp_write_sys_reg, TGT_WRITE, true);
+		kind = aux;
+		if (aux == BACKEND_FENTRY) {
+			ROLE(fentry_vm_exit, TGT_VM_EXIT, false);
+			ROLE(fentry_die, TGT_DIE, false);
+		} else {
+			ROLE(kprobe_vm_exit, TGT_VM_EXIT, false);
+			ROLE(kprobe_die, TGT_DIE, false);
+		}
+	} else if (b == BACKEND_FENTRY) {
+		/* Calibration first: the sooner SYSREGS_ON_CPU is learned, the better. */
 		ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
 		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
 		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
@@ -155,10 +190,9 @@ static uint32_t assumed_on_cpu_mask(void)
 	return 1u << 4;
 }
 
-static struct bpf_link *attach_prog(struct session *s, const struct prog_role *r,
-				    enum backend b)
+static struct bpf_link *attach_prog(struct session *s, const struct prog_role *r)
 {
-	if (b == BACKEND_KPROBE)
+	if (r->kind == BACKEND_KPROBE)
 		return bpf_program__attach_kprobe(r->prog, r->ret, s->tg.t[r->target].name);
 	return bpf_program__attach(r->prog);
 }
@@ -175,7 +209,8 @@ static int attach_fixed(struct session *s, struct bpf_program *prog)
 }
 
 /* One attempt with one backend; leaves s clean on failure. */
-static int try_backend(struct session *s, enum backend b, char *err, size_t len)
+static int try_backend(struct session *s, enum backend b, enum backend aux, char *err,
+		       size_t len)
 {
 	const struct session_config *c = s->cfg;
 	struct prog_role *r = s->roles;
@@ -199,7 +234,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
-	n = s->nr_roles = roles(s->skel, b, c->aggregate, r);
+	n = s->nr_roles = roles(s->skel, b, aux, c->aggregate, r);
 	for (i = 0; i < n; i++) {
 		const char *fn = s->tg.t[r[i].target].name;
 
@@ -208,7 +243,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 			continue;
 		}
 		bpf_program__set_autoload(r[i].prog, true);
-		if (b == BACKEND_FENTRY && bpf_program__set_attach_target(r[i].prog, 0, fn)) {
+		if (r[i].kind == BACKEND_FENTRY && bpf_program__set_attach_target(r[i].prog, 0, fn)) {
 			e = -errno;
 			snprintf(err, len, "%s: no BTF for %s", backend_name(b), fn);
 			goto fail;
@@ -220,6 +255,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	bpf_program__set_autoload(s->skel->progs.tp_sys_access, s->traps);
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
 	bpf_program__set_autoload(s->skel->progs.tp_error_report_end, s->warns);
+	bpf_program__set_autoload(s->skel->progs.tp_sys_reg_direct, s->direct);
 
 	last_libbpf_error[0] = '\0';
 	e = kvmsr_bpf__load(s->skel);
@@ -231,7 +267,7 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 	for (i = 0; i < n; i++) {
 		if (!r[i].prog)
 			continue;
-		s->role_links[i] = attach_prog(s, &r[i], b);
+		s->role_links[i] = attach_prog(s, &r[i]);
 		e = s->role_links[i] ? 0 : -errno;
 		if (e && !s->tg.t[r[i].target].required) {
 			/* Optional: carry on without it and say so. */
@@ -254,6 +290,8 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 		s->entries = false;
 	if (s->warns && attach_fixed(s, s->skel->progs.tp_error_report_end))
 		s->warns = false;
+	if (s->direct && attach_fixed(s, s->skel->progs.tp_sys_reg_direct))
+		s->direct = false;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
 		e = -errno;
@@ -261,10 +299,63 @@ static int try_backend(struct session *s, enum backend b, char *err, size_t len)
 		goto fail;
 	}
 	s->backend = b;
+	s->aux = b == BACKEND_TRACEPOINT ? aux : b;
 	return 0;
 fail:
 	detach(s);
 	return e;
+}
+
+/*
+ * The tracepoint backend, preferred where the kernel has the kernel/ series:
+ * the accessors themselves say where each access was served, inlined
+ * callers included.  -ENOENT: not this way, try the probes.
+ */
+static int open_tracepoints(struct session *s, char *err, size_t len)
+{
+	enum backend forced = s->cfg->backend;
+	char why[SESSION_TEXT / 4] = "";
+	size_t kept = strlen(s->notes);
+	int e;
+
+	if (forced == BACKEND_FENTRY || forced == BACKEND_KPROBE) {
+		if (kernel_has_kvmsr_tracepoints())
+			snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm:kvm_vcpu_* "
+				 "tracepoints were not used (--backend %s)", backend_name(forced));
+		return -ENOENT;
+	}
+	if (!kernel_has_kvmsr_tracepoints()) {
+		if (forced == BACKEND_TRACEPOINT) {
+			snprintf(err, len, "--backend tracepoint: this kernel lacks the "
+				 "kvm:kvm_vcpu_{load,put,read_sys_reg,write_sys_reg} tracepoints "
+				 "(kvmsr's kernel/ patch series)");
+			return -EOPNOTSUPP;
+		}
+		return -ENOENT;
+	}
+	/* die() and VM teardown have no tracepoint: fentry, else kprobes. */
+	e = try_backend(s, BACKEND_TRACEPOINT, BACKEND_FENTRY, why, sizeof(why));
+	if (e) {
+		s->notes[kept] = '\0';
+		e = try_backend(s, BACKEND_TRACEPOINT, BACKEND_KPROBE, why, sizeof(why));
+	}
+	if (e) {
+		s->notes[kept] = '\0';
+		if (forced == BACKEND_TRACEPOINT) {
+			snprintf(err, len, "--backend tracepoint: %s", why);
+			return e;
+		}
+		snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm:kvm_vcpu_* "
+			 "tracepoints failed: %s", why);
+		return -ENOENT;
+	}
+	/* The load/put pair teaches SYSREGS_ON_CPU (VHE): see tp_vcpu_put. */
+	s->calibrating = true;
+	snprintf(s->why, sizeof(s->why), "tracepoint: the kernel has kvmsr's "
+		 "kvm:kvm_vcpu_* tracepoints (exact accessor locations)%s; BUG and VM "
+		 "teardown by %s", forced == BACKEND_TRACEPOINT ? " (forced)" : "",
+		 backend_name(s->aux));
+	return 0;
 }
 
 int session_open(struct session *s, const struct session_config *cfg, char *err, size_t len)
@@ -292,6 +383,12 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 	if (!s->traps)
 		note(s->notes, "kvm:kvm_sys_access is missing: accessor coverage cannot be "
 		     "measured. ");
+	s->direct = kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct");
+	e = open_tracepoints(s, err, len);
+	if (e != -ENOENT)
+		return e;
+	if (cfg->backend == BACKEND_TRACEPOINT)
+		return e;
 	s->calibrating = s->tg.t[TGT_VHE_LOAD].name && s->tg.t[TGT_VHE_PUT].name;
 	if (!s->calibrating)
 		note(s->notes, "no VHE sysreg load/put function to probe: SYSREGS_ON_CPU is "
@@ -300,12 +397,13 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 	if (cfg->backend != BACKEND_KPROBE) {
 		size_t kept = strlen(s->notes);
 
-		e = try_backend(s, BACKEND_FENTRY, why, sizeof(why));
+		e = try_backend(s, BACKEND_FENTRY, BACKEND_FENTRY, why, sizeof(why));
 		if (e)
 			s->notes[kept] = '\0';	/* notes of the failed attempt */
 		if (!e) {
 			snprintf(s->why, sizeof(s->why), "fentry/fexit: BPF trampolines work on "
-				 "this kernel%s", cfg->backend == BACKEND_FENTRY ? " (forced)" : "");
+				 "this kernel%s%s", cfg->backend == BACKEND_FENTRY ? " (forced)" : "",
+				 s->tp_why);
 			return 0;
 		}
 		if (cfg->backend == BACKEND_FENTRY) {
@@ -313,13 +411,13 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 			return e;
 		}
 	}
-	e = try_backend(s, BACKEND_KPROBE, err, len);
+	e = try_backend(s, BACKEND_KPROBE, BACKEND_KPROBE, err, len);
 	if (e)
 		return e;
 	if (cfg->backend == BACKEND_KPROBE)
-		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe (forced)");
+		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe (forced)%s", s->tp_why);
 	else
-		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe, because %s", why);
+		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe, because %s%s", why, s->tp_why);
 	return 0;
 }
 
@@ -394,7 +492,7 @@ int session_set_accessors(struct session *s, bool on)
 			bpf_link__destroy(s->role_links[i]);
 			s->role_links[i] = NULL;
 		} else if (!s->role_links[i]) {
-			s->role_links[i] = attach_prog(s, r, s->backend);
+			s->role_links[i] = attach_prog(s, r);
 			if (!s->role_links[i])
 				return -errno;
 		}

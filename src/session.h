@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A tracing session: opens the embedded BPF object, picks the attach backend
- * by trial (fentry/fexit, else kprobes), attaches, and hands every ring-buffer
- * record to a callback.  The only user-half file that talks to libbpf's
+ * by trial (the kernel/ series' tracepoints, else fentry/fexit, else
+ * kprobes), attaches, and hands every ring-buffer record to a callback.  The only user-half file that talks to libbpf's
  * program and link API.
  */
 #ifndef KVMSR_SESSION_H
@@ -15,6 +15,7 @@
 
 enum backend {
 	BACKEND_AUTO,
+	BACKEND_TRACEPOINT,	/* kvm:kvm_vcpu_* of kernel/ (+ probes for die, VM exit) */
 	BACKEND_FENTRY,
 	BACKEND_KPROBE,
 };
@@ -43,10 +44,11 @@ struct ring_buffer;
 struct bpf_link;
 struct bpf_program;
 
-/* One program, the role it plays and whether it fires at function return. */
+/* One program, the role it plays, how it attaches and whether at return. */
 struct prog_role {
 	struct bpf_program *prog;
 	enum target_id target;
+	enum backend kind;	/* TRACEPOINT, FENTRY or KPROBE */
 	bool ret;
 };
 
@@ -62,13 +64,16 @@ struct session {
 	int nr_roles;
 	struct targets tg;
 	enum backend backend;
+	enum backend aux;		/* TRACEPOINT: how die/VM exit are probed */
 	bool traps;			/* kvm:kvm_sys_access attached */
 	bool entries;			/* kvm:kvm_entry attached */
 	bool warns;			/* error_report_end attached */
+	bool direct;			/* kvm:kvm_vcpu_sys_reg_direct attached */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
 	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
+	char tp_why[SESSION_TEXT / 2];	/* why the kernel/ tracepoints are not used */
 	const struct session_config *cfg;
 };
 
@@ -111,5 +116,8 @@ int session_stacks_fd(const struct session *s);
 
 /* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */
 bool kernel_has_btf_tracepoint(const char *name);
+
+/* Does it have all four kvm:kvm_vcpu_* tracepoints of the kernel/ series? */
+bool kernel_has_kvmsr_tracepoints(void);
 
 #endif /* KVMSR_SESSION_H */

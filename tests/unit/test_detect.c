@@ -366,3 +366,123 @@ TEST(version_dependent_registers_need_the_put_to_write_them_back)
 	CHECK_EQ(r.f[0].kind, FIND_STALE_READ);
 	analyzer_free(&a);
 }
+
+/* ---- the accessor tracepoints of the kernel/ series (exact locations) ---- */
+
+static void access_at(struct analyzer *a, uint8_t type, uint16_t reg, uint64_t val,
+		      uint8_t loc)
+{
+	struct kvmsr_event e = { .type = type, .ts_ns = ++now, .pid = PID, .vcpu_id = 0,
+				 .flags = L | M | KVMSR_F_LOC, .loc = loc, .reg = reg,
+				 .val = val, .aux = val, .stack_id = -1 };
+
+	analyzer_feed(a, &e);
+}
+
+#define SAVED_AFTER(a, r, s) ev(a, KVMSR_EV_SAVED, 0, M | KVMSR_F_NO_BEFORE, r, s, 0, 0)
+
+TEST(tracepoint_memory_served_accesses_are_confirmed_without_the_before_value)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	access_at(&a, KVMSR_EV_WRITE, SCTLR, 0x1, 0);		/* memory only */
+	ENTRY(&a, KVMSR_HCR_TVM);
+	access_at(&a, KVMSR_EV_READ, SCTLR, 0x1, 0);
+	PUT(&a);
+	SAVED_AFTER(&a, SCTLR, 0x2);
+	CHECK_EQ(r.n, 2);
+	CHECK_EQ(r.f[0].kind, FIND_LOST_WRITE);
+	CHECK_EQ(r.f[1].kind, FIND_STALE_READ);
+	CHECK(r.f[0].exact && r.f[1].exact);
+	CHECK(!r.f[0].before_known);
+	CHECK_EQ(r.f[1].saved, 0x2);
+	analyzer_free(&a);
+}
+
+TEST(tracepoint_cpu_served_access_is_never_a_finding)
+{
+	struct analyzer a;
+	struct rec r;
+
+	/*
+	 * A read the kernel served from the CPU returned the CPU's value: even
+	 * a put that saved something else (a put-side bug) does not make the
+	 * read stale, so no pending access is kept for it.
+	 */
+	setup(&a, &r, true);
+	LOAD(&a);
+	access_at(&a, KVMSR_EV_READ, SCTLR, 0x1, KVMSR_LOC_LOADED);
+	access_at(&a, KVMSR_EV_WRITE, TTBR0, 0x5000, KVMSR_LOC_LOADED);
+	PUT(&a);
+	SAVED_AFTER(&a, SCTLR, 0x2);
+	SAVED_AFTER(&a, TTBR0, 0x4000);
+	CHECK_EQ(r.n, 0);
+	analyzer_finish(&a, now);
+	CHECK_EQ(r.n, 0);		/* and no suspect either */
+	analyzer_free(&a);
+}
+
+TEST(tracepoint_version_dependent_register_is_owned_once_located_on_the_cpu)
+{
+	struct analyzer a;
+	struct rec r;
+	uint8_t actlr = 9;
+
+	setup(&a, &r, true);
+	classes[actlr] = regclass_of("ACTLR_EL1");
+	LOAD(&a);
+	access_at(&a, KVMSR_EV_READ, actlr, 0x1, 0);
+	PUT(&a);
+	SAVED_AFTER(&a, actlr, 0x2);	/* no before: ownership unknown */
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->unchecked, 1);
+	LOAD(&a);
+	access_at(&a, KVMSR_EV_READ, actlr, 0x2, KVMSR_LOC_LOADED);	/* deferred here */
+	access_at(&a, KVMSR_EV_READ, actlr, 0x1, 0);
+	PUT(&a);
+	SAVED_AFTER(&a, actlr, 0x2);
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_STALE_READ);
+	analyzer_free(&a);
+}
+
+TEST(tracepoint_memory_served_reads_of_a_deferred_register_are_suspect)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	access_at(&a, KVMSR_EV_READ, SCTLR, 0x1, 0);
+	access_at(&a, KVMSR_EV_READ, SCTLR, 0x1, 0);
+	PUT(&a);
+	SAVED_AFTER(&a, SCTLR, 0x1);	/* equal: invisible, not confirmed */
+	CHECK_EQ(r.n, 0);
+	analyzer_finish(&a, now);
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_SUSPECT);
+	CHECK_EQ(r.f[0].count, 2);
+	analyzer_free(&a);
+}
+
+TEST(direct_access_is_confirmed_with_its_caller)
+{
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	ev(&a, KVMSR_EV_DIRECT, 0, L | M | KVMSR_F_WRITE, TTBR0, 0xffff800080123456ULL,
+	   0x4000, 0);
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_DIRECT_ACCESS);
+	CHECK(finding_is_confirmed(r.f[0].kind));
+	CHECK_EQ(r.f[0].reg, TTBR0);
+	CHECK_EQ(r.f[0].value, 0xffff800080123456ULL);
+	CHECK(r.f[0].is_write);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->findings[FIND_DIRECT_ACCESS], 1);
+	analyzer_free(&a);
+}

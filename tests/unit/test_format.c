@@ -76,7 +76,7 @@ TEST(fail_on_kinds_parse_and_reject)
 	unsigned int m;
 
 	CHECK(parse_fail_on("confirmed", &m) == 0);
-	CHECK_EQ(m, (1u << FIND_STALE_READ) | (1u << FIND_LOST_WRITE));
+	CHECK_EQ(m, (1u << FIND_STALE_READ) | (1u << FIND_LOST_WRITE) | (1u << FIND_DIRECT_ACCESS));
 	CHECK(parse_fail_on("warn,bug", &m) == 0);
 	CHECK_EQ(m, (1u << FIND_WARN) | (1u << FIND_BUG));
 	CHECK(parse_fail_on("any", &m) == 0);

@@ -8,6 +8,7 @@
 #define KVMSR_UNIT_H
 
 #include <stdio.h>
+#include <string.h>
 
 struct unit_test {
 	const char *name;
@@ -41,6 +42,16 @@ const char *unit_kernel_dir(void);
 		if (_a != _b) {						\
 			char _m[256];					\
 			snprintf(_m, sizeof(_m), "%s == %s (%llu != %llu)", #a, #b, _a, _b); \
+			unit_fail(__FILE__, __LINE__, _m);		\
+		}							\
+	} while (0)
+
+#define CHECK_STR(a, b)							\
+	do {								\
+		const char *_a = (a), *_b = (b);			\
+		if (strcmp(_a, _b)) {					\
+			char _m[256];					\
+			snprintf(_m, sizeof(_m), "%s == \"%s\" (\"%s\")", #a, _b, _a); \
 			unit_fail(__FILE__, __LINE__, _m);		\
 		}							\
 	} while (0)

@@ -14,8 +14,9 @@
  *
  * Build: aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -pthread \
  *            -Isrc -o vmm tests/vmm/vmm.c src/guest.c
- * Usage: vmm [--iters N] [--vcpus N] [--timeout SECONDS]
- * (a watchdog stops a stuck guest after --timeout, default 120, and reports
+ * Usage: vmm [--iters N] [--vcpus N] [--timeout SECONDS] [--toggle-sctlr]
+ * (--toggle-sctlr: the guest also flips SCTLR_EL1.nTWI every iteration, a
+ * write KVM reads back on the MMIO exit; a watchdog stops a stuck guest after --timeout, default 120, and reports
  * its PC/ESR_EL1/ELR_EL1/FAR_EL1)
  * Output, one line per vCPU, then "vmm: ok":
  *   vmm: vcpu=V kvm_run=N ioctl_ns=T ttbr0=0x... mair=0x... tcr=0x... mmio=M
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
 	struct timespec deadline;
 	u64 iters = 20, nvcpus = 1, timeout = 120, want_ttbr0;
+	uint32_t flags = 0;
 	const volatile u64 *data;
 	char err[256];
 	int i, j, bad = 0;
@@ -121,13 +123,16 @@ int main(int argc, char **argv)
 			nvcpus = parse_num("--vcpus", argv[++i], GUEST_MAX_VCPUS);
 		else if (!strcmp(argv[i], "--timeout"))
 			timeout = parse_num("--timeout", argv[++i], 1UL << 20);
+		else if (!strcmp(argv[i], "--toggle-sctlr"))
+			flags |= GUEST_F_TOGGLE_SCTLR;
 		else
-			die("usage: %s [--iters N] [--vcpus N] [--timeout SECONDS]",
-			    argv[0]);
+			die("usage: %s [--iters N] [--vcpus N] [--timeout SECONDS] "
+			    "[--toggle-sctlr]", argv[0]);
 	}
 
 	if (guest_vm_open(&vm, nvcpus, err, sizeof(err)))
 		die("%s", err);
+	vm.flags = flags;
 
 	/* All vCPUs exist before any runs (arm64 KVM wants it that way). */
 	for (i = 0; i < (int)nvcpus; i++)
