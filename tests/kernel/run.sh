@@ -1,0 +1,34 @@
+#!/bin/bash
+# run.sh -- `make test-kernel`: build (or take from the cache) kvmsr's patched
+# 7.3 kernel and run every test that needs it, one boot each:
+#   boot-test.sh   the tracepoints through tracefs, the knob, LKDTM
+#   tp-test.sh     kvmsr against each fault-injection knob (true positives)
+#   lkdtm-test.sh  kvmsr reports LKDTM's WARNING and BUG and survives the BUG
+# Prints each test's PASS/FAIL lines and closes with "N passed, N failed".
+# A cold kernel build takes ~17 min on 2 cores (docs/kernel.md), a cached
+# one nothing: the cache key is the patches, the fragment and the recipe.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+pass=0 fail=0
+
+kdir=$(bash tests/kernel/build.sh) || {
+	echo "FAIL the patched kernel did not build (tests/kernel/build.sh)"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+for t in boot-test tp-test lkdtm-test; do
+	echo "# tests/kernel/$t.sh"
+	res=$(bash "tests/kernel/$t.sh" "$kdir" 2>&1)
+	echo "$res" | grep -E '^(PASS|FAIL|INFO)'
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$res" | tail -1)
+	p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$line")
+	f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' <<<"$line")
+	if [[ -z $line ]]; then
+		echo "FAIL $t.sh ended without a result line:"
+		tail -5 <<<"$res"
+		f=1 p=0
+	fi
+	pass=$((pass + p)) fail=$((fail + f))
+done
+echo "test-kernel: $pass passed, $fail failed"
+((fail == 0))

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Runs inside the test bed guest booted on the patched kernel
+# (tests/kernel/tp-test.sh): kvmsr against the fault-injection knobs, with
+# the kernel's own tracefs record of the same run as the oracle. Prints
+# tagged lines the host asserts on. ITERS and VCPUS come from /tp.env.
+. /tp.env
+T=/sys/kernel/tracing
+D=/sys/kernel/debug/kvm
+dmesg -n 1
+tag() { sed "s/^/$1 /"; }
+
+kvmsr check > /tmp/check.txt 2>&1
+echo "TP-CHECK-RC $?"
+tag TP-CHECK < /tmp/check.txt
+
+# ftrace records the kernel's own events while kvmsr runs: the oracle.
+ftrace_on() {
+	echo 0 > $T/tracing_on
+	echo 16384 > $T/buffer_size_kb
+	echo > $T/trace
+	for e in kvm_vcpu_load kvm_vcpu_put kvm_vcpu_read_sys_reg kvm_vcpu_write_sys_reg \
+		kvm_vcpu_sys_reg_direct kvm_sys_access; do
+		echo 1 > $T/events/kvm/$e/enable
+	done
+	echo 1 > $T/tracing_on
+}
+ftrace_off() { # TAG
+	echo 0 > $T/tracing_on
+	echo 0 > $T/events/kvm/enable
+	grep -v '^#' $T/trace | tag "$1-FTRACE"
+	grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | tag "$1-FTRACE-BUF"
+}
+
+# run TAG BACKEND [vmm args]: one traced vmm run; findings and the summary
+# are all the NDJSON prints with --events vm-exit.
+run() {
+	t=$1 b=$2
+	shift 2
+	ftrace_on
+	kvmsr trace --json --backend "$b" --events vm-exit \
+		-- vmm --iters "$ITERS" --vcpus "$VCPUS" --timeout 30 "$@" \
+		> /tmp/$t.json 2> /tmp/$t.err
+	echo "$t-RC $?"
+	ftrace_off "$t"
+	tag "$t-OUT" < /tmp/$t.json
+	tag "$t-ERR" < /tmp/$t.err
+}
+
+knob() { # FILE REG
+	echo "$2" > $D/$1
+	echo "TP-KNOB $1 $(cat $D/$1)"
+}
+
+# No fault: nothing to report, by either backend.
+run TP-OFF-TP tracepoint --toggle-sctlr
+run TP-OFF-FE fentry --toggle-sctlr
+
+# (1) missed accessor case: SCTLR_EL1 treated as not loaded.
+knob sysreg_not_loaded SCTLR_EL1
+run TP-NL-TP tracepoint --toggle-sctlr
+run TP-NL-FE fentry --toggle-sctlr
+knob sysreg_not_loaded none
+
+# (3) a trap handler reads the memory copy of TTBR0_EL1.
+knob sysreg_direct_access TTBR0_EL1
+run TP-DA-TP tracepoint
+knob sysreg_direct_access none
+
+# (2) the WARN path: SCTLR_EL1 located as loaded, missing from the CPU
+# helpers. WARN_ON_ONCE: once per boot and function, so this comes last,
+# with one vCPU (two CPUs may both pass the "once" check at the same time).
+dmesg -c > /dev/null
+knob sysreg_not_on_cpu SCTLR_EL1
+run TP-NC-TP tracepoint --toggle-sctlr --vcpus 1
+knob sysreg_not_on_cpu none
+dmesg | grep -A1 '^.*WARNING:' | tag TP-NC-DMESG
+echo "TP-DONE"

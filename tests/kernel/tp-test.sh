@@ -1,0 +1,161 @@
+#!/bin/bash
+# tp-test.sh [KERNEL_DIR]   (default: the output of tests/kernel/build.sh)
+#
+# True positives on the patched kernel: boots it in the test bed (VHE,
+# neoverse-n1 so that the guest's TTBR0/SCTLR writes trap) with
+# tests/kernel/tp-payload.sh, which runs kvmsr against each fault-injection
+# knob, and asserts exact counts. The oracle is the kernel's own record of
+# the same run (its tracepoints through tracefs, dmesg), never kvmsr:
+#   - knob off: zero findings, tracepoint and fentry backends;
+#   - sysreg_not_loaded SCTLR_EL1 (missed accessor case): one lost write per
+#     guest iteration and vCPU, and exactly the stale reads ftrace implies,
+#     from both backends, every one with a stack naming the accessor's caller;
+#   - sysreg_direct_access TTBR0_EL1: one direct-access finding per trapped
+#     access, with ftrace's caller;
+#   - sysreg_not_on_cpu SCTLR_EL1 (the WARN path): the WARN dmesg shows, once,
+#     at the function dmesg names, attributed to the loaded vCPU.
+# Exit 0 when every check passes; the last line is "N passed, N failed".
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${KVMSR_CACHE:-$repo/.cache}
+kdir=${1:-$("$repo/tests/kernel/build.sh")}
+out=${KVMSR_KERNEL_TEST_OUT:-$repo/results/kernel}
+ITERS=${TP_ITERS:-5} VCPUS=${TP_VCPUS:-2}
+mkdir -p "$out"
+command -v jq >/dev/null || { echo "tp-test: jq missing (make deps)" >&2; exit 1; }
+make -s -C "$repo" ARCH=arm64 >&2
+make -s -C "$repo" build/arm64/vmm >&2
+env_file=$(mktemp)
+trap 'rm -f "$env_file"' EXIT
+printf 'ITERS=%s\nVCPUS=%s\n' "$ITERS" "$VCPUS" >"$env_file"
+"$repo/tests/bed/mkinitramfs.sh" -o "$out/tp-initrd.cpio.gz" -i "$repo/tests/kernel/tp-payload.sh" \
+	-f "$repo/build/arm64/kvmsr:/bin/kvmsr" -f "$repo/build/arm64/vmm:/bin/vmm" \
+	-f "$env_file:/tp.env" >/dev/null
+log=$out/tp.log
+brc=0
+"$repo/tests/bed/boot.sh" --kernel "$kdir" --initrd "$out/tp-initrd.cpio.gz" --log "$log" \
+	--cpu neoverse-n1 --timeout 600 >/dev/null 2>"$log.boot" || brc=$?
+
+# Register numbers from the kernel's own BTF (enum vcpu_sysreg).
+btfc=$(bpftool btf dump file "$kdir/btf" format c)
+regnum() { grep -oE "^\s+$1 = [0-9]+" <<<"$btfc" | head -n 1 | grep -oE '[0-9]+$'; }
+SCTLR=$(regnum SCTLR_EL1) TTBR0=$(regnum TTBR0_EL1)
+
+pass=0 fail=0
+ok() { echo "PASS $*"; pass=$((pass + 1)); }
+ko() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+eq() { [[ $1 == "$2" ]]; }
+
+# kvmsr's NDJSON (the vmm's own lines share its stdout)
+out_of() { sed -n "s/^$1-OUT \({.*\)/\1/p" "$log"; }
+ftrace_of() { sed -n "s/^$1-FTRACE //p" "$log"; }	# the kernel's record
+findings() { out_of "$1" | jq -c 'select(.event == "finding")'; }
+summary() { out_of "$1" | jq -r "select(.event == \"summary\") | $2"; }
+nkind() { findings "$1" | jq -r .kind | grep -cx "$2" || true; }
+# Findings of any kind but the listed ones.
+others() { findings "$1" | jq -r .kind | grep -cvxE "$2" || true; }
+
+# Expected stale reads and lost writes of register $2 from ftrace: within a
+# loaded interval, an accessor write served from memory is lost at the put,
+# and every later memory-served read of it returns what the CPU lacks.
+oracle() {
+	ftrace_of "$1" | awk -v reg="$2" '
+	{
+		ev = ""
+		for (i = 1; i <= NF; i++) if ($i ~ /^kvm_vcpu_[a-z_]*:$/) { ev = $i; k = i }
+		if (ev == "") next
+		key = $(k + 2) "/" $(k + 4)
+		if (ev == "kvm_vcpu_load:") { loaded[key] = ($NF == "cpu"); wrote[key] = 0; next }
+		if (ev == "kvm_vcpu_put:") { lost += wrote[key]; loaded[key] = 0; wrote[key] = 0; next }
+		if ($(k + 6) != reg || !loaded[key] || $NF != "memory") next
+		if (ev == "kvm_vcpu_write_sys_reg:") wrote[key] = 1
+		else if (ev == "kvm_vcpu_read_sys_reg:" && wrote[key]) stale++
+	}
+	END { printf "%d %d\n", stale, lost }'
+}
+
+((brc == 0)) && ok "boot + payload" || ko "boot + payload (boot.sh rc=$brc, $log.boot)"
+check "payload ran to the end" grep -q '^TP-DONE' "$log"
+check "check: tracepoint backend chosen" grep -q '^TP-CHECK backend: *tracepoint' "$log"
+check "check: exact locations counted" \
+	grep -qE '^TP-CHECK .*exact locations .* [1-9][0-9]* were served from the CPU' "$log"
+for r in TP-OFF-TP:tracepoint TP-OFF-FE:fentry TP-NL-TP:tracepoint TP-NL-FE:fentry \
+	TP-DA-TP:tracepoint TP-NC-TP:tracepoint; do
+	t=${r%%:*} b=${r#*:}
+	check "$t: ran on the $b backend" eq "$(summary "$t" .backend)" "$b"
+	check "$t: no lost records" eq "$(summary "$t" .lost_records)" 0
+done
+
+# Knob off: nothing, from either backend.
+for t in TP-OFF-TP TP-OFF-FE; do
+	check "$t: vmm and kvmsr rc=0" grep -qx "$t-RC 0" "$log"
+	check "$t: events seen ($(summary "$t" .events))" test "$(summary "$t" .events)" -gt 0
+	check "$t: zero findings" eq "$(findings "$t" | wc -l)" 0
+done
+
+# (1) missed accessor case, by both backends.
+declare -A callers
+for t in TP-NL-TP TP-NL-FE; do
+	read -r want_stale want_lost < <(oracle "$t" "$SCTLR")
+	check "$t: oracle: one lost SCTLR_EL1 write per iteration and vCPU ($want_lost)" \
+		eq "$want_lost" $((ITERS * VCPUS))
+	check "$t: oracle: stale reads follow them ($want_stale >= $want_lost)" \
+		test "$want_stale" -ge "$want_lost"
+	check "$t: lost writes == ftrace ($(nkind "$t" lost-write) == $want_lost)" \
+		eq "$(nkind "$t" lost-write)" "$want_lost"
+	check "$t: stale reads == ftrace ($(nkind "$t" stale-read) == $want_stale)" \
+		eq "$(nkind "$t" stale-read)" "$want_stale"
+	check "$t: nothing else" eq "$(others "$t" 'lost-write|stale-read')" 0
+	check "$t: every finding is SCTLR_EL1, confirmed" \
+		eq "$(findings "$t" | jq -r '[.reg, .strength] | join(" ")' | sort -u)" "SCTLR_EL1 confirmed"
+	# The stack: the accessor, then its caller (a KVM function).
+	bad=$(findings "$t" | jq -r 'select(
+		(.kind == "stale-read" and (.stack[0] // "" | startswith("vcpu_read_sys_reg+") | not)) or
+		(.kind == "lost-write" and (.stack[0] // "" | startswith("vcpu_write_sys_reg+") | not)) or
+		((.stack[1] // "") == "")) | .kind' | wc -l)
+	check "$t: every stack starts at the accessor and names its caller" eq "$bad" 0
+	callers[$t]=$(findings "$t" | jq -r '.kind + " <- " + (.stack[1] | sub("\\+.*"; ""))' | sort -u |
+		tr '\n' ';')
+	echo "INFO $t callers: ${callers[$t]}"
+done
+check "TP-NL-TP: findings say the tracepoint proved the memory access" \
+	eq "$(findings TP-NL-TP | jq -r .served_from_memory | sort -u)" tracepoint
+check "TP-NL-FE: the fentry backend infers it" \
+	eq "$(findings TP-NL-FE | jq -r .served_from_memory | sort -u)" inferred
+check "both backends name the same callers" eq "${callers[TP-NL-TP]}" "${callers[TP-NL-FE]}"
+check "lost writes come from the trapped write (access_vm_reg)" \
+	grep -q 'lost-write <- access_vm_reg;' <<<"${callers[TP-NL-TP]}"
+
+# (3) direct accesses: one per trapped access, with the kernel's caller.
+t=TP-DA-TP
+n_da=$(nkind $t direct-access)
+n_ft=$(ftrace_of $t | grep -c "kvm_vcpu_sys_reg_direct: .* reg $TTBR0 loaded, read memory copy" || true)
+n_trap=$(ftrace_of $t | grep -c 'kvm_sys_access:' || true)
+check "$t: direct accesses == ftrace ($n_da == $n_ft)" eq "$n_da" "$n_ft"
+check "$t: one per trapped access ($n_ft == $n_trap > 0)" \
+	bash -c "[[ $n_ft == $n_trap && $n_trap -gt 0 ]]"
+check "$t: nothing else" eq "$(others $t direct-access)" 0
+check "$t: all TTBR0_EL1 reads, confirmed" \
+	eq "$(findings $t | jq -r '[.reg, .is_write, .strength] | join(" ")' | sort -u)" \
+	"TTBR0_EL1 false confirmed"
+want=$(ftrace_of $t | sed -n 's/.*memory copy at \([^ +]*\).*/\1/p' | sort -u)
+got=$(findings $t | jq -r '.stack[0] | sub("\\+.*"; "")' | sort -u)
+check "$t: caller $got == ftrace's $want" eq "$got" "$want"
+
+# (2) the WARN path.
+t=TP-NC-TP
+dm=$(sed -n 's/^TP-NC-DMESG .*WARNING: .* at \([^ ,]*\).*/\1/p' "$log" | sed 's|/.*||')
+check "$t: dmesg has exactly one WARNING ($(wc -w <<<"$dm"))" eq "$(wc -w <<<"$dm")" 1
+check "$t: exactly one WARN hit" eq "$(nkind $t warn)" 1
+check "$t: nothing else" eq "$(others $t warn)" 0
+w=$(findings $t | jq -c 'select(.kind == "warn")')
+check "$t: WARN caller $(jq -r '.stack[0]' <<<"$w") == dmesg's $dm" \
+	eq "$(jq -r '.stack[0]' <<<"$w")" "$dm"
+check "$t: at read_sr_from_cpu or write_sr_to_cpu" \
+	grep -qE '^(read_sr_from_cpu|write_sr_to_cpu)\+' <<<"$dm"
+check "$t: attributed to the loaded vCPU 0" \
+	eq "$(jq -r '[.vcpu_loaded, .vcpu] | join(" ")' <<<"$w")" "true 0"
+
+echo "$pass passed, $fail failed (log $log)"
+((fail == 0))
