@@ -47,6 +47,12 @@ __u32 on_cpu_mask;		/* learned SYSREGS_ON_CPU bit in sflags */
 __u32 calib_samples;		/* VHE load/put calls that confirmed it */
 __u32 calib_conflicts;		/* VHE load/put calls that contradicted it */
 __u64 lost_events;		/* records dropped: ring buffer full */
+/*
+ * Set by user space once every load/put program is attached.  Attaching one
+ * takes long (a trampoline waits for RCU tasks): in the gap a load seen with
+ * its put not yet watched, or the reverse, would look like an imbalance.
+ */
+__u32 armed;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -450,7 +456,7 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
 	__u64 now = bpf_ktime_get_ns();
 	struct kvmsr_vcpu_agg *a;
 
-	if (filter_pid && current_pid() != filter_pid)
+	if (!armed || (filter_pid && current_pid() != filter_pid))
 		return;
 	a = vcpu_agg(vcpu, now);
 	if (!a)
@@ -488,22 +494,28 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put)
 	struct cpu_state *st = this_cpu();
 	__u64 key = (__u64)vcpu, now = bpf_ktime_get_ns();
 	struct kvmsr_vcpu_agg *a = bpf_map_lookup_elem(&vcpu_aggs, &key);
+	bool first = false;
 
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
+	if (!armed)
+		return;
 	if (!a) {
 		if (filter_pid && current_pid() != filter_pid)
 			return;
 		a = vcpu_agg(vcpu, now);
 		if (!a)
 			return;
+		first = true;
 	}
 	if (filter_pid && a->pid != filter_pid)
 		return;
 	a->puts++;
 	a->last_ns = now;
 	if (!a->open_since) {
-		a->orphan_puts++;
+		/* A first sight may end an interval that began before tracing. */
+		if (!first)
+			a->orphan_puts++;
 		return;
 	}
 	close_agg(a, now, after_put ? a->open_loaded : word_loaded(flag_word(vcpu)));
@@ -543,7 +555,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu)
 		st->nr_touched = 0;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
-	if (wanted(pid, id))
+	if (armed && wanted(pid, id))
 		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 
@@ -563,7 +575,7 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put)
 	word = flag_word(vcpu);
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
-	if (wanted(pid, id))
+	if (armed && wanted(pid, id))
 		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
 }
 

@@ -213,6 +213,7 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 		 */
 		a->exact_locations = true;
 		if (e->loc & KVMSR_LOC_LOADED) {
+			v->checked++;	/* verdict: right, says the kernel */
 			if (e->reg < KVMSR_MAX_REGS && a->reg_flags)
 				a->reg_flags[e->reg] |= REGF_LOCATED_CPU | REGF_PROVEN_CPU;
 			if (is_write)
@@ -366,6 +367,8 @@ static void on_put(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_
 	v->puts++;
 	if (v->in) {
 		close_interval(v, e->ts_ns);
+	} else if (!v->loads && v->puts == 1) {
+		/* First sight of the vCPU: it was loaded before tracing began. */
 	} else {
 		struct finding f = new_finding(FIND_ORPHAN_PUT, e);
 

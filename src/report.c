@@ -22,7 +22,8 @@ void report_findings(FILE *f, const struct analyzer *a, bool json)
 		return;
 	}
 	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes, %llu direct "
-		"accesses) in %llu loaded accesses checked against the put (%llu not checkable); "
+		"accesses) in %llu loaded accesses checked (by the put, or served from the CPU as "
+		"the kernel's tracepoint says; %llu not checkable); "
 		"%llu suspect registers; %llu WARN, %llu BUG; %llu imbalances\n",
 		(unsigned long long)(n[FIND_STALE_READ] + n[FIND_LOST_WRITE] +
 				     n[FIND_DIRECT_ACCESS]),

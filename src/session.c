@@ -298,6 +298,8 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 		snprintf(err, len, "cannot open the ring buffer: %s", strerror(-e));
 		goto fail;
 	}
+	/* Every load/put program runs now: from here on they pair up. */
+	s->skel->bss->armed = 1;
 	s->backend = b;
 	s->aux = b == BACKEND_TRACEPOINT ? aux : b;
 	return 0;

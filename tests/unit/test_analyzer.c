@@ -109,10 +109,11 @@ TEST(double_load_and_orphan_put_are_imbalances)
 	struct vcpu_stats *v;
 
 	analyzer_init(&a);
-	feed(&a, ev(KVMSR_EV_PUT, 5, 0, 0, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 5, 0, 0, 0, 0));	/* loaded before tracing: fine */
 	feed(&a, ev(KVMSR_EV_LOAD, 10, 0, KVMSR_F_LOADED, 0, 0));
 	feed(&a, ev(KVMSR_EV_LOAD, 20, 0, KVMSR_F_LOADED, 0, 0));
 	feed(&a, ev(KVMSR_EV_PUT, 30, 0, KVMSR_F_LOADED, 0, 0));
+	feed(&a, ev(KVMSR_EV_PUT, 40, 0, KVMSR_F_LOADED, 0, 0));	/* no load */
 	v = analyzer_find(&a, PID, 0);
 	CHECK_EQ(v->orphan_puts, 1);
 	CHECK_EQ(v->double_loads, 1);

@@ -271,6 +271,10 @@ TEST(imbalances_double_load_two_cpus_orphan_put_open_at_exit)
 	struct rec r;
 
 	setup(&a, &r, true);
+	PUT(&a);			/* first sight: loaded before tracing */
+	CHECK_EQ(r.n, 0);
+	ev(&a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 0);
+	PUT(&a);
 	PUT(&a);						/* put without load */
 	ev(&a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 0);
 	ev(&a, KVMSR_EV_LOAD, 0, L, 0, 0, 0, 1);		/* again, CPU 1 */
