@@ -101,6 +101,9 @@ tag E2E-VMM5 < /tmp/vmm5.out
 kvmsr stat --backend fentry --duration 1 > /dev/null 2> /tmp/fentry.err
 echo "E2E-FENTRY-RC $?"
 tag E2E-FENTRY-ERR < /tmp/fentry.err
+kvmsr stat --backend tracepoint --duration 1 > /dev/null 2> /tmp/tpforce.err
+echo "E2E-TPFORCE-RC $?"
+tag E2E-TPFORCE-ERR < /tmp/tpforce.err
 
 # Detection on a correct kernel: thousands of loaded accesses checked, no
 # confirmed finding, no WARN/BUG; --fail-on any would exit 3 otherwise.
