@@ -4,7 +4,7 @@
 #   boot-test.sh   the tracepoints through tracefs, the knob, LKDTM
 #   tp-test.sh     kvmsr against each fault-injection knob (true positives)
 #   lkdtm-test.sh  kvmsr reports LKDTM's WARNING and BUG and survives the BUG
-#   e2e/run.sh     the whole end-to-end suite on it, VHE and nVHE (tracepoint
+#   e2e/run.sh     the whole end-to-end suite on it, VHE, nVHE and protected (tracepoint
 #                  backend: counting stat, trace, check, forced backends)
 # Prints each test's PASS/FAIL lines and closes with "N passed, N failed".
 # A cold kernel build takes ~17 min on 2 cores (docs/kernel.md), a cached
@@ -32,8 +32,8 @@ for t in boot-test tp-test lkdtm-test; do
 	fi
 	pass=$((pass + p)) fail=$((fail + f))
 done
-echo "# tests/e2e/run.sh patched:vhe patched:nvhe"
-res=$(E2E_OUT=${E2E_OUT:-results/e2e-patched} bash tests/e2e/run.sh patched:vhe patched:nvhe 2>&1)
+echo "# tests/e2e/run.sh patched:vhe patched:nvhe patched:protected"
+res=$(E2E_OUT=${E2E_OUT:-results/e2e-patched} bash tests/e2e/run.sh patched:vhe patched:nvhe patched:protected 2>&1)
 echo "$res" | grep -E '^(not ok|e2e)'
 line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' <<<"$res" | tail -1)
 p=$(sed -n 's/^e2e: \([0-9]*\) passed.*/\1/p' <<<"$line")
