@@ -62,7 +62,7 @@ run TP-NL-FE fentry --toggle-sctlr
 knob sysreg_not_loaded none
 
 # (3) a trap handler reads the memory copy of TTBR0_EL1.
-knob sysreg_direct_access TTBR0_EL1
+knob sysreg_direct_access SYS_TTBR0_EL1	# the SYS_ prefix is accepted too
 run TP-DA-TP tracepoint
 knob sysreg_direct_access none
 

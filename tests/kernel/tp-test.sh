@@ -129,6 +129,8 @@ check "lost writes come from the trapped write (access_vm_reg)" \
 
 # (3) direct accesses: one per trapped access, with the kernel's caller.
 t=TP-DA-TP
+check "$t: the knob took SYS_TTBR0_EL1 as TTBR0_EL1" \
+	grep -q '^TP-KNOB sysreg_direct_access TTBR0_EL1' "$log"
 n_da=$(nkind $t direct-access)
 n_ft=$(ftrace_of $t | grep -c "kvm_vcpu_sys_reg_direct: .* reg $TTBR0 loaded, read memory copy" || true)
 n_trap=$(ftrace_of $t | grep -c 'kvm_sys_access:' || true)
