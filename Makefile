@@ -34,17 +34,19 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 ANALYZER_SRCS := src/analyzer.c src/regclass.c
 USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c \
 	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
-	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/agg.c $(ANALYZER_SRCS)
+	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/agg.c src/recording.c \
+	src/recorder.c src/cmd_report.c $(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
+	tests/unit/test_recording.c \
 	$(ANALYZER_SRCS) src/format.c \
-	src/regnames.c src/sysinfo.c src/finding_fmt.c src/findings.c src/ksyms.c
+	src/regnames.c src/sysinfo.c src/finding_fmt.c src/findings.c src/ksyms.c src/recording.c
 
 KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps test test-kernel unit unit-build e2e demo bench bench-analyzer clean install
+.PHONY: all deps test test-kernel unit unit-build e2e demo bench bench-analyzer bench-kernel clean install
 all: $(KVMSR)
 
 $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
@@ -107,6 +109,11 @@ bench-analyzer: $(ANALYZER_BENCH)
 # Sets itself up (deps, kernel, bpftrace) and boots once: see tests/bench/run.sh.
 bench: deps bench-analyzer
 	bash tests/bench/run.sh
+
+# Cost of the kernel/ tracepoints, off and on: patched vs unpatched lean 7.3,
+# one -icount boot each (builds them if needed): see tests/bench/kernel-tp.sh.
+bench-kernel:
+	bash tests/bench/kernel-tp.sh
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
 #!/bin/bash
-# build.sh [--refresh] [--force]
+# build.sh [--refresh] [--force] [--unpatched]
 #
 # Builds kvmsr's lean, patched arm64 KVM host kernel: Debian's linux-source-7.3
 # (newest point release, fetched through the same private apt configuration as
@@ -18,6 +18,14 @@
 # the old or new patches touch are made newer than every object, so make
 # rebuilds exactly what depends on them). --force: rebuild from scratch.
 # --refresh (KVMSR_REFRESH=1): re-read the archive for a newer point release.
+#
+# --unpatched: the same lean kernel (same source, fragment and recipe) with
+# NO patch applied, the baseline tests/bench/kernel-tp.sh measures the series
+# against; output in $KVMSR_CACHE/kernels/lean-unpatched/, its own cache key
+# (seeded from the patched tree like any other build, so it is incremental).
+# The fragment's patch-only options (CONFIG_KVM_ARM_SYSREG_*) do not exist
+# there: olddefconfig drops them, and instead of requiring them the check
+# requires them to be absent (proof that the baseline really is unpatched).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -40,16 +48,21 @@ REQUIRED=(KVM DEBUG_INFO_BTF FUNCTION_TRACER DYNAMIC_FTRACE DYNAMIC_FTRACE_WITH_
 log() { echo "kernel-build: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-refresh=${KVMSR_REFRESH:-0} force=0
+refresh=${KVMSR_REFRESH:-0} force=0 unpatched=0
 for a in "$@"; do
 	case $a in
 	--refresh) refresh=1 ;;
 	--force) force=1 ;;
-	*) die "usage: $0 [--refresh] [--force]" ;;
+	--unpatched) unpatched=1 ;;
+	*) die "usage: $0 [--refresh] [--force] [--unpatched]" ;;
 	esac
 done
 [[ -r $FRAG ]] || die "$FRAG missing"
 mapfile -t patches < <(find "$repo/kernel" -maxdepth 1 -name '*.patch' | LC_ALL=C sort)
+if ((unpatched)); then
+	patches=()
+	OUTD=$CACHE/kernels/lean-unpatched
+fi
 
 # --- host tools (the machine's own apt: APT_CONFIG must not leak into it) ---
 need=()
@@ -149,6 +162,8 @@ key=$({
 	echo "recipe $RECIPE source linux-source-$SERIES $ver"
 	sha256sum "$FRAG" | cut -d' ' -f1
 	for p in "${patches[@]}"; do echo "${p##*/} $(sha256sum "$p" | cut -d' ' -f1)"; done
+	# Only in that mode, so that the patched build's key stays what it was.
+	((unpatched == 0)) || echo "variant unpatched"
 } | sha256sum | cut -c1-16)
 bdir=$BLDD/$key
 src=$bdir/src
@@ -157,13 +172,17 @@ obj=$src/out # a direct child of the source tree: kbuild then uses relative path
 install_result() {
 	local tmp
 	mkdir -p "$(dirname "$OUTD")"
-	tmp=$(mktemp -d "$(dirname "$OUTD")/.patched.XXXXXX")
+	tmp=$(mktemp -d "$(dirname "$OUTD")/.${OUTD##*/}.XXXXXX")
 	cp "$obj/arch/arm64/boot/Image" "$tmp/Image"
 	cp "$obj/.config" "$tmp/config"
 	"${MAKEK[@]}" -C "$src" O=out kernelrelease >"$tmp/release"
 	echo "$ver" >"$tmp/version"
 	echo "$key" >"$tmp/key"
-	(cd "$repo/kernel" && printf '%s\n' "${patches[@]##*/}") >"$tmp/patches"
+	if ((${#patches[@]})); then
+		(cd "$repo/kernel" && printf '%s\n' "${patches[@]##*/}") >"$tmp/patches"
+	else
+		: >"$tmp/patches" # --unpatched: none
+	fi
 	# The .BTF section of vmlinux is what the kernel exposes as /sys/kernel/btf/vmlinux.
 	aarch64-linux-gnu-objcopy -O binary --only-section=.BTF "$obj/vmlinux" "$tmp/btf"
 	[[ $(bpftool btf dump file "$tmp/btf" format raw 2>/dev/null | head -n 1) == "[1] "* ]] ||
@@ -223,6 +242,7 @@ done
 for f in "${touched[@]}"; do
 	[[ ! -e $src/$f || $(stat -c %h "$src/$f") == 1 ]] || die "$f still shares its inode with the pristine tree"
 done
+((unpatched == 0)) || log "unpatched: no patch applied (the baseline tree)"
 cp "${patches[@]}" "$bdir/" 2>/dev/null || true
 
 if [[ -n $seed ]]; then
@@ -240,6 +260,12 @@ if [[ -n $seed ]]; then
 		[[ -e $p ]] && (cd "$src" && git apply --numstat -p1 "$p" 2>/dev/null | cut -f3) || true
 	done)
 	for f in "${touched[@]}"; do
+		# --unpatched: these are still hard links to the pristine tree;
+		# give them their own inode so that the touch leaves it alone.
+		if ((unpatched)) && [[ -e $src/$f && $(stat -c %h "$src/$f") != 1 ]]; then
+			cp --remove-destination "$src/$f" "$src/$f.tmp.$$"
+			mv "$src/$f.tmp.$$" "$src/$f"
+		fi
 		[[ -e $src/$f ]] && touch "$src/$f"
 	done
 	rm -f "$obj/.config.old"
@@ -258,6 +284,13 @@ log "config: allnoconfig + ${FRAG#"$repo"/}"
 missing=()
 for o in "${REQUIRED[@]}"; do grep -q "^CONFIG_$o=y" "$obj/.config" || missing+=("$o"); done
 while IFS= read -r o; do
+	if ((unpatched)); then
+		# Patch-only: must not exist in the baseline (else it is not one).
+		! grep -q "^config ${o#CONFIG_}\$" -r "$src/arch/arm64/kvm/Kconfig" ||
+			die "--unpatched, but the tree has $o: it is not the baseline"
+		log "unpatched: $o is patch-only, not required"
+		continue
+	fi
 	grep -q "^config ${o#CONFIG_}\$" -r "$src/arch/arm64/kvm/Kconfig" || continue
 	grep -q "^$o=y" "$obj/.config" || missing+=("${o#CONFIG_}")
 done < <(grep -oE '^CONFIG_KVM_ARM_SYSREG[A-Z_]*' "$FRAG")
