@@ -16,7 +16,7 @@ enum {
 };
 
 struct cli {
-	const char *command;		/* check, trace, stat */
+	const char *command;		/* check, trace, stat, record, report */
 	enum backend backend;
 	unsigned int pid;
 	int vcpu;
@@ -31,10 +31,13 @@ struct cli {
 	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
 	unsigned int fail_mask;		/* --fail-on: 1 << finding_kind */
 	char **cmd;			/* argv after --, NULL if none */
+	const char *output;		/* record: -o FILE */
+	const char *input;		/* report: FILE */
 };
 
 int cmd_check(const struct cli *cli);
 int cmd_trace(const struct cli *cli);
-int cmd_stat(const struct cli *cli);
+int cmd_stat(const struct cli *cli);	/* also record: stat --exact into -o FILE */
+int cmd_report(const struct cli *cli);
 
 #endif /* KVMSR_CLI_H */

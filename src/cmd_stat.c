@@ -13,6 +13,7 @@
 #include "agg.h"
 #include "analyzer.h"
 #include "findings.h"
+#include "recorder.h"
 #include "report.h"
 #include "runner.h"
 #include "sysinfo.h"
@@ -32,12 +33,15 @@ struct stat_ctx {
 	uint64_t window_start, sampled_ns, last_poll;
 	bool calib_dropped;
 	char sampling[160];
+	struct recorder rec;	/* record: every event into cli->output */
 };
 
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct stat_ctx *st = ctx;
 
+	if (st->cli->output)
+		recorder_event(&st->rec, &st->fs, e);
 	analyzer_feed(&st->an, e);
 	return 0;
 }
@@ -45,8 +49,15 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 static void on_opened(void *ctx, struct session *s)
 {
 	struct stat_ctx *st = ctx;
+	int e;
 
 	st->fs.stacks_fd = session_stacks_fd(s);
+	if (st->cli->output) {
+		e = recorder_open(&st->rec, st->cli->output, s, &st->si, &st->rn, now_ns());
+		if (e)
+			fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->output,
+				strerror(-e));
+	}
 	if (st->cli->exact)
 		return;
 	/* Counting mode: the accessor probes start detached unless always on. */
@@ -63,6 +74,8 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	bool want = in_period < WINDOW_PERIOD_NS / 100 * st->cli->sample_pct;
 	uint32_t layout, samples, conflicts;
 
+	if (st->cli->output)
+		recorder_tick(&st->rec, session_lost(s));
 	if (st->cli->exact)
 		return;
 	if (st->window_on)
@@ -81,7 +94,8 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	}
 }
 
-static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns)
+static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
+		  struct run_info *out)
 {
 	struct analyzer snap, *a = &st->an;
 	struct run_info ri;
@@ -118,6 +132,8 @@ static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns)
 	if (a == &snap)
 		analyzer_free(&snap);
 	fflush(stdout);
+	if (out)
+		*out = ri;
 }
 
 static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
@@ -126,7 +142,7 @@ static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 
 	if (!st->cli->json)
 		printf("\n--- after %.1f s\n", elapsed_ns / 1e9);
-	print(st, s, elapsed_ns);
+	print(st, s, elapsed_ns, NULL);
 }
 
 int cmd_stat(const struct cli *cli)
@@ -136,6 +152,7 @@ int cmd_stat(const struct cli *cli)
 			       .ctx = &st };
 	struct session_config cfg;
 	struct run_result r;
+	struct run_info ri;
 	struct session s;
 	int err;
 
@@ -144,8 +161,13 @@ int cmd_stat(const struct cli *cli)
 	if (err)
 		return err;
 	cfg.aggregate = !cli->exact;
+	/* stat is for always-on use: no stacks; a recording keeps them. */
+	cfg.stacks = cli->output != NULL;
+	if (cli->output && recorder_check(cli->output)) {
+		regnames_free(&st.rn);
+		return EXIT_ERROR;
+	}
 	analyzer_init(&st.an);
-	/* stat is for always-on use: no stacks. */
 	findings_init(&st.fs, &st.rn, cli->json, NULL, cli->fail_mask);
 	setup_detection(&st.an, &st.fs);
 	err = run_session(cli, &s, &cfg, &h, &r);
@@ -154,11 +176,16 @@ int cmd_stat(const struct cli *cli)
 		analyzer_finish(&st.an, r.end_ns);
 		if (!cli->json)
 			printf("\n--- total, %.3f s\n", (r.end_ns - r.start_ns) / 1e9);
-		print(&st, &s, r.end_ns - r.start_ns);
+		print(&st, &s, r.end_ns - r.start_ns, &ri);
 		if (!cli->json)
 			findings_print_kept(&st.fs, stdout);
+		if (cli->output && recorder_close(&st.rec, &ri, r.end_ns)) {
+			fprintf(stderr, "kvmsr: writing %s failed\n", cli->output);
+			err = EXIT_ERROR;
+		}
 		session_close(&s);
-		err = child_exit_code(&r);
+		if (!err)
+			err = child_exit_code(&r);
 		if (st.fs.failed)
 			err = EXIT_FINDINGS;
 	}

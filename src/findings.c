@@ -69,35 +69,61 @@ static void need_ksyms(struct findings *fs)
 	fs->ks_loaded = true;
 }
 
+/* The frames of stack @id, all of them, symbolized: live, from the stack map. */
+bool findings_stack(struct findings *fs, int32_t id, struct rec_stack *st)
+{
+	uint64_t ips[STACK_DEPTH];
+
+	if (fs->source.stack)
+		return fs->source.stack(fs->source.ctx, id, st);
+	if (id < 0 || fs->stacks_fd < 0 || bpf_map_lookup_elem(fs->stacks_fd, &id, ips))
+		return false;
+	need_ksyms(fs);
+	st->id = id;
+	st->n = 0;
+	for (int i = 0; i < STACK_DEPTH && ips[i]; i++) {
+		st->ip[st->n] = ips[i];
+		ksyms_name(&fs->ks, ips[i], st->name[st->n], sizeof(st->name[0]));
+		st->n++;
+	}
+	return true;
+}
+
+void findings_name(struct findings *fs, uint64_t ip, char *buf, size_t len)
+{
+	if (fs->source.name) {
+		fs->source.name(fs->source.ctx, ip, buf, len);
+		return;
+	}
+	need_ksyms(fs);
+	ksyms_name(&fs->ks, ip, buf, len);
+}
+
 /*
- * Symbolize a stack id.  The walk starts inside kvmsr's own BPF program:
+ * The frames to show.  The walk starts inside kvmsr's own BPF program:
  * begin at @start (a WARN's or BUG's faulting address, a direct access's
  * caller) when the stack holds it, else after the plumbing frames on top.
  */
-static int frames_of(struct findings *fs, int32_t id, uint64_t start, char names[][96],
+static int frames_of(struct findings *fs, int32_t id, uint64_t start, struct rec_stack *st,
 		     const char **frames)
 {
-	uint64_t ips[STACK_DEPTH];
 	int n = 0, i = 0;
 	bool top = true;
 
-	if (id < 0 || fs->stacks_fd < 0 || bpf_map_lookup_elem(fs->stacks_fd, &id, ips))
+	if (id < 0 || !findings_stack(fs, id, st))
 		return 0;
-	need_ksyms(fs);
-	for (int j = 0; start && j < STACK_DEPTH && ips[j]; j++) {
-		if (ips[j] == start) {
+	for (int j = 0; start && j < st->n; j++) {
+		if (st->ip[j] == start) {
 			i = j;
 			top = false;
 			break;
 		}
 	}
-	for (; i < STACK_DEPTH && ips[i] && n < MAX_FRAMES; i++) {
-		ksyms_name(&fs->ks, ips[i], names[n], sizeof(names[n]));
-		if (top && frame_is_plumbing(names[n]))
+	for (; i < st->n && n < MAX_FRAMES; i++) {
+		if (top && frame_is_plumbing(st->name[i]))
 			continue;
 		top = false;
-		frames[n] = names[n];
-		n++;
+		frames[n++] = st->name[i];
 	}
 	return n;
 }
@@ -105,11 +131,11 @@ static int frames_of(struct findings *fs, int32_t id, uint64_t start, char names
 void findings_on_finding(void *ctx, const struct finding *f)
 {
 	struct findings *fs = ctx;
-	char names[MAX_FRAMES][96];
+	static struct rec_stack st;
 	const char *frames[MAX_FRAMES];
 	bool anchored = f->kind == FIND_WARN || f->kind == FIND_BUG ||
 			f->kind == FIND_DIRECT_ACCESS;
-	int n = frames_of(fs, f->stack_id, anchored ? f->value : 0, names, frames);
+	int n = frames_of(fs, f->stack_id, anchored ? f->value : 0, &st, frames);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem;
@@ -120,8 +146,7 @@ void findings_on_finding(void *ctx, const struct finding *f)
 		/* Name the WARN's caller as the first frame when the stack lacks it. */
 		static char caller[96];
 
-		need_ksyms(fs);
-		ksyms_name(&fs->ks, f->value, caller, sizeof(caller));
+		findings_name(fs, f->value, caller, sizeof(caller));
 		if (!n || strcmp(frames[0], caller)) {
 			memmove(frames + 1, frames, sizeof(frames[0]) * (n < MAX_FRAMES ? n : n - 1));
 			frames[0] = caller;

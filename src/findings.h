@@ -11,12 +11,21 @@
 #include <stdio.h>
 #include "analyzer.h"
 #include "ksyms.h"
+#include "recording.h"
 #include "regnames.h"
 
 #define FINDINGS_KEPT 100	/* stat lists at most this many in its summary */
 
+/* Where stacks and code names come from when not from the live session. */
+struct stack_source {
+	bool (*stack)(void *ctx, int32_t id, struct rec_stack *out);
+	void (*name)(void *ctx, uint64_t ip, char *buf, size_t len);
+	void *ctx;
+};
+
 struct findings {
 	const struct regnames *rn;
+	struct stack_source source;	/* a recording's; unset: the session's map */
 	struct ksyms ks;
 	bool ks_loaded;
 	int stacks_fd;			/* -1 until the session is open */
@@ -38,6 +47,10 @@ void findings_init(struct findings *fs, const struct regnames *rn, bool json, FI
 void findings_free(struct findings *fs);
 /* analyzer_config.on_finding */
 void findings_on_finding(void *ctx, const struct finding *f);
+/* Stack @id with every frame symbolized (live map or source); false if none. */
+bool findings_stack(struct findings *fs, int32_t id, struct rec_stack *st);
+/* The name of code address @ip ("func+0x1c"; "0x..." if unknown). */
+void findings_name(struct findings *fs, uint64_t ip, char *buf, size_t len);
 /* Print the kept findings (stat summary). */
 void findings_print_kept(struct findings *fs, FILE *out);
 

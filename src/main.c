@@ -23,6 +23,10 @@ static const char doc[] =
 "           accessor reads/writes split loaded/unloaded, top registers;\n"
 "           counted in the kernel, cheap enough to leave on (--exact: all\n"
 "           events through the analyzer, with coverage and findings)\n"
+"  record   stat --exact that also writes every event, with the register\n"
+"           names and symbolized stacks of this host, to -o FILE\n"
+"  report   FILE: the summary of a recording, as stat --exact printed it\n"
+"           live; reads on any machine, says if the file was cut\n"
 "\n"
 "FINDINGS (trace prints them as they happen, stat in its summary)\n"
 "  confirmed  stale-read / lost-write: proven from what the put saved;\n"
@@ -39,6 +43,7 @@ static const char doc[] =
 "  kvmsr stat --interval 1\n"
 "  kvmsr stat --json -- ./vmm --iters 100\n"
 "  kvmsr trace --json --fail-on any -- ./selftest   (CI: exit 3 on a finding)\n"
+"  kvmsr record -o run.kvmsr -- ./vmm --iters 100; kvmsr report run.kvmsr\n"
 "\n"
 "EXIT STATUS\n"
 "  0 success, 1 set-up or attach error, 2 bad command line,\n"
@@ -50,12 +55,13 @@ static const char doc[] =
 enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
-       OPT_SAMPLE = 's' };
+       OPT_SAMPLE = 's', OPT_OUTPUT = 'o' };
 
 static const struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
 	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
 	  "fentry if it has BPF trampolines, else kprobe)", 0 },
+	{ "output", OPT_OUTPUT, "FILE", 0, "record: the recording to write", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
 	{ "vcpu", OPT_VCPU, "N", 0, "only vCPU N (vcpu_id)", 0 },
 	{ "reg", OPT_REG, "NAMES", 0, "only these registers, e.g. TTBR0_EL1,mair "
@@ -164,14 +170,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PROBE:
 		c->no_probe = true;
 		break;
+	case OPT_OUTPUT:
+		c->output = arg;
+		break;
 	case ARGP_KEY_ARG:
+		if (c->command && !strcmp(c->command, "report") && !c->input) {
+			c->input = arg;
+			break;
+		}
 		if (c->command)
 			argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
 		c->command = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!c->command)
-			argp_error(state, "which command: check, trace or stat?");
+			argp_error(state, "which command: check, trace, stat, record or report?");
+		if (!strcmp(c->command, "record") && !c->output)
+			argp_error(state, "record needs -o FILE");
+		if (strcmp(c->command, "record") && c->output)
+			argp_error(state, "-o FILE is for record");
+		if (!strcmp(c->command, "report") && !c->input)
+			argp_error(state, "report needs the FILE to read");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -181,7 +200,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, "check|trace|stat [-- CMD [ARGS]]",
+	static const struct argp argp = { options, parse_opt,
+					  "check|trace|stat|record [-- CMD [ARGS]]\nreport FILE",
 					  doc, NULL, NULL, NULL };
 	struct cli c = { .vcpu = -1, .sample_pct = 10 };
 	int dashdash = argc;
@@ -213,7 +233,14 @@ int main(int argc, char **argv)
 		return cmd_trace(&c);
 	if (!strcmp(c.command, "stat"))
 		return cmd_stat(&c);
-	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace or stat; see --help)\n",
-		c.command);
+	if (!strcmp(c.command, "record")) {
+		c.exact = true;
+		return cmd_stat(&c);
+	}
+	if (!strcmp(c.command, "report"))
+		return c.cmd ? (fprintf(stderr, "kvmsr: report takes no command\n"), EXIT_USAGE)
+			     : cmd_report(&c);
+	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, record or report; "
+		"see --help)\n", c.command);
 	return EXIT_USAGE;
 }

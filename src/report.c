@@ -173,12 +173,12 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 	else if (ri->on_cpu_mask)
 		fprintf(f, "SYSREGS_ON_CPU = sflags mask %#x (%s)\n", ri->on_cpu_mask,
 			ri->mask_learned ? "learned at run time" : "assumed from the version");
+	else
+		fprintf(f, "SYSREGS_ON_CPU not seen set yet\n");
 	if (ri->mask_disagrees)
 		fprintf(f, "WARNING: the learned SYSREGS_ON_CPU bit differs from the one assumed "
 			"from the kernel version: events before the first VHE load may show the "
 			"wrong loaded state\n");
-	else
-		fprintf(f, "SYSREGS_ON_CPU not seen set yet\n");
 	if (ri->sampling)
 		fprintf(f, "accessor counts: %s\n", ri->sampling);
 	print_coverage(f, a, rn, ri);
@@ -196,6 +196,10 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 		fprintf(f, "malformed records: %llu\n", (unsigned long long)a->bad_records);
 	if (ri->notes && ri->notes[0])
 		fprintf(f, "note: %s\n", ri->notes);
+	if (ri->recording_cut > 0)
+		fprintf(f, "WARNING: the recording was cut after %llu records (kvmsr killed?): "
+			"everything before that is reported above\n",
+			(unsigned long long)ri->recording_records);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -276,6 +280,10 @@ void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *
 	json_str(f, ri->sampling ? ri->sampling : "exact");
 	fprintf(f, ",");
 	report_findings(f, a, true);
+	if (ri->recording_cut >= 0)
+		fprintf(f, ",\"recording\":{\"records\":%llu,\"cut\":%s}",
+			(unsigned long long)ri->recording_records,
+			ri->recording_cut ? "true" : "false");
 	fprintf(f, ",\"finding_list\":[");
 	for (int i = 0; i < ri->nr_finding_json; i++)
 		fprintf(f, "%s%.*s", i ? "," : "", (int)strcspn(ri->finding_json[i], "\n"),

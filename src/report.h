@@ -27,6 +27,8 @@ struct run_info {
 	const char *sampling;	/* how accessor counts were sampled, NULL if exact */
 	char *const *finding_json;	/* rendered findings (JSON objects) to embed */
 	int nr_finding_json;
+	int recording_cut;		/* report of a recording: 1 cut, 0 whole; -1 live */
+	uint64_t recording_records;
 };
 
 void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *rn,

@@ -124,10 +124,13 @@ int child_exit_code(const struct run_result *r)
 	return EXIT_CMD_FAILED;
 }
 
+/* The final drain after a stop: at most this long. */
+#define DRAIN_NS 250000000ull
+
 int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,
 		const struct run_hooks *h, struct run_result *r)
 {
-	uint64_t deadline = 0, next_tick = 0;
+	uint64_t deadline = 0, next_tick = 0, t_stop;
 	char err[SESSION_TEXT];
 	pid_t child = 0;
 	int gate = -1, n;
@@ -191,8 +194,13 @@ int run_session(const struct cli *cli, struct session *s, struct session_config 
 			break;
 		}
 	}
-	/* Drain what the kernel queued before we stopped. */
-	while (session_poll(s, 0) > 0)
+	/*
+	 * Drain what the kernel queued before we stopped, but not forever: a
+	 * VM that keeps running keeps queueing.  What comes after the stop
+	 * belongs to no report.
+	 */
+	t_stop = now_ns();
+	while (session_poll(s, 0) > 0 && now_ns() - t_stop < DRAIN_NS)
 		;
 	r->end_ns = now_ns();
 	if (child > 0) {
@@ -221,6 +229,7 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->traps = s->traps;
 	ri->duration_ns = duration_ns;
 	ri->notes = s->notes;
+	ri->recording_cut = -1;
 }
 
 void setup_detection(struct analyzer *an, struct findings *fs)

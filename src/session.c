@@ -144,15 +144,28 @@ static void note(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Records handed out per session_poll(): libbpf consumes until the ring is
+ * empty, which never happens while a guest produces faster than we read, and
+ * then a stop request would never be seen.
+ */
+#define POLL_BUDGET 16384
+#define BUDGET_SPENT (-EBUSY)
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	struct kvmsr_event e;
+	int rc;
 
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
-	return s->cfg->cb ? s->cfg->cb(s->cfg->ctx, &e) : 0;
+	rc = s->cfg->cb ? s->cfg->cb(s->cfg->ctx, &e) : 0;
+	/* libbpf has already consumed this record when we stop here. */
+	if (!rc && ++s->polled >= POLL_BUDGET)
+		return BUDGET_SPENT;
+	return rc;
 }
 
 static void detach(struct session *s)
@@ -425,17 +438,20 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 
 int session_poll(struct session *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
+	int n;
 
+	s->polled = 0;
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	if (n == BUDGET_SPENT)
+		return POLL_BUDGET;	/* more is waiting */
 	if (n < 0 && n != -EINTR)
 		return n;
 	/*
-	 * The BPF side skips the wakeup for all but every WAKEUP_BYTES of
-	 * records, so epoll alone would leave the tail unread: consume what
-	 * is there on every tick as well.
+	 * The BPF side never wakes us for the stream, so epoll alone would
+	 * leave records unread: consume what is there on every tick as well.
 	 */
 	n = ring_buffer__consume(s->rb);
-	return n;
+	return n == BUDGET_SPENT ? POLL_BUDGET : n;
 }
 
 static uint64_t prog_misses(struct bpf_program *p)

@@ -69,6 +69,7 @@ struct session {
 	bool entries;			/* kvm:kvm_entry attached */
 	bool warns;			/* error_report_end attached */
 	bool direct;			/* kvm:kvm_vcpu_sys_reg_direct attached */
+	unsigned int polled;		/* records handed out by this session_poll() */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
 	char why[SESSION_TEXT];		/* how the backend was chosen */

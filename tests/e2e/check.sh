@@ -197,5 +197,31 @@ else
 		[ "$(jq .checked <<<"$det")" = 0 ]
 fi
 
+# record/report
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+live=$(tagged E2E-REC-LIVE) rep=$(tagged E2E-REP)
+expect "record exits 0" [ "$(value E2E-REC-RC)" = 0 ]
+expect "record's live summary saw the VM ($(jq '[.vcpus[].loads] | add // 0' <<<"$live") loads)" \
+	[ "$(jq '[.vcpus[].loads] | add // 0' <<<"$live")" -ge 22 ]
+expect "report exits 0" [ "$(value E2E-REP-RC)" = 0 ]
+expect "report: the recording is whole" [ "$(jq .recording.cut <<<"$rep")" = false ]
+expect "report of the recording == the live summary, field for field" \
+	[ "$(jq -S 'del(.recording)' <<<"$rep")" = "$(jq -S . <<<"$live")" ]
+expect "report in text says where it comes from" \
+	grep -q "^recording: /tmp/rec.kvmsr, kernel $(tagged E2E-CHECK | sed -n 's/^kernel: *\([^ ]*\).*/\1/p')" \
+	<(tagged E2E-REPTXT)
+recf=$(mktemp)
+tagged E2E-RECB64 | base64 -d > "$recf" 2>/dev/null
+expect "the recording reads on this x86 host, with the same result" \
+	[ "$("$repo/build/x86/kvmsr" report --json "$recf" 2>/dev/null | jq -S .)" = "$(jq -S . <<<"$rep")" ]
+rm -f "$recf"
+cut=$(tagged E2E-CUT)
+expect "a recording cut by SIGKILL reads: exit 0, cut, loads ($(jq '[.vcpus[].loads] | add // 0' <<<"$cut"))" \
+	[ "$(value E2E-CUT-RC)" = 0 -a "$(jq .recording.cut <<<"$cut")" = true -a \
+	  "$(jq '[.vcpus[].loads] | add // 0' <<<"$cut")" -gt 0 ]
+expect "report says the recording was cut" grep -q 'was cut after' <(tagged E2E-CUT-ERR)
+expect "a foreign file: exit 1 and why" \
+	[ "$(value E2E-FOREIGN-RC)" = 1 -a -n "$(tagged E2E-FOREIGN-ERR | grep 'not a kvmsr recording')" ]
+
 echo "e2e [$series $mode]: $pass passed, $fail failed"
 [ "$fail" = 0 ]
