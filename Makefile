@@ -115,5 +115,12 @@ bench: deps bench-analyzer
 bench-kernel:
 	bash tests/bench/kernel-tp.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary of this build
+# (ARCH=arm64 for the static aarch64 one) and the man page.
+PREFIX ?= /usr/local
+install: $(KVMSR)
+	install -D -m 0755 $(KVMSR) $(DESTDIR)$(PREFIX)/sbin/kvmsr
+	install -D -m 0644 docs/kvmsr.8 $(DESTDIR)$(PREFIX)/share/man/man8/kvmsr.8
+
 clean:
 	rm -rf build

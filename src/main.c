@@ -70,7 +70,8 @@ static const struct argp_option options[] = {
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "stat: also report every interval", 0 },
 	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
 	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
-	  "read,write,trap,entry,all (default: all but entry)", 0 },
+	  "read,write,trap,entry,saved,warn,bug,vm-exit,direct,all (default: load,put,read,"
+	  "write,trap); findings are always printed", 0 },
 	{ "exact", OPT_EXACT, NULL, 0, "stat: stream every event through the analyzer "
 	  "(accessor coverage and confirmed findings; costs like trace)", 0 },
 	{ "sample", OPT_SAMPLE, "PCT", 0, "stat: share of the time the accessor probes are "
@@ -148,7 +149,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EVENTS:
 		if (parse_event_types(arg, &c->event_mask))
-			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,all",
+			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,saved,warn,bug,"
+				   "vm-exit,direct or all",
 				   arg);
 		break;
 	case OPT_VERBOSE:

@@ -24,6 +24,7 @@ make -s all && make -s ARCH=arm64 all build/arm64/vmm && make -s unit-build ||
 bash tests/bed/kernel.sh 6.1 6.12 7.3 newest >/dev/null || abort "kernel fetch failed"
 
 out=$(make -s unit 2>&1); echo "$out"; count "$out"
+out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 
 echo "$pass passed, $fail failed"

@@ -1,0 +1,38 @@
+#!/bin/bash
+# docs-check.sh: keep the man page and `make install` true to the binary.
+# Every long option and command of `kvmsr --help` must be in docs/kvmsr.8,
+# the page must render without groff warnings, and `make install` must put
+# both where PREFIX/DESTDIR say. Prints "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pass=0 fail=0
+ok() { echo "ok - docs: $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - docs: $*"; fail=$((fail + 1)); }
+bin=build/$(uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')/kvmsr
+[ -x "$bin" ] || bin=build/x86/kvmsr
+help=$("$bin" --help)
+# Options from the OPTIONS section (the examples mention the vmm's own).
+for opt in $(sed -n '/^OPTIONS/,$p' <<<"$help" | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+	[[ $opt == --help || $opt == --usage || $opt == --version ]] && continue
+	if grep -qF -- "${opt//-/\\-}" docs/kvmsr.8; then
+		ok "man page has $opt"
+	else
+		nok "man page lacks $opt (in kvmsr --help)"
+	fi
+done
+for cmd in check trace stat record report; do
+	grep -q "^.B kvmsr $cmd" docs/kvmsr.8 && ok "man page synopsis has $cmd" ||
+		nok "man page synopsis lacks $cmd"
+done
+warn=$(groff -man -Tutf8 -ww docs/kvmsr.8 2>&1 >/dev/null)
+[ -z "$warn" ] && ok "groff renders it without warnings" || nok "groff: $warn"
+d=$(mktemp -d)
+if make -s install DESTDIR="$d" PREFIX=/opt/k >/dev/null 2>&1 &&
+	[ -x "$d/opt/k/sbin/kvmsr" ] && [ -f "$d/opt/k/share/man/man8/kvmsr.8" ]; then
+	ok "make install honours DESTDIR and PREFIX"
+else
+	nok "make install DESTDIR=$d PREFIX=/opt/k"
+fi
+rm -rf "$d"
+echo "docs: $pass passed, $fail failed"
+[ "$fail" = 0 ]
