@@ -33,6 +33,7 @@ struct cli {
 	char **cmd;			/* argv after --, NULL if none */
 	const char *output;		/* record: -o FILE */
 	const char *input;		/* report: FILE */
+	const char *perfetto;		/* report: --perfetto OUT.json */
 };
 
 int cmd_check(const struct cli *cli);

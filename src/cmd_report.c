@@ -4,11 +4,14 @@
  * summary as `kvmsr stat --exact` live, with the recording host's register
  * names and symbolized stacks, so it reads the same on any machine.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "analyzer.h"
 #include "cli.h"
+#include "finding_fmt.h"
 #include "findings.h"
+#include "perfetto.h"
 #include "recording.h"
 #include "report.h"
 #include "runner.h"
@@ -31,6 +34,25 @@ static void file_name(void *ctx, uint64_t ip, char *buf, size_t len)
 		snprintf(buf, len, "%s", n);
 	else
 		snprintf(buf, len, "%#llx", (unsigned long long)ip);
+}
+
+struct report_ctx {
+	struct findings *fs;
+	struct perfetto *pf;	/* NULL without --perfetto */
+	const struct regnames *rn;
+};
+
+/* Findings go to the summary, and with --perfetto onto the timeline too. */
+static void on_finding(void *ctx, const struct finding *f)
+{
+	struct report_ctx *rc = ctx;
+	char proof[512];
+
+	findings_on_finding(rc->fs, f);
+	if (rc->pf) {
+		finding_proof(f, rc->rn, proof, sizeof(proof));
+		perfetto_finding(rc->pf, f, proof);
+	}
 }
 
 /* What the live summary had: from the END record, or the events if cut. */
@@ -68,6 +90,10 @@ int cmd_report(const struct cli *cli)
 	struct rec_reader r;
 	struct run_info ri;
 	struct kvmsr_event e;
+	struct analyzer_config ac;
+	struct perfetto pf;
+	struct report_ctx rctx = { .fs = &fs };
+	FILE *pff = NULL;
 	bool loaded_seen = false;
 	char err[512] = "";
 	int k, rc = EXIT_OK;
@@ -76,18 +102,40 @@ int cmd_report(const struct cli *cli)
 		fprintf(stderr, "kvmsr: %s\n", err);
 		return EXIT_ERROR;
 	}
+	if (cli->perfetto) {
+		pff = fopen(cli->perfetto, "w");
+		if (!pff) {
+			fprintf(stderr, "kvmsr: cannot write %s: %s\n", cli->perfetto,
+				strerror(errno));
+			rec_close_reader(&r);
+			return EXIT_ERROR;
+		}
+		perfetto_begin(&pf, pff, &r.rn);
+		rctx.pf = &pf;
+	}
+	rctx.rn = &r.rn;
 	analyzer_init(&an);
 	findings_init(&fs, &r.rn, cli->json, NULL, cli->fail_mask);
 	fs.source = (struct stack_source){ file_stack, file_name, &r };
 	setup_detection(&an, &fs);
+	ac = an.cfg;
+	ac.on_finding = on_finding;
+	ac.ctx = &rctx;
+	analyzer_configure(&an, &ac);
 	while ((k = rec_next_event(&r, &e, err, sizeof(err))) > 0) {
 		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
 							 e.vcpu_id != cli->vcpu))
 			continue;
 		loaded_seen |= e.type == KVMSR_EV_LOAD && (e.flags & KVMSR_F_LOADED);
 		analyzer_feed(&an, &e);
+		if (pff)
+			perfetto_event(&pf, &e);
 	}
 	analyzer_finish(&an, r.ended ? r.end.end_ns : an.last_ns);
+	if (pff && (perfetto_end(&pf, r.ended ? r.end.end_ns : an.last_ns) | fclose(pff))) {
+		fprintf(stderr, "kvmsr: writing %s failed\n", cli->perfetto);
+		rc = EXIT_ERROR;
+	}
 	file_run_info(&ri, &r, &an, loaded_seen);
 	if (cli->json) {
 		ri.finding_json = fs.kept;
@@ -105,7 +153,7 @@ int cmd_report(const struct cli *cli)
 		/* Everything before the damage is reported above. */
 		fprintf(stderr, "kvmsr: %s: %s\n", cli->input, err);
 		rc = EXIT_ERROR;
-	} else if (!r.ended) {
+	} else if (!r.ended && rc == EXIT_OK) {
 		fprintf(stderr, "kvmsr: %s: the recording was cut after %llu records (kvmsr "
 			"killed?); everything before is reported\n", cli->input,
 			(unsigned long long)r.records);

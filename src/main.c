@@ -26,7 +26,8 @@ static const char doc[] =
 "  record   stat --exact that also writes every event, with the register\n"
 "           names and symbolized stacks of this host, to -o FILE\n"
 "  report   FILE: the summary of a recording, as stat --exact printed it\n"
-"           live; reads on any machine, says if the file was cut\n"
+"           live; reads on any machine, says if the file was cut;\n"
+"           --perfetto OUT.json: its timeline for ui.perfetto.dev\n"
 "\n"
 "FINDINGS (trace prints them as they happen, stat in its summary)\n"
 "  confirmed  stale-read / lost-write: proven from what the put saved;\n"
@@ -55,13 +56,15 @@ static const char doc[] =
 enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
-       OPT_SAMPLE = 's', OPT_OUTPUT = 'o' };
+       OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102 };
 
 static const struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
 	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
 	  "fentry if it has BPF trampolines, else kprobe)", 0 },
 	{ "output", OPT_OUTPUT, "FILE", 0, "record: the recording to write", 0 },
+	{ "perfetto", OPT_PERFETTO, "OUT.json", 0, "report: also write a timeline for Perfetto / "
+	  "chrome://tracing (one track per vCPU)", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
 	{ "vcpu", OPT_VCPU, "N", 0, "only vCPU N (vcpu_id)", 0 },
 	{ "reg", OPT_REG, "NAMES", 0, "only these registers, e.g. TTBR0_EL1,mair "
@@ -175,6 +178,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_OUTPUT:
 		c->output = arg;
 		break;
+	case OPT_PERFETTO:
+		c->perfetto = arg;
+		break;
 	case ARGP_KEY_ARG:
 		if (c->command && !strcmp(c->command, "report") && !c->input) {
 			c->input = arg;
@@ -193,6 +199,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-o FILE is for record");
 		if (!strcmp(c->command, "report") && !c->input)
 			argp_error(state, "report needs the FILE to read");
+		if (strcmp(c->command, "report") && c->perfetto)
+			argp_error(state, "--perfetto is for report");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

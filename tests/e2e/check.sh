@@ -214,7 +214,19 @@ recf=$(mktemp)
 tagged E2E-RECB64 | base64 -d > "$recf" 2>/dev/null
 expect "the recording reads on this x86 host, with the same result" \
 	[ "$("$repo/build/x86/kvmsr" report --json "$recf" 2>/dev/null | jq -S .)" = "$(jq -S . <<<"$rep")" ]
-rm -f "$recf"
+pf=$(mktemp)
+"$repo/build/x86/kvmsr" report --perfetto "$pf" "$recf" > /dev/null 2>&1
+expect "perfetto: one slice per load on each vCPU's track" \
+	[ "$(jq -c '[.traceEvents[] | select(.ph == "X")] | group_by(.tid) | map(length)' "$pf")" = \
+	  "$(jq -c '.vcpus | sort_by(.vcpu) | map(.loads)' <<<"$rep")" ]
+expect "perfetto: one instant per accessor call, guest entry and finding" \
+	[ "$(jq '[.traceEvents[] | select(.ph == "i")] | length' "$pf")" = \
+	  "$(jq '([.vcpus[] | .reads_loaded + .reads_unloaded + .writes_loaded + .writes_unloaded + .entries] | add) + (.finding_list | length)' <<<"$rep")" ]
+expect "perfetto: a track named per vCPU" \
+	[ "$(jq '[.traceEvents[] | select(.name == "thread_name")] | length' "$pf")" = "$(jq '.vcpus | length' <<<"$rep")" ]
+expect "perfetto: headless Chromium parses it ($(bash "$repo/tests/perfetto/check-in-chromium.sh" "$pf" 2>&1 | tail -1))" \
+	bash "$repo/tests/perfetto/check-in-chromium.sh" "$pf"
+rm -f "$recf" "$pf"
 cut=$(tagged E2E-CUT)
 expect "a recording cut by SIGKILL reads: exit 0, cut, loads ($(jq '[.vcpus[].loads] | add // 0' <<<"$cut"))" \
 	[ "$(value E2E-CUT-RC)" = 0 -a "$(jq .recording.cut <<<"$cut")" = true -a \
