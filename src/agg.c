@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Aggregation maps -> analyzer structures (agg.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "agg.h"
@@ -87,4 +88,43 @@ int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 		}
 	}
 	return 0;
+}
+
+int agg_prune(const struct session *s, bool (*alive)(uint32_t pid))
+{
+	int vfd = session_vcpu_aggs_fd(s), rfd = session_reg_aggs_fd(s), n = 0;
+	uint64_t key, next, gone[256];
+	struct kvmsr_reg_key rk, rnext, *drop;
+	struct kvmsr_vcpu_agg g;
+	int nr_gone = 0, nr_drop = 0;
+	bool first = true;
+
+	/* Collect first: deleting while iterating can restart the walk. */
+	while (nr_gone < 256 && !bpf_map_get_next_key(vfd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(vfd, &key, &g) && !alive(g.pid))
+			gone[nr_gone++] = key;
+	}
+	for (int i = 0; i < nr_gone; i++)
+		n += !bpf_map_delete_elem(vfd, &gone[i]);
+	if (!nr_gone)
+		return 0;
+	/* The register counts of those vCPUs: collected, then deleted. */
+	drop = calloc(65536, sizeof(*drop));
+	first = true;
+	while (drop && nr_drop < 65536 && !bpf_map_get_next_key(rfd, first ? NULL : &rk, &rnext)) {
+		first = false;
+		rk = rnext;
+		for (int i = 0; i < nr_gone; i++) {
+			if (rk.vcpu == gone[i]) {
+				drop[nr_drop++] = rk;
+				break;
+			}
+		}
+	}
+	for (int i = 0; i < nr_drop; i++)
+		bpf_map_delete_elem(rfd, &drop[i]);
+	free(drop);
+	return n;
 }

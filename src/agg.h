@@ -6,6 +6,7 @@
 #ifndef KVMSR_AGG_H
 #define KVMSR_AGG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "analyzer.h"
 #include "session.h"
@@ -16,5 +17,12 @@
  */
 int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 		 int32_t vcpu_filter);
+
+/*
+ * Forget the vCPUs of VMs that are gone (alive(pid) false), and their
+ * register counts, so that a long-running exporter's series stay bounded.
+ * Returns how many vCPUs were dropped.
+ */
+int agg_prune(const struct session *s, bool (*alive)(uint32_t pid));
 
 #endif /* KVMSR_AGG_H */

@@ -34,6 +34,9 @@ struct cli {
 	const char *output;		/* record: -o FILE */
 	const char *input;		/* report: FILE */
 	const char *perfetto;		/* report: --perfetto OUT.json */
+	bool serve;			/* serve: counting stat as an exporter */
+	const char *listen;		/* serve: --listen ADDR:PORT */
+	const char *textfile;		/* serve: --textfile PATH */
 };
 
 int cmd_check(const struct cli *cli);

@@ -8,9 +8,15 @@
  * VM teardown are streamed.  --exact streams everything through the analyzer
  * instead, like trace.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
 #include "agg.h"
+#include "http.h"
+#include "metrics.h"
 #include "analyzer.h"
 #include "findings.h"
 #include "recorder.h"
@@ -34,7 +40,13 @@ struct stat_ctx {
 	bool calib_dropped;
 	char sampling[160];
 	struct recorder rec;	/* record: every event into cli->output */
+	/* serve: the exporter */
+	struct session *s;
+	int http_fd;
+	uint64_t elapsed_ns;
 };
+
+static void render_metrics(void *ctx, FILE *f);
 
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
@@ -52,6 +64,7 @@ static void on_opened(void *ctx, struct session *s)
 	int e;
 
 	st->fs.stacks_fd = session_stacks_fd(s);
+	st->s = s;
 	if (st->cli->output) {
 		e = recorder_open(&st->rec, st->cli->output, s, &st->si, &st->rn, now_ns());
 		if (e)
@@ -76,6 +89,9 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 
 	if (st->cli->output)
 		recorder_tick(&st->rec, session_lost(s));
+	st->elapsed_ns = elapsed;
+	if (st->http_fd >= 0)
+		http_serve(st->http_fd, render_metrics, st);
 	if (st->cli->exact)
 		return;
 	if (st->window_on)
@@ -94,34 +110,44 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	}
 }
 
+/*
+ * What to report: in counting mode a snapshot of the BPF maps (into @snap,
+ * with the hits and imbalances streamed meanwhile), else the stream's
+ * analyzer.  The caller frees @snap when it is returned.
+ */
+static struct analyzer *current(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
+				struct analyzer *snap, struct run_info *ri)
+{
+	fill_run_info(ri, s, &st->si, elapsed_ns);
+	if (st->cli->exact)
+		return &st->an;
+	analyzer_init(snap);
+	agg_snapshot(s, snap, now_ns(), st->cli->vcpu);
+	memcpy(snap->findings, st->an.findings, sizeof(snap->findings));
+	for (size_t i = 0; i < snap->nr_vcpus; i++) {
+		snap->findings[FIND_DOUBLE_LOAD] += snap->vcpus[i].double_loads;
+		snap->findings[FIND_ORPHAN_PUT] += snap->vcpus[i].orphan_puts;
+	}
+	/* Imbalances are counted in the kernel here, not streamed. */
+	if ((st->fs.fail_mask & (1u << FIND_DOUBLE_LOAD) && snap->findings[FIND_DOUBLE_LOAD]) ||
+	    (st->fs.fail_mask & (1u << FIND_ORPHAN_PUT) && snap->findings[FIND_ORPHAN_PUT]))
+		st->fs.failed = true;
+	snprintf(st->sampling, sizeof(st->sampling), "sampled: accessor probes attached "
+		 "%.0f%% of the time (%.2f s of %.2f s; --sample 100 or --exact for all)",
+		 elapsed_ns ? 100.0 * st->sampled_ns / elapsed_ns : 0.0,
+		 st->sampled_ns / 1e9, elapsed_ns / 1e9);
+	ri->sampling = st->cli->sample_pct == 100 ? "all calls counted in the kernel" :
+		       st->sampling;
+	return snap;
+}
+
 static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
 		  struct run_info *out)
 {
-	struct analyzer snap, *a = &st->an;
+	struct analyzer snap, *a;
 	struct run_info ri;
 
-	fill_run_info(&ri, s, &st->si, elapsed_ns);
-	if (!st->cli->exact) {
-		analyzer_init(&snap);
-		agg_snapshot(s, &snap, now_ns(), st->cli->vcpu);
-		/* Hits and imbalances streamed meanwhile. */
-		memcpy(snap.findings, st->an.findings, sizeof(snap.findings));
-		for (size_t i = 0; i < snap.nr_vcpus; i++) {
-			snap.findings[FIND_DOUBLE_LOAD] += snap.vcpus[i].double_loads;
-			snap.findings[FIND_ORPHAN_PUT] += snap.vcpus[i].orphan_puts;
-		}
-		/* Imbalances are counted in the kernel here, not streamed. */
-		if ((st->fs.fail_mask & (1u << FIND_DOUBLE_LOAD) && snap.findings[FIND_DOUBLE_LOAD]) ||
-		    (st->fs.fail_mask & (1u << FIND_ORPHAN_PUT) && snap.findings[FIND_ORPHAN_PUT]))
-			st->fs.failed = true;
-		snprintf(st->sampling, sizeof(st->sampling), "sampled: accessor probes attached "
-			 "%.0f%% of the time (%.2f s of %.2f s; --sample 100 or --exact for all)",
-			 elapsed_ns ? 100.0 * st->sampled_ns / elapsed_ns : 0.0,
-			 st->sampled_ns / 1e9, elapsed_ns / 1e9);
-		ri.sampling = st->cli->sample_pct == 100 ? "all calls counted in the kernel" :
-			      st->sampling;
-		a = &snap;
-	}
+	a = current(st, s, elapsed_ns, &snap, &ri);
 	if (st->cli->json) {
 		ri.finding_json = st->fs.kept;
 		ri.nr_finding_json = st->fs.nr_kept;
@@ -136,10 +162,58 @@ static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
 		*out = ri;
 }
 
+static bool vm_alive(uint32_t pid)
+{
+	return !(kill(pid, 0) && errno == ESRCH);
+}
+
+/* serve: the metrics of now; the vCPUs of VMs that are gone are dropped first. */
+static void render_metrics(void *ctx, FILE *f)
+{
+	struct stat_ctx *st = ctx;
+	struct metrics_info mi = { .kernel = st->si.release, .version = "0.1" };
+	struct analyzer snap, *a;
+	struct run_info ri;
+	uint64_t elapsed = st->elapsed_ns;
+
+	agg_prune(st->s, vm_alive);
+	a = current(st, st->s, elapsed, &snap, &ri);
+	mi.sampling_ratio = st->cli->sample_pct == 100 ? 1.0 :
+			    elapsed ? (double)st->sampled_ns / elapsed : 0.0;
+	metrics_render(f, a, &ri, &mi);
+	if (a == &snap)
+		analyzer_free(&snap);
+}
+
+/* node_exporter's textfile collector: rewrite atomically (write, rename). */
+static void write_textfile(struct stat_ctx *st)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", st->cli->textfile, (int)getpid());
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", tmp, strerror(errno));
+		return;
+	}
+	render_metrics(st, f);
+	if (fclose(f) || rename(tmp, st->cli->textfile)) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->textfile,
+			strerror(errno));
+		unlink(tmp);
+	}
+}
+
 static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 {
 	struct stat_ctx *st = ctx;
 
+	if (st->cli->serve) {
+		if (st->cli->textfile)
+			write_textfile(st);
+		return;
+	}
 	if (!st->cli->json)
 		printf("\n--- after %.1f s\n", elapsed_ns / 1e9);
 	print(st, s, elapsed_ns, NULL);
@@ -147,7 +221,7 @@ static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 
 int cmd_stat(const struct cli *cli)
 {
-	struct stat_ctx st = { .cli = cli };
+	struct stat_ctx st = { .cli = cli, .http_fd = -1 };
 	struct run_hooks h = { .tick = on_tick, .opened = on_opened, .poll = on_poll,
 			       .ctx = &st };
 	struct session_config cfg;
@@ -167,6 +241,16 @@ int cmd_stat(const struct cli *cli)
 		regnames_free(&st.rn);
 		return EXIT_ERROR;
 	}
+	if (cli->listen) {
+		char herr[256];
+
+		st.http_fd = http_listen(cli->listen, herr, sizeof(herr));
+		if (st.http_fd < 0) {
+			fprintf(stderr, "kvmsr: %s\n", herr);
+			regnames_free(&st.rn);
+			return EXIT_ERROR;
+		}
+	}
 	analyzer_init(&st.an);
 	findings_init(&st.fs, &st.rn, cli->json, NULL, cli->fail_mask);
 	setup_detection(&st.an, &st.fs);
@@ -174,10 +258,13 @@ int cmd_stat(const struct cli *cli)
 	if (!err) {
 		on_poll(&st, &s, r.end_ns - r.start_ns);
 		analyzer_finish(&st.an, r.end_ns);
-		if (!cli->json)
+		if (cli->serve && cli->textfile)
+			write_textfile(&st);
+		if (!cli->json && !cli->serve)
 			printf("\n--- total, %.3f s\n", (r.end_ns - r.start_ns) / 1e9);
-		print(&st, &s, r.end_ns - r.start_ns, &ri);
-		if (!cli->json)
+		if (!cli->serve)
+			print(&st, &s, r.end_ns - r.start_ns, &ri);
+		if (!cli->json && !cli->serve)
 			findings_print_kept(&st.fs, stdout);
 		if (cli->output && recorder_close(&st.rec, &ri, r.end_ns)) {
 			fprintf(stderr, "kvmsr: writing %s failed\n", cli->output);
@@ -189,6 +276,8 @@ int cmd_stat(const struct cli *cli)
 		if (st.fs.failed)
 			err = EXIT_FINDINGS;
 	}
+	if (st.http_fd >= 0)
+		close(st.http_fd);
 	findings_free(&st.fs);
 	analyzer_free(&st.an);
 	regnames_free(&st.rn);

@@ -23,6 +23,8 @@ static const char doc[] =
 "           accessor reads/writes split loaded/unloaded, top registers;\n"
 "           counted in the kernel, cheap enough to leave on (--exact: all\n"
 "           events through the analyzer, with coverage and findings)\n"
+"  serve    stat as a Prometheus exporter, to leave on: GET /metrics\n"
+"           (--listen) and/or a node_exporter textfile (--textfile)\n"
 "  record   stat --exact that also writes every event, with the register\n"
 "           names and symbolized stacks of this host, to -o FILE\n"
 "  report   FILE: the summary of a recording, as stat --exact printed it\n"
@@ -45,6 +47,7 @@ static const char doc[] =
 "  kvmsr stat --json -- ./vmm --iters 100\n"
 "  kvmsr trace --json --fail-on any -- ./selftest   (CI: exit 3 on a finding)\n"
 "  kvmsr record -o run.kvmsr -- ./vmm --iters 100; kvmsr report run.kvmsr\n"
+"  kvmsr serve --listen 127.0.0.1:9464   (Prometheus scrapes /metrics)\n"
 "\n"
 "EXIT STATUS\n"
 "  0 success, 1 set-up or attach error, 2 bad command line,\n"
@@ -56,13 +59,18 @@ static const char doc[] =
 enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
-       OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102 };
+       OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
+       OPT_TEXTFILE = 0x103 };
 
 static const struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
 	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
 	  "fentry if it has BPF trampolines, else kprobe)", 0 },
 	{ "output", OPT_OUTPUT, "FILE", 0, "record: the recording to write", 0 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "serve: Prometheus endpoint, GET /metrics "
+	  "(default 127.0.0.1:9464 unless --textfile is given)", 0 },
+	{ "textfile", OPT_TEXTFILE, "PATH", 0, "serve: rewrite PATH (node_exporter's textfile "
+	  "collector, *.prom) every --interval (default 15 s), atomically", 0 },
 	{ "perfetto", OPT_PERFETTO, "OUT.json", 0, "report: also write a timeline for Perfetto / "
 	  "chrome://tracing (one track per vCPU)", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
@@ -181,6 +189,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PERFETTO:
 		c->perfetto = arg;
 		break;
+	case OPT_LISTEN:
+		c->listen = arg;
+		break;
+	case OPT_TEXTFILE:
+		c->textfile = arg;
+		break;
 	case ARGP_KEY_ARG:
 		if (c->command && !strcmp(c->command, "report") && !c->input) {
 			c->input = arg;
@@ -192,7 +206,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!c->command)
-			argp_error(state, "which command: check, trace, stat, record or report?");
+			argp_error(state, "which command: check, trace, stat, serve, record or report?");
 		if (!strcmp(c->command, "record") && !c->output)
 			argp_error(state, "record needs -o FILE");
 		if (strcmp(c->command, "record") && c->output)
@@ -201,6 +215,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "report needs the FILE to read");
 		if (strcmp(c->command, "report") && c->perfetto)
 			argp_error(state, "--perfetto is for report");
+		if (strcmp(c->command, "serve") && (c->listen || c->textfile))
+			argp_error(state, "--listen and --textfile are for serve");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -211,7 +227,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt,
-					  "check|trace|stat|record [-- CMD [ARGS]]\nreport FILE",
+					  "check|trace|stat|record [-- CMD [ARGS]]\nreport FILE\nserve",
 					  doc, NULL, NULL, NULL };
 	struct cli c = { .vcpu = -1, .sample_pct = 10 };
 	int dashdash = argc;
@@ -243,6 +259,17 @@ int main(int argc, char **argv)
 		return cmd_trace(&c);
 	if (!strcmp(c.command, "stat"))
 		return cmd_stat(&c);
+	if (!strcmp(c.command, "serve")) {
+		if (c.cmd || c.exact)
+			return fprintf(stderr, "kvmsr: serve takes no command and counts in the "
+				       "kernel (no --exact)\n"), EXIT_USAGE;
+		c.serve = true;
+		if (!c.listen && !c.textfile)
+			c.listen = "127.0.0.1:9464";
+		if (c.textfile && !c.interval)
+			c.interval = 15;
+		return cmd_stat(&c);
+	}
 	if (!strcmp(c.command, "record")) {
 		c.exact = true;
 		return cmd_stat(&c);
@@ -250,7 +277,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c.command, "report"))
 		return c.cmd ? (fprintf(stderr, "kvmsr: report takes no command\n"), EXIT_USAGE)
 			     : cmd_report(&c);
-	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, record or report; "
+	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, serve, record or report; "
 		"see --help)\n", c.command);
 	return EXIT_USAGE;
 }

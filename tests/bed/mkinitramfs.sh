@@ -65,6 +65,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 mount -t tmpfs tmpfs /tmp
 ulimit -l unlimited # BPF maps on kernels that still charge RLIMIT_MEMLOCK
+ifconfig lo 127.0.0.1 up 2>/dev/null # kvmsr serve's endpoint (kernels with INET)
 cd /
 echo "KVMSR-BED: BEGIN"
 /bin/sh /payload.sh

@@ -235,5 +235,45 @@ expect "report says the recording was cut" grep -q 'was cut after' <(tagged E2E-
 expect "a foreign file: exit 1 and why" \
 	[ "$(value E2E-FOREIGN-RC)" = 1 -a -n "$(tagged E2E-FOREIGN-ERR | grep 'not a kvmsr recording')" ]
 
+# The in-kernel histogram must agree with the in-kernel total: an interval
+# in log2 bucket b lasted [2^b, 2^(b+1)) ns, so the buckets bound loaded_ns.
+for src in stat statx; do
+	j=${!src}
+	bad=$(jq '[.vcpus[] | . as $v | ([range(0; 40)] | map($v.loaded_hist_log2_ns[.] * pow(2; .)) | add) as $lo
+		| ([range(0; 40)] | map($v.loaded_hist_log2_ns[.] * pow(2; . + 1)) | add) as $hi
+		| select($v.loaded_ns < $lo or $v.loaded_ns > $hi)] | length' <<<"$j")
+	expect "$src: the loaded-interval histogram bounds the loaded time (${bad:-?} vCPUs off)" \
+		[ "${bad:-1}" = 0 ]
+done
+
+# serve
+prom=$(mktemp -d)
+tagged E2E-SERVE-M1 > "$prom/m1.prom"
+tagged E2E-SERVE-M2 > "$prom/m2.prom"
+tagged E2E-SERVE-TEXTFILE > "$prom/text.prom"
+vm=$(value E2E-SERVE-VM)
+expect "serve exits 0 on SIGINT" [ "$(value E2E-SERVE-RC)" = 0 ]
+expect "serve: the textfile passes promtool check metrics" promtool check metrics < "$prom/text.prom"
+expect "serve: the textfile has kvmsr_info" grep -q '^kvmsr_info{' "$prom/text.prom"
+if [ "$(value E2E-SERVE-INET)" = yes ]; then
+	expect "serve: GET /metrics answered" [ "$(value E2E-SERVE-GET1-RC)" = 0 ]
+	expect "serve: /metrics passes promtool check metrics" promtool check metrics < "$prom/m1.prom"
+	for c in 0 1; do
+		n=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"$c\"} //p" "$prom/m1.prom")
+		expect "serve: loads of the running VM's vCPU $c (${n:-none})" [ "${n:-0}" -gt 0 ]
+	done
+	expect "serve: a loaded-interval histogram per vCPU" \
+		[ "$(grep -c "^kvmsr_vcpu_loaded_interval_seconds_count{vm_pid=\"$vm\"" "$prom/m1.prom")" = 2 ]
+	expect "serve: the backend in kvmsr_info" \
+		grep -q "^kvmsr_info{.*backend=\"$(jq -r .backend <<<"$stat")\"" "$prom/m1.prom"
+	expect "serve: other paths get 404" \
+		[ "$(value E2E-SERVE-404-RC)" != 0 -a -n "$(tagged E2E-SERVE-404 | grep 404)" ]
+	expect "serve: the VM's series are gone once it exited" \
+		[ "$(value E2E-SERVE-GET2-RC)" = 0 -a "$(grep -c "vm_pid=\"$vm\"" "$prom/m2.prom")" = 0 ]
+else
+	ok "serve: HTTP skipped, this kernel has no INET (CONFIG_INET=n): textfile only"
+fi
+rm -rf "$prom"
+
 echo "e2e [$series $mode]: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -149,3 +149,31 @@ head -c 4000 /bin/busybox > /tmp/foreign
 kvmsr report /tmp/foreign > /dev/null 2> /tmp/foreign.err
 echo "E2E-FOREIGN-RC $?"
 tag E2E-FOREIGN-ERR < /tmp/foreign.err
+
+# serve: the Prometheus endpoint and the textfile while a VM runs, and after
+# it is gone (its series must go too).
+kvmsr serve --listen 127.0.0.1:9464 --textfile /tmp/kvmsr.prom --interval 1 \
+	> /tmp/serve.out 2> /tmp/serve.err &
+s=$!
+ready /tmp/serve.err
+vmm --iters 1000000 --vcpus 2 --timeout 600 > /dev/null 2>&1 &
+v=$!
+echo "E2E-SERVE-VM $v"
+sleep 3
+wget -q -O /tmp/m1.prom http://127.0.0.1:9464/metrics
+echo "E2E-SERVE-GET1-RC $?"
+wget -q -O /dev/null http://127.0.0.1:9464/nothing-here 2> /tmp/404.err
+echo "E2E-SERVE-404-RC $?"
+tag E2E-SERVE-404 < /tmp/404.err
+kill $v; wait $v 2> /dev/null
+wget -q -O /tmp/m2.prom http://127.0.0.1:9464/metrics
+echo "E2E-SERVE-GET2-RC $?"
+sleep 2
+kill -INT $s
+wait $s
+echo "E2E-SERVE-RC $?"
+tag E2E-SERVE-ERR < /tmp/serve.err
+tag E2E-SERVE-M1 < /tmp/m1.prom
+tag E2E-SERVE-M2 < /tmp/m2.prom
+tag E2E-SERVE-TEXTFILE < /tmp/kvmsr.prom
+[ -e /proc/net/tcp ] && echo "E2E-SERVE-INET yes" || echo "E2E-SERVE-INET no"
