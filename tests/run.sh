@@ -26,6 +26,7 @@ bash tests/bed/kernel.sh 6.1 6.12 7.3 newest >/dev/null || abort "kernel fetch f
 out=$(make -s unit 2>&1); echo "$out"; count "$out"
 out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
+out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
