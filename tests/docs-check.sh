@@ -34,5 +34,17 @@ else
 	nok "make install DESTDIR=$d PREFIX=/opt/k"
 fi
 rm -rf "$d"
+# The systemd unit parses (systemd-analyze, where systemd is installed),
+# pointed at this build instead of the installed binary.
+if command -v systemd-analyze >/dev/null; then
+	u=$(mktemp -d)
+	sed -e "s|^ExecStart=/usr/local/sbin/kvmsr|ExecStart=$PWD/$bin|" -e '/^Documentation=/d' \
+		docs/kvmsr.service > "$u/kvmsr.service"
+	v=$(cd "$u" && systemd-analyze verify ./kvmsr.service 2>&1)
+	[ -z "$v" ] && ok "systemd-analyze verify docs/kvmsr.service" || nok "kvmsr.service: $v"
+	rm -rf "$u"
+else
+	echo "# docs: systemd-analyze not installed, docs/kvmsr.service not verified"
+fi
 echo "docs: $pass passed, $fail failed"
 [ "$fail" = 0 ]
