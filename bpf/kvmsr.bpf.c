@@ -432,7 +432,8 @@ static __always_inline __u32 log2_bucket(__u64 v)
 
 static __always_inline void close_agg(struct kvmsr_vcpu_agg *a, __u64 now, bool loaded)
 {
-	__u64 d = now - a->open_since;
+	/* A clock read behind the load (seen under QEMU TCG): no negative time. */
+	__u64 d = now > a->open_since ? now - a->open_since : 0;
 
 	a->resident_ns += d;
 	if (loaded) {

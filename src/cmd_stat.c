@@ -94,7 +94,7 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 		http_serve(st->http_fd, render_metrics, st);
 	if (st->cli->exact)
 		return;
-	if (st->window_on)
+	if (st->window_on && elapsed > st->last_poll)
 		st->sampled_ns += elapsed - st->last_poll;
 	st->last_poll = elapsed;
 	if (st->cli->sample_pct > 0 && st->cli->sample_pct < 100 && want != st->window_on) {
