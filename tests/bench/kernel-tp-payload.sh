@@ -26,30 +26,12 @@
 set -u -o pipefail
 # shellcheck source=/dev/null # written by kernel-tp.sh into the initramfs
 . /bench/env
-dmesg -n 1 # keep kernel messages from interleaving with our lines
+# shellcheck source=tests/bench/guest-lib.sh # copied there by kernel-tp.sh
+. /bench/guest-lib.sh
 
 T=/sys/kernel/tracing
 EV4="kvm_vcpu_load kvm_vcpu_put kvm_vcpu_read_sys_reg kvm_vcpu_write_sys_reg"
 DIRECT=kvm_vcpu_sys_reg_direct
-# Same workload command as tests/bench/payload.sh: /tmp/settle gives one idle
-# second (free under -icount,sleep=off) to whatever the previous run left
-# behind, then timeit times exactly the vmm.
-VMM="/tmp/settle timeit /tmp/time /tmp/vmm.out vmm --iters $ITERS --vcpus $VCPUS --timeout 3600"
-printf '#!/bin/sh\nsleep 1\nexec "$@"\n' >/tmp/settle
-chmod 755 /tmp/settle
-broken=" "
-status=0
-
-tag() { sed "s/^/$1 /" "$2"; }
-fail() { # CONFIG ROUND REASON
-	echo "BENCH-FAIL config=$1 round=$2 reason=$3"
-	broken="$broken$1 "
-	status=1
-}
-is_broken() {
-	case $broken in *" $1 "*) return 0 ;; esac
-	return 1
-}
 
 # Ring-buffer events written since the last reset, all CPUs: what is still in
 # the buffer plus what overwriting dropped. Prints "events=E overrun=O".
@@ -65,22 +47,11 @@ events_set() { # 0|1 EVENT...
 	done
 }
 
-# result CONFIG ROUND EVENTS: validate the timed vmm run, print BENCH-RUN.
-result() {
-	if ! grep -q '^vmm: ok$' /tmp/vmm.out || [ ! -s /tmp/time ]; then
-		tag "BENCH-VMM $1 $2" /tmp/vmm.out
-		fail "$1" "$2" "vmm-not-ok"
-		return 1
-	fi
-	ioctl=$(sed -n 's/.* ioctl_ns=\([0-9]*\) .*/\1/p' /tmp/vmm.out | awk '{ s += $1 } END { print s + 0 }')
-	echo "BENCH-RUN config=$1 round=$2 $(cat /tmp/time) ioctl_ns=$ioctl $3"
-}
-
 run_untraced() { # ROUND [CONFIG]
 	rm -f /tmp/time /tmp/vmm.out # no stale "vmm: ok" from the run before
 	# shellcheck disable=SC2086 # $VMM is a word list on purpose
 	$VMM || true
-	result "${2:-untraced}" "$1" "events=0 overrun=0"
+	result "${2:-untraced}" "$1" echo "events=0 overrun=0"
 }
 
 # The events are switched on before the settle second and off after the vmm
@@ -108,23 +79,15 @@ run_tp() { # CONFIG ROUND EVENT...
 		return
 		;;
 	esac
-	result "$c" "$r" "$ev"
+	result "$c" "$r" echo "$ev"
 }
 
 # kvmsr's own tracepoint backend (another half of the project; optional).
 # Its stdout (the NDJSON stream) goes to /dev/null as in make bench's trace.
 run_kvmsr_tp() { # ROUND
 	rm -f /tmp/time /tmp/vmm.out
-	# shellcheck disable=SC2086
-	kvmsr trace --backend tracepoint --json -- $VMM >/dev/null 2>/tmp/kvmsr.err
-	rc=$?
-	tag "BENCH-KVMSR-ERR kvmsr-tp $1" /tmp/kvmsr.err
-	if [ $rc != 0 ]; then
-		tag "BENCH-VMM kvmsr-tp $1" /tmp/vmm.out
-		fail kvmsr-tp "$1" "kvmsr-rc-$rc"
-		return
-	fi
-	result kvmsr-tp "$1" "events=- overrun=-"
+	kvmsr_timed kvmsr-tp "$1" /dev/null trace --backend tracepoint --json &&
+		result kvmsr-tp "$1" echo "events=- overrun=-"
 }
 
 # shellcheck disable=SC2086 # $EV4 is a word list on purpose (also below)
@@ -217,20 +180,8 @@ if [ -z "$(echo "$CONFIGS" | tr -d ' ')" ]; then
 		i=$((i + 1))
 	done
 else
-	r=1
-	while [ $r -le "$ROUNDS" ]; do
-		for c in $CONFIGS; do
-			is_broken untraced && break # no reference, no ratios
-			is_broken "$c" && continue
-			run_untraced "$r"
-			run_config "$c" "$r"
-		done
-		echo "BENCH-ROUND $r done at $(cut -d' ' -f1 /proc/uptime)s guest uptime"
-		r=$((r + 1))
-	done
+	run_rounds
 	[ "$CENSUS_ITERS" -gt 0 ] && [ -d $T/events/kvm/$DIRECT ] && census
 fi
 echo "BENCH-UPTIME $(cut -d' ' -f1 /proc/uptime)" # no printk timestamps in the lean kernel
-# A kernel WARNING or BUG during the runs is worth knowing about.
-dmesg | grep -E 'WARNING|BUG|Oops|RCU stall' | sed 's/^/BENCH-DMESG /'
-exit $status
+finish

@@ -35,7 +35,8 @@
 # Expedited grace periods end by IPI: repeated untraced runs then agree
 # within ~0.05 %, across boots too. It changes no code path the tracepoints
 # are on.
-# The guest payload is tests/bench/kernel-tp-payload.sh.
+# The guest payload is tests/bench/kernel-tp-payload.sh (with make bench's
+# tests/bench/guest-lib.sh; host-side helpers: tests/bench/host-lib.sh).
 #
 # Prints the table and saves it to results/bench/kernel-tp.txt (console logs
 # in results/bench/kernel-tp/). Exit non-zero when a configuration that should
@@ -69,21 +70,14 @@ BUILD=build/arm64
 OUT=results/bench
 LOGD=$OUT/kernel-tp
 REPORT=$OUT/kernel-tp.txt
+BENCH_NAME=bench-kernel
+# shellcheck source=tests/bench/host-lib.sh
+. tests/bench/host-lib.sh
 
-log() { echo "bench-kernel: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-for v in ROUNDS ITERS VCPUS TIMEOUT BUFFER_KB; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, got '${!v}'"
-done
+check_positive ROUNDS ITERS VCPUS TIMEOUT BUFFER_KB
 [[ $CENSUS_ITERS =~ ^[0-9]+$ ]] || die "BENCH_CENSUS_ITERS must be a number, got '$CENSUS_ITERS'"
 [[ $REPEAT == [01] ]] || die "BENCH_REPEAT must be 0 or 1, got '$REPEAT'"
-for c in "${CONFIGS[@]}"; do
-	case $c in
-	tp | tp-direct | kvmsr-tp) ;;
-	*) die "unknown configuration '$c' in BENCH_CONFIGS (tp tp-direct kvmsr-tp)" ;;
-	esac
-done
+check_configs tp tp-direct kvmsr-tp
 
 NODEBUG=${BENCH_NODEBUG:-1}
 [[ $NODEBUG == [01] ]] || die "BENCH_NODEBUG must be 0 or 1, got '$NODEBUG'"
@@ -111,17 +105,14 @@ if [[ $report_only == 1 ]]; then
 	# Sizes and configurations as that run used them.
 	info=$(grep -m1 '^BENCH-INFO boot=patched ' "$LOGD/patched.console.log" || true)
 	[[ -n $info ]] || die "$LOGD/patched.console.log has no BENCH-INFO line"
-	ITERS=$(sed -n 's/.* iters=\([0-9]*\).*/\1/p' <<<"$info")
-	VCPUS=$(sed -n 's/.* vcpus=\([0-9]*\).*/\1/p' <<<"$info")
-	ROUNDS=$(sed -n 's/.* rounds=\([0-9]*\).*/\1/p' <<<"$info")
+	info_sizes "$info"
 	read -r -a CONFIGS <<<"$(sed -n 's/.* configs=\([^ ]*\).*/\1/p' <<<"$info" | tr , ' ')"
 	skip_e=$(sed -n 's/^skip_e=//p' "$LOGD/patched.meta")
 	for b in "${boots[@]}"; do
 		kdir[$b]=$(sed -n 's/^kernel_dir=//p' "$LOGD/$b.meta")
 		boot_rc[$b]=$(sed -n 's/^boot_rc=//p' "$LOGD/$b.meta")
 	done
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
+	make_tmp
 else
 # --- set-up, each step idempotent and cached --------------------------------
 
@@ -143,14 +134,7 @@ if [[ " ${CONFIGS[*]} " == *" tp-direct "* ]] && ! grep -q '^CONFIG_KVM_ARM_SYSR
 fi
 
 make -s "$BUILD/vmm"
-mkdir -p "$BUILD/bench"
-if [[ ! -x $BUILD/bench/timeit || tests/bench/timeit.c -nt $BUILD/bench/timeit ]]; then
-	# Same binary as make bench's; built under a private name, a concurrent
-	# make bench may be doing the same.
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
-		-o "$BUILD/bench/timeit.$$" tests/bench/timeit.c
-	mv "$BUILD/bench/timeit.$$" "$BUILD/bench/timeit"
-fi
+build_timeit "$BUILD"
 
 # (e) is optional: kvmsr's tracepoint backend is being written separately,
 # and this bench must not depend on it (nor build it).
@@ -164,7 +148,7 @@ if [[ " ${CONFIGS[*]} " == *" kvmsr-tp "* ]]; then
 	fi
 	if [[ -z $kvmsr_bin ]]; then
 		skip_e="no arm64 kvmsr binary (KVMSR_BIN unset and no $BUILD/kvmsr: make ARCH=arm64)"
-	elif [[ $(od -A n -t x1 -j 18 -N 1 "$kvmsr_bin" | tr -d ' ') != b7 ]]; then
+	elif ! is_aarch64 "$kvmsr_bin"; then
 		die "$kvmsr_bin is not an aarch64 binary (KVMSR_BIN wants build/arm64/kvmsr or the like)"
 	fi
 	if [[ -n $skip_e ]]; then
@@ -174,8 +158,7 @@ if [[ " ${CONFIGS[*]} " == *" kvmsr-tp "* ]]; then
 	fi
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 mkdir -p "$LOGD"
 # Optional boots this run does not make must not be mistaken for its own.
 for b in patched-nodebug unpatched-repeat; do
@@ -184,10 +167,9 @@ done
 run_id=$$.$start_us
 # An untraced-only boot runs as many untraced runs as the patched boot does.
 untraced_runs=$((ROUNDS * (${#CONFIGS[@]} > 0 ? ${#CONFIGS[@]} : 1)))
-files=(-f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit")
+files=(-f tests/bench/guest-lib.sh:/bench/ -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit")
 [[ -z $kvmsr_bin ]] || files+=(-f "$kvmsr_bin:/bin/kvmsr")
-setup_ms=$(((${EPOCHREALTIME/./} - start_us) / 1000))
-log "set-up done in $((setup_ms / 1000)).$((setup_ms % 1000 / 100))s"
+log_setup_time
 
 # --- the boots, one at a time (2 cores: never two QEMUs) ---------------------
 
@@ -253,9 +235,7 @@ for b in "${boots[@]}"; do
 	if [[ ${boot_rc[$b]} != 0 ]]; then
 		errors+=("boot $b: the guest payload did not finish cleanly (boot.sh rc=${boot_rc[$b]}: $(tail -n 1 "$LOGD/$b.boot" 2>/dev/null))")
 	fi
-	while read -r line; do
-		errors+=("boot $b: ${line#BENCH-FAIL }")
-	done < <(grep '^BENCH-FAIL ' "$LOGD/$b.console.log" || true)
+	fail_lines "$LOGD/$b.console.log" "boot $b: "
 done
 # The payload's own skip (the binary rejected the backend) overrides the host's.
 s=$(sed -n 's/^BENCH-SKIP config=kvmsr-tp reason=//p' "$LOGD/patched.console.log" | head -n 1)
@@ -264,9 +244,6 @@ s=$(sed -n 's/^BENCH-SKIP config=kvmsr-tp reason=//p' "$LOGD/patched.console.log
 field() { # BOOT CONFIG FIELD: that field of every successful run, one a line
 	sed -n "s/^BENCH-RUN config=$2 round=[0-9]* .*status=0 .*/&/p" "$LOGD/$1.console.log" |
 		sed -n "s/.* $3=\([0-9]*\)\( .*\)\{0,1\}\$/\1/p"
-}
-median() { # stdin: numbers, one a line -> their median (empty if none)
-	sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 spread() { # stdin: numbers -> (max-min)/median in %
 	sort -n | awk '{ v[NR] = $1 } END { if (!NR) exit; m = (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)
@@ -449,18 +426,4 @@ report=$tmp/report.txt
 	echo "reproduce: make bench-kernel (tests/bench/kernel-tp.sh; logs in $LOGD/)"
 } >"$report"
 mkdir -p "$OUT"
-cp "$report" "$REPORT.$$"
-mv "$REPORT.$$" "$REPORT"
-echo
-cat "$report"
-
-if ((${#errors[@]})); then
-	{
-		echo
-		echo "BENCH-KERNEL FAILED: a configuration did not run; the table above is incomplete:"
-		printf '  - %s\n' "${errors[@]}"
-		echo "console logs: $LOGD/"
-	} | tee -a "$REPORT" >&2
-	exit 1
-fi
-echo "bench-kernel: ok; table saved to $REPORT (console logs in $LOGD/)"
+publish "$report" "$REPORT" "console logs: $LOGD/" "console logs in $LOGD/"

@@ -47,22 +47,15 @@ read -r -a CONFIGS <<<"${BENCH_CONFIGS:-stat trace bpftrace-a bpftrace-b}"
 # TCG takes ~5 host seconds per guest second here; leave a wide margin.
 TIMEOUT=${BENCH_TIMEOUT:-$((900 + ITERS * ROUNDS / 20))}
 BUILD=build/arm64
-
-log() { echo "bench: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=bench
+# shellcheck source=tests/bench/host-lib.sh
+. tests/bench/host-lib.sh
 
 KVMSR_BIN=${BENCH_KVMSR:-}
 [[ -z $KVMSR_BIN || -f $KVMSR_BIN ]] || die "BENCH_KVMSR=$KVMSR_BIN: no such file"
 
-for v in ROUNDS ITERS VCPUS TIMEOUT; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, got '${!v}'"
-done
-for c in "${CONFIGS[@]}"; do
-	case $c in
-	stat | trace | bpftrace-a | bpftrace-b) ;;
-	*) die "unknown configuration '$c' in BENCH_CONFIGS (stat trace bpftrace-a bpftrace-b)" ;;
-	esac
-done
+check_positive ROUNDS ITERS VCPUS TIMEOUT
+check_configs stat trace bpftrace-a bpftrace-b
 
 OUT=results/bench
 console=$OUT/console.log
@@ -73,14 +66,11 @@ if [[ $report_only == 1 ]]; then
 	# What that boot ran, as its payload printed it.
 	info=$(grep -m1 '^BENCH-INFO kernel=' "$console" || true)
 	[[ -n $info ]] || die "$console has no BENCH-INFO line"
-	ITERS=$(sed -n 's/.* iters=\([0-9]*\).*/\1/p' <<<"$info")
-	VCPUS=$(sed -n 's/.* vcpus=\([0-9]*\).*/\1/p' <<<"$info")
-	ROUNDS=$(sed -n 's/.* rounds=\([0-9]*\).*/\1/p' <<<"$info")
+	info_sizes "$info"
 	c=$(sed -n 's/.* configs=\(.*\)/\1/p' <<<"$info" | tr , ' ')
 	[[ -z $c ]] || read -r -a CONFIGS <<<"$c"
 	kdir=$(bash tests/bed/kernel.sh "$KERNEL")
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
+	make_tmp
 else
 # --- set-up, each step idempotent and cached --------------------------------
 
@@ -107,19 +97,14 @@ else
 	make -s ARCH=arm64 all "$BUILD/vmm"
 	KVMSR_BIN=$BUILD/kvmsr
 fi
-[[ $(od -A n -t x1 -j 18 -N 1 "$KVMSR_BIN" | tr -d ' ') == b7 ]] || die "$KVMSR_BIN is not an aarch64 binary"
-mkdir -p "$BUILD/bench"
-if [[ ! -x $BUILD/bench/timeit || tests/bench/timeit.c -nt $BUILD/bench/timeit ]]; then
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
-		-o "$BUILD/bench/timeit" tests/bench/timeit.c
-fi
+is_aarch64 "$KVMSR_BIN" || die "$KVMSR_BIN is not an aarch64 binary"
+build_timeit "$BUILD"
 
 btcpio=$(bash tests/bench/bpftrace-root.sh)
 
 # --- the initramfs: bpftrace's root first, then the test bed's --------------
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 cat >"$tmp/env" <<EOF
 ROUNDS=$ROUNDS
 ITERS=$ITERS
@@ -131,7 +116,7 @@ EOF
 bash tests/bed/mkinitramfs.sh -o "$tmp/bed.cpio.gz" -i tests/bench/payload.sh \
 	-f "$KVMSR_BIN:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
 	-f "tests/bench/bpftrace-a.bt:/bench/" -f "tests/bench/bpftrace-b.bt:/bench/" \
-	-f "$tmp/env:/bench/env" 2>/dev/null
+	-f tests/bench/guest-lib.sh:/bench/ -f "$tmp/env:/bench/env" 2>/dev/null
 # The kernel unpacks concatenated cpio segments in order. mkinitramfs.sh
 # copies with cp -L (it would duplicate every shared-library symlink), so
 # bpftrace's root is its own segment; uncompressed segments must start
@@ -141,8 +126,7 @@ cat "$btcpio" "$tmp/bed.cpio.gz" >"$tmp/initrd.img"
 # --- the one boot -------------------------------------------------------------
 
 mkdir -p "$OUT"
-setup_ms=$(((${EPOCHREALTIME/./} - start_us) / 1000))
-log "set-up done in $((setup_ms / 1000)).$((setup_ms % 1000 / 100))s"
+log_setup_time
 # Benches may run concurrently (-icount keeps their guest times apart, not
 # their files): log to private names, renamed into place once complete.
 run_log=$OUT/console.$$.log
@@ -168,9 +152,7 @@ fi
 
 errors=()
 ((boot_rc == 0)) || errors+=("the guest payload did not finish cleanly (boot.sh rc=$boot_rc: $(tail -n 1 "$console.boot"))")
-while read -r line; do
-	errors+=("${line#BENCH-FAIL }")
-done < <(grep '^BENCH-FAIL ' "$console" || true)
+fail_lines "$console"
 
 # "config elapsed_ns irq_work" of every successful run. (ioctl_ns, the vCPUs'
 # summed time in KVM_RUN, stays in the log only: it swings ~15 % with how the
@@ -179,9 +161,6 @@ runs=$(sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) 
 
 col() { # col CONFIG FIELD(2=elapsed, 3=irq_work): the values, one a line
 	awk -v c="$1" -v f="$2" '$1 == c && $f != "" { print $f }' <<<"$runs"
-}
-median() { # stdin: numbers, one a line -> their median (empty if none)
-	sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 # Per-run counts the tools reported, from the tagged JSON lines.
 kvmsr_json() { # kvmsr_json CONFIG: the JSON reports kvmsr printed for CONFIG
@@ -324,18 +303,4 @@ report=$tmp/report.txt
 			"$((host_ms / 60000))m$((host_ms / 1000 % 60))s"
 	fi
 } >"$report"
-cp "$report" "$OUT/latest.txt.$$"
-mv "$OUT/latest.txt.$$" "$OUT/latest.txt"
-echo
-cat "$report"
-
-if ((${#errors[@]})); then
-	{
-		echo
-		echo "BENCH FAILED: a configuration did not run; the table above is incomplete:"
-		printf '  - %s\n' "${errors[@]}"
-		echo "console log: $console"
-	} | tee -a "$OUT/latest.txt" >&2
-	exit 1
-fi
-echo "bench: ok; table saved to $OUT/latest.txt (console log $console)"
+publish "$report" "$OUT/latest.txt" "console log: $console" "console log $console"
