@@ -7,7 +7,7 @@
 #   e2e/run.sh     the whole end-to-end suite on it, VHE, nVHE and protected (tracepoint
 #                  backend: counting stat, trace, check, forced backends)
 # Prints each test's PASS/FAIL lines and closes with "N passed, N failed".
-# A cold kernel build takes ~17 min on 2 cores (docs/kernel.md), a cached
+# A cold kernel build takes ~12 min on 2 cores (docs/kernel.md), a cached
 # one nothing: the cache key is the patches, the fragment and the recipe.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
