@@ -46,7 +46,7 @@ KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps test test-kernel unit unit-build e2e demo bench bench-analyzer bench-kernel clean install
+.PHONY: all deps test test-kernel test-selftests unit unit-build e2e demo bench bench-analyzer bench-kernel clean install
 all: $(KVMSR)
 
 $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
