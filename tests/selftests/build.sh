@@ -157,7 +157,7 @@ touch "$stamp"
 sleep 1 # mtime granularity: anything written to the pristine tree from now on is newer
 log "copying $src (without drivers/ Documentation/ sound/) to $work/src"
 rsync -a --exclude=/drivers --exclude=/Documentation --exclude=/sound "$src/" "$work/src/"
-MK=(make -C "$work/src" ARCH=arm64 CROSS_COMPILE=$CROSS)
+MK=(make -C "$work/src" ARCH=arm64 "CROSS_COMPILE=$CROSS")
 log "headers_install"
 "${MK[@]}" -s headers_install INSTALL_HDR_PATH="$work/src/usr" >"$work/build.log" 2>&1 ||
 	{ tail -n 30 "$work/build.log" >&2; die "headers_install failed"; }

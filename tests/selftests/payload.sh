@@ -6,8 +6,9 @@
 #   trace  kvmsr trace --json --events vm-exit --fail-on any -- SELFTEST
 #          (first, so that a WARN_ON_ONCE that the selftest provokes fires
 #          while kvmsr watches)
-#   stat   kvmsr stat --json --exact -- SELFTEST, with the ftrace function
-#          tracer counting kvm_arch_vcpu_load/put as an oracle
+#   stat   kvmsr stat --json --exact -- SELFTEST
+# (both with the ftrace function tracer counting kvm_arch_vcpu_load/put per
+# task as an oracle for loads, puts and imbalances)
 #   plain  the selftest alone
 # The selftest's own result (exit status, KTAP ok/not ok/skip lines) is
 # captured by a wrapper script, independently of kvmsr's exit status.  If
@@ -27,6 +28,34 @@ echo "ST-CHECK-RC $?"
 sed 's/^/ST-CHECK /' /tmp/check.txt
 dmesg | grep -E 'KVM|kvm' | head -n 20 | sed 's/^/ST-BOOTDMESG /'
 dmesg -c > /dev/null
+
+# Oracle for loads, puts and imbalances: the function tracer counts every
+# kvm_arch_vcpu_load/put, per task, while kvmsr runs.
+ft_on() {
+	echo 0 > $T/tracing_on
+	echo 16384 > $T/buffer_size_kb
+	echo kvm_arch_vcpu_load > $T/set_ftrace_filter
+	echo kvm_arch_vcpu_put >> $T/set_ftrace_filter
+	echo function > $T/current_tracer
+	echo > $T/trace
+	echo 1 > $T/tracing_on
+}
+ft_off() { # ft_off NAME PHASE: ST-ORACLE line (counts, per-task imbalances, overflow)
+	echo 0 > $T/tracing_on
+	echo "ST-ORACLE $1 $2 load=$(grep -c ': kvm_arch_vcpu_load <-' $T/trace)" \
+		"put=$(grep -c ': kvm_arch_vcpu_put <-' $T/trace)" \
+		"$(awk '/: kvm_arch_vcpu_load </ { if (last[$1] == "L") d++; last[$1] = "L" }
+			/: kvm_arch_vcpu_put </ { if (last[$1] == "P") o++; last[$1] = "P" }
+			END { printf "double=%d orphan=%d", d, o }' $T/trace)" \
+		"$(grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | tr -s ' ')"
+	# Kept for the evidence when the tracer saw an imbalance.
+	awk '/: kvm_arch_vcpu_load </ { if (last[$1] == "L") bad = 1; last[$1] = "L" }
+		/: kvm_arch_vcpu_put </ { if (last[$1] == "P") bad = 1; last[$1] = "P" }
+		END { exit !bad }' $T/trace &&
+		grep -E ': kvm_arch_vcpu_(load|put) <-' $T/trace | tail -n 60 | sed "s|^|ST-FTRACE $1 $2 |"
+	echo nop > $T/current_tracer
+	echo > $T/set_ftrace_filter
+}
 
 # The selftest under a wrapper: its exit status in /tmp/rc, its output in
 # /tmp/out; the wrapper exits with the selftest's status, as kvmsr's child.
@@ -94,12 +123,14 @@ run_trace() { # run_trace PHASE NAME TIMEOUT ARGS...
 	mkwrap "$to" "$n" "$@"
 	dmesg -c > /dev/null
 	rm -f /tmp/rc /tmp/out
+	ft_on
 	a=$(up)
 	# SIGINT makes kvmsr stop and still print its summary, should it hang.
 	timeout -s INT $((to + 120)) kvmsr trace --json --events vm-exit --fail-on any \
 		-- /tmp/wrap.sh > /tmp/k.json 2> /tmp/k.err
 	krc=$?
 	b=$(up)
+	ft_off "$n" "$ph"
 	echo "ST-RUN $n $ph $(digest) krc=$krc secs=$(secs "$a" "$b")"
 	show_out "$n" "$ph"
 	echo "ST-VMEXITS $n $ph $(grep -c '"event":"vm-exit"' /tmp/k.json)"
@@ -121,25 +152,13 @@ run_stat() { # run_stat PHASE NAME TIMEOUT ARGS...
 	mkwrap "$to" "$n" "$@"
 	dmesg -c > /dev/null
 	rm -f /tmp/rc /tmp/out
-	# Oracle: the function tracer counts every kvm_arch_vcpu_load/put.
-	echo 0 > $T/tracing_on
-	echo 16384 > $T/buffer_size_kb
-	echo kvm_arch_vcpu_load > $T/set_ftrace_filter
-	echo kvm_arch_vcpu_put >> $T/set_ftrace_filter
-	echo function > $T/current_tracer
-	echo > $T/trace
-	echo 1 > $T/tracing_on
+	ft_on
 	a=$(up)
 	timeout -s INT $((to + 120)) kvmsr stat --json --exact -- /tmp/wrap.sh \
 		> /tmp/s.json 2> /tmp/s.err
 	krc=$?
 	b=$(up)
-	echo 0 > $T/tracing_on
-	echo "ST-ORACLE $n $ph load=$(grep -c ': kvm_arch_vcpu_load <-' $T/trace)" \
-		"put=$(grep -c ': kvm_arch_vcpu_put <-' $T/trace)" \
-		"$(grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | tr -s ' ')"
-	echo nop > $T/current_tracer
-	echo > $T/set_ftrace_filter
+	ft_off "$n" "$ph"
 	echo "ST-RUN $n $ph $(digest) krc=$krc secs=$(secs "$a" "$b")"
 	show_out "$n" "$ph"
 	# Per-vCPU objects summed (the part before "sampling" holds only them).

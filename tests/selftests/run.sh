@@ -7,8 +7,9 @@
 # (SERIES "patched" = kvmsr's patched 7.3, tests/kernel/build.sh; others via
 # tests/bed/kernel.sh) runs every selftest of the list below three times
 # (tests/selftests/payload.sh): under `kvmsr trace --json --events vm-exit
-# --fail-on any`, under `kvmsr stat --json --exact` with the ftrace function
-# tracer counting kvm_arch_vcpu_load/put, and alone.  Then, from the console
+# --fail-on any`, under `kvmsr stat --json --exact` (both with the ftrace
+# function tracer recording kvm_arch_vcpu_load/put), and alone.  A stall
+# watchdog stops a guest that hangs.  Then, from the console
 # log, one markdown table per kernel in $ST_OUT/<series>-<mode>.md and
 # PASS/FAIL assertions:
 #   (a) the selftest's own result (exit status, KTAP ok/not ok/skip counts)
@@ -19,18 +20,22 @@
 #   (c) every dmesg WARNING (and BUG) during a kvmsr run is one of kvmsr's
 #       WARN (BUG) hits with the same caller function, and no hit lacks one;
 #   (d) no confirmed finding unless the kernel log corroborates it;
-#   (e) stat's loads and puts equal the function tracer's counts.
-# Evidence of every WARN/BUG/imbalance/confirmed finding (the test's part of
-# the console log, kvmsr's findings, dmesg) goes to $ST_OUT/evidence/.
+#   (e) stat's loads and puts, and the imbalances of every kvmsr run, equal
+#       the function tracer's (kvm_arch_vcpu_load/put, per task).
+# Evidence of every WARN/BUG/imbalance/confirmed finding and of a selftest
+# that never finished (the test's part of the console log: its output,
+# kvmsr's findings, dmesg, the tracer's record; and the whole console log)
+# goes to $ST_OUT/evidence/<kernel>/, named by boot time, kept across runs.
 # Closes with "N passed, N failed".
 #
 # Environment: SELFTESTS="name ..." runs only those (basename or path as in
 # the list), ST_OUT (default results/selftests), KVMSR_JOBS for the build,
 # ST_SOURCE=kernel: on a Debian X.Y kernel other than 7.3, the selftests of
 # linux-source-X.Y (built the same way, ~1 min plus a 150 MB download)
-# instead of 7.3's.
+# instead of 7.3's; ST_REPORT_ONLY=1: no boot, tables and assertions from
+# the console logs an earlier run left in ST_OUT.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
 matrix=("$@")
 ((${#matrix[@]})) || matrix=(7.1:vhe newest:vhe patched:vhe 6.12:vhe)
@@ -62,7 +67,7 @@ arm64/smccc_filter 60
 arm64/stage2_block_transitions 120
 arm64/vcpu_width_config 60
 arm64/vgic_init 120
-arm64/vgic_irq 180
+arm64/vgic_irq 60
 arm64/vgic_its_save 120
 arm64/vgic_lpi_stress 180
 arm64/vgic_v5 60
@@ -182,8 +187,11 @@ dmesg_warn_callers() {
 	grep 'WARNING:' | grep -oE '[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+' | sed 's|/0x[0-9a-f]*$||'
 }
 # BUG/oops: the pc line ("pc : func+0x.../0x...").
+# (a WARNING dumps "pc :" too: only the one after an oops header counts)
 dmesg_bug_pcs() {
-	grep -E '^ *(\[[ 0-9.]*\] )?pc : ' | grep -oE '[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+' | sed 's|/0x[0-9a-f]*$||'
+	awk '/Internal error:|kernel BUG at|Unable to handle kernel/ { oops = 1 }
+		oops && / pc : / { print; oops = 0 }' |
+		grep -oE '[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+' | sed 's|/0x[0-9a-f]*$||'
 }
 fn() { sed 's/+0x[0-9a-f]*$//'; }
 
@@ -207,33 +215,46 @@ one_kernel() {
 	prepare "$sd" "$tag" || return
 	[[ $tag == 7.3 ]] || name=$name-st$tag
 	LOGF=$out/$name.log
-	local ev=$out/evidence/$name
-	rm -rf "$ev"
-	log "booting $series ($rel) in $mode mode: $ntests selftests x 3 runs, log $LOGF"
+	# Evidence is kept across runs (an intermittent WARN may not come back):
+	# one file per selftest and boot, named with the boot's time.
+	local ev=$out/evidence/$name stamp
+	stamp=$(date -u +%Y%m%dT%H%M%SZ)
+	[[ ${ST_REPORT_ONLY:-0} == 1 ]] ||
+		log "booting $series ($rel) in $mode mode: $ntests selftests x 3 runs, log $LOGF"
 	# 3G: the selftests allocate guest memory; 16 x 2M hugepages for
 	# stage2_block_transitions.  A stall watchdog ends a hung guest (the
 	# longest silent stretch is one run: its timeout + kvmsr's 120 s slack).
-	local t0=$SECONDS stall=$((max_to + 240)) bpid qpid rc
-	bash tests/bed/boot.sh --kernel "$kdir" --initrd "$initrd" --log "$LOGF" --mode "$mode" \
-		--mem 3G --append "hugepages=16" --timeout $((sum_to * 4 + 600)) \
-		>/dev/null 2>"$LOGF.boot" &
-	bpid=$!
-	local stalled=0
-	while kill -0 $bpid 2>/dev/null; do
-		sleep 10
-		if [[ -e $LOGF ]] && (($(date +%s) - $(stat -c %Y "$LOGF") > stall)); then
-			# boot.sh runs QEMU under timeout(1): stop that one, by its pid.
-			qpid=$(pgrep -P $bpid -x timeout | head -n 1)
-			log "no console output for ${stall}s: stopping QEMU (timeout pid ${qpid:-?})"
-			[[ -n $qpid ]] && kill "$qpid"
-			stalled=1
-			break
-		fi
-	done
-	wait $bpid
-	rc=$?
-	local secs=$((SECONDS - t0))
-	log "boot ended rc=$rc after ${secs}s: $(tail -n 1 "$LOGF.boot")"
+	local t0=$SECONDS stall=$((max_to + 240)) bpid qpid rc secs stalled=0
+	if [[ ${ST_REPORT_ONLY:-0} == 1 && -s $LOGF ]]; then
+		# Only the host half: tables and assertions from the log of an earlier boot.
+		secs=$(sed -n 's/.*QEMU exited rc=[0-9]* after \([0-9]*\).*/\1/p' "$LOGF.boot" 2>/dev/null | tail -n 1)
+		secs=${secs:-?}
+		grep -q 'no console output' "$LOGF.boot" 2>/dev/null && stalled=1
+		log "report only, from $LOGF (boot took ${secs}s)"
+	else
+		bash tests/bed/boot.sh --kernel "$kdir" --initrd "$initrd" --log "$LOGF" --mode "$mode" \
+			--mem 3G --append "hugepages=16" --timeout $((sum_to * 4 + 600)) \
+			>/dev/null 2>"$LOGF.boot" &
+		bpid=$!
+		while kill -0 $bpid 2>/dev/null; do
+			sleep 10
+			if [[ -e $LOGF ]] && (($(date +%s) - $(stat -c %Y "$LOGF") > stall)); then
+				# boot.sh runs QEMU under timeout(1): stop that one, by its pid.
+				qpid=$(pgrep -P $bpid -x timeout | head -n 1)
+				log "no console output for ${stall}s: stopping QEMU (timeout pid ${qpid:-?})"
+				echo "run.sh: no console output for ${stall}s: QEMU stopped" >>"$LOGF.boot.watchdog"
+				[[ -n $qpid ]] && kill "$qpid"
+				stalled=1
+				break
+			fi
+		done
+		wait $bpid
+		rc=$?
+		secs=$((SECONDS - t0))
+		((stalled == 0)) || cat "$LOGF.boot.watchdog" >>"$LOGF.boot"
+		rm -f "$LOGF.boot.watchdog"
+		log "boot ended rc=$rc after ${secs}s: $(tail -n 1 "$LOGF.boot")"
+	fi
 	expect "[$entry] the guest ran every selftest and powered off (${secs}s)" \
 		grep -q '^ST-ALL-DONE' "$LOGF"
 	((stalled == 0)) || nok "[$entry] the guest stalled (no output for ${stall}s): see $LOGF"
@@ -262,14 +283,31 @@ one_kernel() {
 		local rt rs rp rt2 rp2 ksum sfind statl orac
 		rt=$(tl ST-RUN "$p" trace) rs=$(tl ST-RUN "$p" stat) rp=$(tl ST-RUN "$p" plain)
 		rt2=$(tl ST-RUN "$p" trace2) rp2=$(tl ST-RUN "$p" plain2)
+		local incomplete=""
 		if [[ -z $rt || -z $rp || -z $rs ]]; then
-			nok "[$entry] $p: did not complete (guest hung or crashed; see $LOGF)"
-			echo "| $p | $(verdict "$rp" "$to") | $(verdict "$rt" "$to") | $(verdict "$rs" "$to") | - | | | | | | | | | | | not completed |" >>"$md"
-			continue
+			local link=""
+			if grep -q "^ST-BEGIN $p " "$LOGF"; then
+				# Started and never finished: the guest hung or died here. Keep it.
+				mkdir -p "$ev"
+				local f=$ev/${p//\//_}-$stamp.txt
+				awk -v n="$p" 'index($0, "ST-BEGIN " n " ") == 1 { on = 1 } on { print } $0 == "ST-END " n { on = 0 }' "$LOGF" >"$f"
+				[[ -e $ev/console-$stamp.log ]] || cp "$LOGF" "$ev/console-$stamp.log"
+				link="[${p##*/}](evidence/$name/${f##*/}), [console](evidence/$name/console-$stamp.log)"
+				nok "[$entry] $p: started but did not complete (guest hung or crashed: $(grep -m1 -oE 'hard LOCKUP.*|rcu_.*stall.*|Kernel panic.*' "$f" || echo 'no output'); evidence $f)"
+			else
+				nok "[$entry] $p: never ran (the guest stopped earlier; see $LOGF)"
+			fi
+			if [[ -z $rt || -z $rs ]]; then
+				echo "| $p | $(verdict "$rp" "$to") | $(verdict "$rt" "$to") | $(verdict "$rs" "$to") | - | | | | | | | | | | | not completed $link |" >>"$md"
+				continue
+			fi
+			incomplete=$link
 		fi
 		# (a) same result with and without kvmsr.
 		local same=yes note=""
-		if [[ $(core "$rt") != "$(core "$rp")" || $(core "$rs") != "$(core "$rp")" ]]; then
+		if [[ -n $incomplete ]]; then
+			same="- (plain never finished)"
+		elif [[ $(core "$rt") != "$(core "$rp")" || $(core "$rs") != "$(core "$rp")" ]]; then
 			same=no
 			if [[ -n $rt2 && -n $rp2 && $(core "$rt2") == "$(core "$rp2")" ]]; then
 				same="flaky: rerun same"
@@ -361,27 +399,46 @@ one_kernel() {
 		fi
 		((${imb:-0} + ${simb:-0} > 0)) && evid=1
 
-		# (e) loads/puts against the function tracer.
+		# (e) loads, puts and imbalances against the function tracer (per task:
+		# a load after a load, a put after a put), in every kvmsr run.
 		statl=$(tl ST-STAT "$p" stat)
-		orac=$(tl ST-ORACLE "$p" stat)
-		local sl sp ol op ent
-		sl=$(kv loads "$statl") sp=$(kv puts "$statl") ol=$(kv load "$orac") op=$(kv put "$orac")
-		ent=$(sed -n 's/.*entries-in-buffer\/entries-written: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' <<<"$orac")
-		read -r e_in e_wr <<<"${ent:-0 1}"
-		if [[ $e_in != "$e_wr" ]]; then
-			echo "INFO - [$entry] $p: the ftrace oracle overflowed ($e_in/$e_wr): loads/puts not compared"
-		else
-			expect "[$entry] $p: stat loads/puts $sl/$sp == ftrace kvm_arch_vcpu_load/put $ol/$op" \
-				[ "${sl:-x}" = "$ol" -a "${sp:-x}" = "$op" ]
-		fi
+		local sl sp
+		sl=$(kv loads "$statl") sp=$(kv puts "$statl")
+		for ph in trace stat trace2; do
+			local orac ol op od oo ent e_in e_wr kd ko js2
+			orac=$(tl ST-ORACLE "$p" $ph)
+			[[ -n $orac ]] || continue
+			ol=$(kv load "$orac") op=$(kv put "$orac") od=$(kv double "$orac") oo=$(kv orphan "$orac")
+			ent=$(sed -n 's/.*entries-in-buffer\/entries-written: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' <<<"$orac")
+			read -r e_in e_wr <<<"${ent:-0 1}"
+			if [[ $e_in != "$e_wr" ]]; then
+				echo "INFO - [$entry] $p $ph: the ftrace oracle overflowed ($e_in/$e_wr): not compared"
+				continue
+			fi
+			if [[ $ph == stat ]]; then
+				expect "[$entry] $p stat: loads/puts $sl/$sp == ftrace kvm_arch_vcpu_load/put $ol/$op" \
+					[ "${sl:-x}" = "$ol" -a "${sp:-x}" = "$op" ]
+				kd=$(kv double_loads "$statl") ko=$(kv orphan_puts "$statl")
+			else
+				js2=$(tl ST-KSUM "$p" $ph)
+				kd=$(jq '.findings."double-load"' <<<"${js2:-{\}}" 2>/dev/null)
+				ko=$(jq '.findings."put-without-load"' <<<"${js2:-{\}}" 2>/dev/null)
+			fi
+			expect "[$entry] $p $ph: imbalances: kvmsr double loads $kd, puts without load $ko == ftrace $od, $oo" \
+				[ "${kd:-x}" = "$od" -a "${ko:-x}" = "$oo" ]
+			((${od:-0} + ${oo:-0} > 0)) && evid=1
+		done
+		local ol op
+		ol=$(kv load "$(tl ST-ORACLE "$p" stat)") op=$(kv put "$(tl ST-ORACLE "$p" stat)")
 
 		# Evidence: this test's part of the console log, verbatim.
-		local link=""
-		if ((evid)); then
+		local link=$incomplete
+		if ((evid)) && [[ -z $incomplete ]]; then
 			mkdir -p "$ev"
-			local f=$ev/${p//\//_}.txt
+			local f=$ev/${p//\//_}-$stamp.txt
 			awk -v n="$p" '$0 == "ST-BEGIN " n || index($0, "ST-BEGIN " n " ") == 1 { on = 1 } on { print } $0 == "ST-END " n { on = 0 }' "$LOGF" >"$f"
-			link="[${p##*/}](evidence/$name/${p//\//_}.txt)"
+			[[ -e $ev/console-$stamp.log ]] || cp "$LOGF" "$ev/console-$stamp.log"
+			link="[${p##*/}](evidence/$name/${f##*/}), [console](evidence/$name/console-$stamp.log)"
 		fi
 
 		local events cov lm
