@@ -34,13 +34,15 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 ANALYZER_SRCS := src/analyzer.c src/regclass.c
 USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c \
 	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
-	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/agg.c src/recording.c \
+	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/context_fmt.c src/agg.c \
+	src/recording.c \
 	src/recorder.c src/cmd_report.c src/perfetto.c src/metrics.c src/http.c $(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
-	tests/unit/test_recording.c \
+	tests/unit/test_recording.c tests/unit/test_context.c \
 	$(ANALYZER_SRCS) src/format.c \
-	src/regnames.c src/sysinfo.c src/finding_fmt.c src/findings.c src/ksyms.c src/recording.c
+	src/regnames.c src/sysinfo.c src/finding_fmt.c src/context_fmt.c src/findings.c src/ksyms.c \
+	src/recording.c
 
 KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests

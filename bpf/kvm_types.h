@@ -46,6 +46,10 @@ struct task_struct {
 	int pid;
 };
 
+struct file {
+	void *private_data;	/* a vCPU fd: its struct kvm_vcpu */
+};
+
 struct kvm {
 	int userspace_pid;	/* the VMM that created the VM */
 };

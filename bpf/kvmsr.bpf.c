@@ -40,6 +40,11 @@ const volatile __u32 seed_on_cpu_mask;
 const volatile bool capture_stacks;
 /* `stat`: count in maps instead of streaming a record per event. */
 const volatile bool aggregate;
+/*
+ * The flight recorder (--context): stacks of every load and put, and the
+ * events around them (vCPU thread switches, vCPU ioctls, guest exits).
+ */
+const volatile bool context_events;
 
 /* Results read back by user space through the skeleton's .bss. */
 __u32 flag_layout;		/* enum kvmsr_flag_layout, set at first use */
@@ -81,25 +86,38 @@ struct {
 	__type(value, struct stack_buf);
 } stacks SEC(".maps");
 
-/* Per CPU: the stack being taken, and a sequence for unique ids. */
-struct stack_scratch {
-	struct stack_buf b;
-	__u32 seq;
-};
-
+/* Per CPU: the stack being taken. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct stack_scratch);
+	__type(value, struct stack_buf);
 } stack_scratch SEC(".maps");
 
-/* File the scratch stack under a fresh id: CPU in bits 24-30, sequence below. */
+/*
+ * File the scratch stack under an id that names its contents (a hash of the
+ * frames): the flight recorder takes a stack at every load and put, and the
+ * few distinct paths that load a vCPU then share a handful of entries and
+ * records instead of one per event.  A collision with a different stack
+ * already filed gives no stack rather than a wrong one.
+ */
 static __always_inline __s32 store_stack(struct stack_buf *b)
 {
-	struct stack_scratch *sc = (void *)b;
-	__u32 id = (bpf_get_smp_processor_id() & 0x7f) << 24 | (sc->seq++ & 0xffffff);
+	__u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a over the frames */
+	struct stack_buf *old;
+	__u32 id;
+	int i;
 
+	for (i = 0; i < STACK_DEPTH; i++)
+		h = (h ^ b->ips[i]) * 0x100000001b3ULL;
+	id = (__u32)(h ^ (h >> 32)) & 0x7fffffff;
+	old = bpf_map_lookup_elem(&stacks, &id);
+	if (old) {
+		for (i = 0; i < STACK_DEPTH; i++)
+			if (old->ips[i] != b->ips[i])
+				return -1;
+		return id;
+	}
 	if (bpf_map_update_elem(&stacks, &id, b, BPF_ANY))
 		return -1;
 	return id;
@@ -108,12 +126,12 @@ static __always_inline __s32 store_stack(struct stack_buf *b)
 static __always_inline struct stack_buf *scratch_stack(void)
 {
 	__u32 zero = 0;
-	struct stack_scratch *sc = bpf_map_lookup_elem(&stack_scratch, &zero);
+	struct stack_buf *b = bpf_map_lookup_elem(&stack_scratch, &zero);
 
-	if (!sc)
+	if (!b)
 		return NULL;
-	__builtin_memset(&sc->b, 0, sizeof(sc->b));
-	return &sc->b;
+	__builtin_memset(b, 0, sizeof(*b));
+	return b;
 }
 
 /* BTF-enabled programs (fentry/fexit, tp_btf): the current task's stack. */
@@ -147,9 +165,11 @@ static __always_inline __s32 frames_stack(__u64 ip0, __u64 ip1)
 /* What is loaded on this CPU; load and put run with preemption disabled. */
 struct cpu_state {
 	struct kvm_vcpu *vcpu;	/* loaded vCPU, NULL between put and load */
+	__u32 tid;		/* the thread that loaded it */
 	__u32 pid;
 	__s32 vcpu_id;
 	struct kvm_vcpu *stash;	/* kprobe backend: vCPU argument for the kretprobe */
+	__u64 stash_caller;	/* ... and the caller of kvm_arch_vcpu_load */
 	__u32 calib_before;	/* sflags at entry of the VHE load/put */
 	__u32 nr_touched;
 	__u64 touched_bits[KVMSR_MAX_REGS / 64];
@@ -193,6 +213,19 @@ struct {
 	__type(key, __u64);
 	__type(value, struct saved_args);
 } entry_args SEC(".maps");
+
+/* The flight recorder: the vCPU each thread loaded last, for its switches. */
+struct vcpu_task {
+	__u32 pid;
+	__s32 vcpu_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vcpu_task);
+} vcpu_tasks SEC(".maps");
 
 static __always_inline struct cpu_state *this_cpu(void)
 {
@@ -355,8 +388,10 @@ static __always_inline void touch(struct cpu_state *st, __u32 reg)
 	st->nr_touched = n + 1;
 }
 
-static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
-				       __u64 reg, __u64 val, __u64 aux, __s32 stack_id, __u8 loc)
+/* @tid: the thread the record is about, 0 for the current one. */
+static __always_inline void emit_full(__u8 type, __u8 flags, __u32 pid, __u32 tid,
+				      __s32 vcpu_id, __u64 reg, __u64 val, __u64 aux,
+				      __s32 stack_id, __u8 loc)
 {
 	struct kvmsr_event *e;
 	__u64 wake;
@@ -370,7 +405,7 @@ static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 v
 	e->val = val;
 	e->aux = aux;
 	e->pid = pid;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->tid = tid ?: (__u32)bpf_get_current_pid_tgid();
 	e->vcpu_id = vcpu_id;
 	e->cpu = bpf_get_smp_processor_id();
 	e->reg = reg;
@@ -388,6 +423,12 @@ static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 v
 	wake = type == KVMSR_EV_WARN || type == KVMSR_EV_BUG || type == KVMSR_EV_DIRECT ?
 	       0 : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(e, wake);
+}
+
+static __always_inline void emit_stack(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
+				       __u64 reg, __u64 val, __u64 aux, __s32 stack_id, __u8 loc)
+{
+	emit_full(type, flags, pid, 0, vcpu_id, reg, val, aux, stack_id, loc);
 }
 
 static __always_inline void emit(__u8 type, __u8 flags, __u32 pid, __s32 vcpu_id,
@@ -473,6 +514,7 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
 		return;
 	if (st) {
 		st->vcpu = vcpu;
+		st->tid = (__u32)bpf_get_current_pid_tgid();
 		st->pid = a->pid;
 		st->vcpu_id = a->vcpu_id;
 	}
@@ -551,7 +593,33 @@ static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool wr
 		r->reads[loaded]++;
 }
 
-static __always_inline void on_load(struct kvm_vcpu *vcpu)
+/*
+ * The flight recorder's stack of a load or put: the task's (BTF programs),
+ * or for kprobes (@caller non-NULL) the one frame the link register named.
+ */
+static __always_inline __s32 context_stack(const __u64 *caller)
+{
+	if (!context_events)
+		return -1;
+	return caller ? frames_stack(*caller, 0) : task_stack();
+}
+
+/* The flight recorder: remember which vCPU this thread runs, for its switches. */
+static __always_inline void note_vcpu_task(__u32 pid, __s32 id)
+{
+	struct vcpu_task vt = { .pid = pid, .vcpu_id = id };
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vcpu_task *old;
+
+	if (!context_events)
+		return;
+	old = bpf_map_lookup_elem(&vcpu_tasks, &tid);
+	if (!old || old->pid != pid || old->vcpu_id != id)
+		bpf_map_update_elem(&vcpu_tasks, &tid, &vt, BPF_ANY);
+}
+
+/* @caller: NULL, or (kprobes) where the caller of kvm_arch_vcpu_load was saved. */
+static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 {
 	struct cpu_state *st = this_cpu();
 	__u32 pid = current_pid();
@@ -560,16 +628,20 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu)
 
 	if (st) {
 		st->vcpu = vcpu;
+		st->tid = (__u32)bpf_get_current_pid_tgid();
 		st->pid = pid;
 		st->vcpu_id = id;
 		st->nr_touched = 0;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
-	if (armed && wanted(pid, id))
-		emit(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
+	if (armed && wanted(pid, id)) {
+		note_vcpu_task(pid, id);
+		emit_stack(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0,
+			   word, context_stack(caller), 0);
+	}
 }
 
-static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put)
+static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put, const __u64 *caller)
 {
 	struct cpu_state *st;
 	__u32 pid, word;
@@ -586,7 +658,8 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put)
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
 	if (armed && wanted(pid, id))
-		emit(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0, word);
+		emit_stack(KVMSR_EV_PUT, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0,
+			   word, context_stack(caller), 0);
 }
 
 /* The kernel's enum sr_loc_attr bits as KVMSR_LOC_* (CO-RE: no fixed values). */
@@ -738,7 +811,7 @@ static __always_inline bool loaded_here(__u32 *pid, __s32 *id, __u8 *flags)
 SEC("fexit/kvm_arch_vcpu_load")
 int BPF_PROG(fexit_vcpu_load, struct kvm_vcpu *vcpu, int cpu)
 {
-	on_load(vcpu);
+	on_load(vcpu, NULL);
 	return 0;
 }
 
@@ -753,7 +826,7 @@ int BPF_PROG(fentry_vcpu_load_count, struct kvm_vcpu *vcpu, int cpu)
 SEC("fentry/kvm_arch_vcpu_put")
 int BPF_PROG(fentry_vcpu_put, struct kvm_vcpu *vcpu)
 {
-	on_put(vcpu, false);
+	on_put(vcpu, false, NULL);
 	return 0;
 }
 
@@ -861,7 +934,7 @@ int BPF_PROG(tp_vcpu_load, struct kvm_vcpu *vcpu)
 	if (aggregate)
 		count_load(vcpu, word_loaded(word));
 	else
-		on_load(vcpu);
+		on_load(vcpu, NULL);
 	return 0;
 }
 
@@ -886,7 +959,7 @@ int BPF_PROG(tp_vcpu_put, struct kvm_vcpu *vcpu)
 		if (!aggregate)
 			emit_saved(st, vcpu, false);
 	}
-	on_put(vcpu, true);
+	on_put(vcpu, true, NULL);
 	return 0;
 }
 
@@ -934,8 +1007,10 @@ int BPF_KPROBE(kprobe_vcpu_load, struct kvm_vcpu *vcpu)
 	struct cpu_state *st = this_cpu();
 
 	/* Preemption is off until the return: the CPU slot is ours. */
-	if (st)
+	if (st) {
 		st->stash = vcpu;
+		st->stash_caller = PT_REGS_RET(ctx);
+	}
 	return 0;
 }
 
@@ -952,14 +1027,16 @@ int BPF_KRETPROBE(kretprobe_vcpu_load)
 	struct cpu_state *st = this_cpu();
 
 	if (st && st->stash)
-		on_load(st->stash);
+		on_load(st->stash, &st->stash_caller);
 	return 0;
 }
 
 SEC("kprobe/kvm_arch_vcpu_put")
 int BPF_KPROBE(kprobe_vcpu_put, struct kvm_vcpu *vcpu)
 {
-	on_put(vcpu, false);
+	__u64 caller = PT_REGS_RET(ctx);
+
+	on_put(vcpu, false, &caller);
 	return 0;
 }
 
@@ -1134,5 +1211,82 @@ int BPF_PROG(tp_error_report_end, int detector, unsigned long id)
 	if (!(flags & KVMSR_F_NO_VCPU))
 		flags |= KVMSR_F_LOADED;
 	emit_stack(KVMSR_EV_WARN, flags, pid, vcpu, 0, id, 0, task_stack(), 0);
+	return 0;
+}
+
+/* ---- the flight recorder's context (--context) ---- */
+
+/*
+ * A vCPU thread leaves or takes a CPU.  sched_switch fires before the
+ * preempt notifiers: a thread leaving with its vCPU loaded is normal (the
+ * put of kvm_sched_out follows), a thread coming in while a vCPU is still
+ * loaded on the CPU means the last one to leave was never put.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 ptid = BPF_CORE_READ(prev, pid), ntid = BPF_CORE_READ(next, pid);
+	struct cpu_state *st = this_cpu();
+	__u8 flags = preempt ? KVMSR_F_SW_PREEMPT : 0;
+	/* prev_state: the tracepoint's 4th argument (5.18+). */
+	__u64 state = ctx[3];
+	struct vcpu_task *vt;
+
+	bool here = st && st->vcpu;
+
+	if (!armed)
+		return 0;
+	/* Leaving with its own vCPU loaded: kvm_sched_out will put it. */
+	vt = bpf_map_lookup_elem(&vcpu_tasks, &ptid);
+	if (vt && wanted(vt->pid, vt->vcpu_id))
+		emit_full(KVMSR_EV_SWITCH, flags | (here && st->tid == ptid ? KVMSR_F_LOADED : 0),
+			  vt->pid, ptid, vt->vcpu_id, 0, state, ntid, -1, 0);
+	/* Coming in while a vCPU that prev did not load is still loaded here. */
+	vt = bpf_map_lookup_elem(&vcpu_tasks, &ntid);
+	if (vt && wanted(vt->pid, vt->vcpu_id))
+		emit_full(KVMSR_EV_SWITCH, flags | KVMSR_F_SW_IN |
+			  (here && st->tid != ptid ? KVMSR_F_LOADED : 0),
+			  vt->pid, ntid, vt->vcpu_id, 0, 0, ptid, -1, 0);
+	return 0;
+}
+
+/* The vCPU ioctl being served (KVM_RUN, KVM_SET_ONE_REG, ...). */
+static __always_inline void on_vcpu_ioctl(struct file *filp, __u32 cmd, __u64 arg)
+{
+	struct kvm_vcpu *vcpu = BPF_CORE_READ(filp, private_data);
+	__u32 pid = current_pid();
+	__s32 id;
+
+	if (!armed || !vcpu)
+		return;
+	id = BPF_CORE_READ(vcpu, vcpu_id);
+	if (wanted(pid, id))
+		emit(KVMSR_EV_IOCTL, 0, pid, id, 0, cmd, arg);
+}
+
+SEC("fentry/kvm_vcpu_ioctl")
+int BPF_PROG(fentry_vcpu_ioctl, struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	on_vcpu_ioctl(filp, ioctl, arg);
+	return 0;
+}
+
+SEC("kprobe/kvm_vcpu_ioctl")
+int BPF_KPROBE(kprobe_vcpu_ioctl, struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	on_vcpu_ioctl(filp, ioctl, arg);
+	return 0;
+}
+
+/* A guest exit: why (ESR_EL2.EC) and where (guest PC). */
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(tp_kvm_exit, int ret, unsigned int esr_ec, unsigned long vcpu_pc)
+{
+	__u8 flags = 0;
+	__u32 pid;
+	__s32 id;
+
+	if (loaded_here(&pid, &id, &flags))
+		emit(KVMSR_EV_EXIT, flags, pid, id, (__u16)ret, esr_ec, vcpu_pc);
 	return 0;
 }

@@ -16,7 +16,9 @@
 #include <linux/types.h>
 #endif
 
-#define KVMSR_ABI_VERSION 3
+#define KVMSR_ABI_VERSION 4
+/* Versions whose records a reader of this one still understands (same layout). */
+#define KVMSR_ABI_OLDEST 3
 
 /* Largest enum vcpu_sysreg index we keep per-register state for. */
 #define KVMSR_MAX_REGS 1024
@@ -35,6 +37,11 @@ enum kvmsr_event_type {
 	KVMSR_EV_VM_EXIT,	/* kvm_arch_destroy_vm: the VM is gone */
 	KVMSR_EV_DIRECT,	/* kvm:kvm_vcpu_sys_reg_direct: memory copy of a
 				 * loaded register accessed directly (kernel/) */
+	/* The flight recorder's context (--context): */
+	KVMSR_EV_SWITCH,	/* sched_switch of a vCPU thread, out or in (tid) */
+	KVMSR_EV_IOCTL,		/* kvm_vcpu_ioctl: val = command, aux = argument */
+	KVMSR_EV_EXIT,		/* kvm:kvm_exit: val = ESR_EL2.EC, aux = guest PC,
+				 * reg = the exit's return code */
 	KVMSR_EV__MAX,
 };
 
@@ -46,6 +53,15 @@ enum kvmsr_event_type {
 #define KVMSR_F_MEM	 (1u << 4) /* READ/WRITE/SAVED: aux holds the memory copy */
 #define KVMSR_F_LOC	 (1u << 5) /* READ/WRITE: loc is the kernel's own sr_loc */
 #define KVMSR_F_NO_BEFORE (1u << 6) /* SAVED: memory before the put unknown (aux 0) */
+/*
+ * SWITCH: the thread in tid is switched in (else out); the switch is a
+ * preemption.  KVMSR_F_LOADED: out, the thread leaves with the vCPU it
+ * loaded still loaded here (normal: kvm_sched_out's put follows); in, a
+ * vCPU loaded by a thread other than the one leaving is still loaded on
+ * this CPU (never normal: someone switched out without a put).
+ */
+#define KVMSR_F_SW_IN	 (1u << 1)
+#define KVMSR_F_SW_PREEMPT (1u << 3)
 
 /*
  * kvmsr_event.loc: where vcpu_read_sys_reg()/vcpu_write_sys_reg() located the
@@ -62,19 +78,22 @@ struct kvmsr_event {
 	/*
 	 * READ: returned; WRITE: written; TRAP: regval; SAVED: memory copy
 	 * after the put; ENTRY: HCR_EL2; WARN: caller address; BUG: PC;
-	 * DIRECT: the caller of the direct access.
+	 * DIRECT: the caller of the direct access; SWITCH: prev_state of
+	 * the thread switched out; IOCTL: the command; EXIT: ESR_EL2.EC.
 	 */
 	__u64 val;
 	/*
 	 * LOAD/PUT: raw flag word; READ/WRITE: memory copy after the call
-	 * (KVMSR_F_MEM); SAVED: memory copy before the put; TRAP/ENTRY:
-	 * guest PC; DIRECT: the memory copy.
+	 * (KVMSR_F_MEM); SAVED: memory copy before the put; TRAP/ENTRY/EXIT:
+	 * guest PC; DIRECT: the memory copy; SWITCH: the other thread's tid;
+	 * IOCTL: the argument.
 	 */
 	__u64 aux;
 	__u32 pid;		/* VM process (tgid of the VMM) */
 	__u32 tid;		/* thread doing it */
 	__s32 vcpu_id;		/* vcpu->vcpu_id, -1 when unknown */
-	__s32 stack_id;		/* kernel stack in the stacks map, -1 if none */
+	__s32 stack_id;		/* kernel stack in the stacks map, -1 if none; ids
+				 * name stack contents, so equal stacks share one */
 	__u16 cpu;		/* CPU it happened on */
 	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP, SAVED, DIRECT) */
 	__u8 type;		/* enum kvmsr_event_type */

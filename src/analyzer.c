@@ -41,13 +41,24 @@ void analyzer_init(struct analyzer *a)
 void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg)
 {
 	a->cfg = *cfg;
+	if (a->cfg.context > ANALYZER_MAX_CONTEXT)
+		a->cfg.context = ANALYZER_MAX_CONTEXT;
+	free(a->context_out);
+	a->context_out = NULL;
+	if (a->cfg.context)
+		a->context_out = calloc(a->cfg.context, sizeof(*a->context_out));
+	if (!a->context_out)
+		a->cfg.context = 0;
 }
 
 void analyzer_free(struct analyzer *a)
 {
-	for (size_t i = 0; i < a->nr_vcpus; i++)
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
 		free(a->vcpus[i].regs);
+		free(a->vcpus[i].ring);
+	}
 	free(a->vcpus);
+	free(a->context_out);
 	free(a->suspect_reads);
 	free(a->suspect_stack);
 	free(a->reg_flags);
@@ -103,8 +114,38 @@ static uint8_t reg_class(const struct analyzer *a, unsigned int reg)
 	return a->cfg.reg_class && reg < KVMSR_MAX_REGS ? a->cfg.reg_class[reg] : 0;
 }
 
+/* The flight recorder: keep @e in the vCPU's ring of its last events. */
+static void ring_push(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
+{
+	if (!v->ring) {
+		v->ring = malloc(a->cfg.context * sizeof(*v->ring));
+		if (!v->ring)
+			return;
+	}
+	v->ring[v->ring_next] = *e;
+	v->ring_next = v->ring_next + 1 == a->cfg.context ? 0 : v->ring_next + 1;
+	if (v->ring_len < a->cfg.context)
+		v->ring_len++;
+}
+
+/* The ring, oldest first, into the finding. */
+static void attach_context(struct analyzer *a, const struct vcpu_stats *v, struct finding *f)
+{
+	uint32_t n = v->ring_len, first;
+
+	if (!a->cfg.context || !v->ring || !n)
+		return;
+	first = (v->ring_next + a->cfg.context - n) % a->cfg.context;
+	for (uint32_t i = 0; i < n; i++)
+		a->context_out[i] = v->ring[(first + i) % a->cfg.context];
+	f->context = a->context_out;
+	f->nr_context = n;
+}
+
 static void report(struct analyzer *a, struct vcpu_stats *v, struct finding *f)
 {
+	if (v)
+		attach_context(a, v, f);
 	a->findings[f->kind]++;
 	if (v)
 		v->findings[f->kind]++;
@@ -438,6 +479,8 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 	}
 	if (e->vcpu_id >= 0)
 		v = analyzer_vcpu(a, e->pid, e->vcpu_id);
+	if (v && a->cfg.context)
+		ring_push(a, v, e);
 	if (e->type == KVMSR_EV_WARN || e->type == KVMSR_EV_BUG) {
 		on_hit(a, v, e);
 		return v;
@@ -477,6 +520,10 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 	case KVMSR_EV_DIRECT:
 		on_direct(a, v, e);
 		break;
+	case KVMSR_EV_SWITCH:
+	case KVMSR_EV_IOCTL:
+	case KVMSR_EV_EXIT:
+		break;		/* context for the flight recorder only */
 	}
 	return v;
 }

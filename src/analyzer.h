@@ -52,6 +52,13 @@ struct finding {
 	bool exact;			/* STALE/LOST: the accessor's tracepoint said
 					 * it served memory */
 	bool is_write;			/* DIRECT: a write */
+	/*
+	 * The flight recorder: the vCPU's last events up to and including the
+	 * one that gave the finding, oldest first (analyzer_config.context);
+	 * valid during the on_finding callback only.
+	 */
+	const struct kvmsr_event *context;
+	size_t nr_context;
 };
 
 /* A loaded accessor access waiting for the put's verdict. */
@@ -95,12 +102,16 @@ struct vcpu_stats {
 	uint64_t findings[FIND__MAX];
 	struct pending_access pending[MAX_PENDING];
 	int nr_pending;
+	/* The flight recorder: a ring of the last events, allocated on first use. */
+	struct kvmsr_event *ring;
+	uint32_t ring_next, ring_len;
 };
 
 /* What the detector needs to know beyond the events. */
 struct analyzer_config {
 	const uint8_t *reg_class;	/* KVMSR_MAX_REGS RC_* bits (regclass.h), or NULL */
 	bool adjust_pc_watched;		/* ADJUST_PC events are emitted */
+	unsigned int context;		/* events kept per vCPU for findings, 0: none */
 	void (*on_finding)(void *ctx, const struct finding *f);
 	void *ctx;
 };
@@ -119,7 +130,10 @@ struct analyzer {
 	int32_t *suspect_stack;
 	uint8_t *reg_flags;		/* REGF_* */
 	bool exact_locations;		/* accessor events carry the kernel's sr_loc */
+	struct kvmsr_event *context_out;	/* a finding's context, oldest first */
 };
+
+#define ANALYZER_MAX_CONTEXT 4096	/* --context limit */
 
 #define REGF_PROVEN_CPU	 (1 << 0)	/* a loaded read returned != memory copy */
 #define REGF_WRITTEN_BACK (1 << 1)	/* a put changed its memory copy */

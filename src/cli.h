@@ -37,7 +37,10 @@ struct cli {
 	bool serve;			/* serve: counting stat as an exporter */
 	const char *listen;		/* serve: --listen ADDR:PORT */
 	const char *textfile;		/* serve: --textfile PATH */
+	int context;			/* --context N: flight recorder depth; -1: default */
 };
+
+#define CONTEXT_DEFAULT 16	/* trace, record, report */
 
 int cmd_check(const struct cli *cli);
 int cmd_trace(const struct cli *cli);

@@ -117,7 +117,7 @@ int cmd_report(const struct cli *cli)
 	analyzer_init(&an);
 	findings_init(&fs, &r.rn, cli->json, NULL, cli->fail_mask);
 	fs.source = (struct stack_source){ file_stack, file_name, &r };
-	setup_detection(&an, &fs);
+	setup_detection(&an, &fs, cli->context);
 	ac = an.cfg;
 	ac.on_finding = on_finding;
 	ac.ctx = &rctx;

@@ -235,8 +235,9 @@ int cmd_stat(const struct cli *cli)
 	if (err)
 		return err;
 	cfg.aggregate = !cli->exact;
-	/* stat is for always-on use: no stacks; a recording keeps them. */
-	cfg.stacks = cli->output != NULL;
+	/* stat is for always-on use: no stacks; a recording and --context keep them. */
+	cfg.stacks = cli->output != NULL || cli->context > 0;
+	cfg.context = cli->exact && cli->context > 0;
 	if (cli->output && recorder_check(cli->output)) {
 		regnames_free(&st.rn);
 		return EXIT_ERROR;
@@ -253,7 +254,7 @@ int cmd_stat(const struct cli *cli)
 	}
 	analyzer_init(&st.an);
 	findings_init(&st.fs, &st.rn, cli->json, NULL, cli->fail_mask);
-	setup_detection(&st.an, &st.fs);
+	setup_detection(&st.an, &st.fs, cli->context);
 	err = run_session(cli, &s, &cfg, &h, &r);
 	if (!err) {
 		on_poll(&st, &s, r.end_ns - r.start_ns);

@@ -56,10 +56,12 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 		printf("{\"event\":\"summary\",\"backend\":\"%s\",\"kvm_mode\":\"%s\","
 		       "\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
 		       "\"events\":%llu,\"printed\":%llu,\"lost_records\":%llu,"
+		       "\"probe_misses\":%llu,"
 		       "\"coverage_trapped\":%llu,\"coverage_seen\":%llu,",
 		       ri.backend, ri.kvm_mode, ri.on_cpu_mask, ri.mask_learned ? "true" : "false",
 		       (unsigned long long)total,
 		       (unsigned long long)t->printed, (unsigned long long)ri.lost,
+		       (unsigned long long)ri.probe_misses,
 		       (unsigned long long)traps, (unsigned long long)seen);
 		report_findings(stdout, &t->an, true);
 		printf("}\n");
@@ -71,6 +73,12 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 			(unsigned long long)traps);
 		report_findings(stderr, &t->an, false);
 	}
+	if (ri.probe_misses)
+		fprintf(stderr, "kvmsr: WARNING: the kernel skipped %llu probe runs (BPF recursion "
+			"protection): events are missing, imbalances may be kvmsr's own\n",
+			(unsigned long long)ri.probe_misses);
+	if (ri.notes && ri.notes[0])
+		fprintf(stderr, "kvmsr: note: %s\n", ri.notes);
 	if (traps && seen < 0.9 * traps)
 		fprintf(stderr, "kvmsr: WARNING: accessor coverage is incomplete: %llu of %llu "
 			"trapped accesses reached no probed accessor (calls inlined?)\n",
@@ -93,9 +101,10 @@ int cmd_trace(const struct cli *cli)
 	if (err)
 		return err;
 	cfg.stacks = true;
+	cfg.context = cli->context > 0;
 	analyzer_init(&t.an);
 	findings_init(&t.fs, &t.rn, cli->json, stdout, cli->fail_mask);
-	setup_detection(&t.an, &t.fs);
+	setup_detection(&t.an, &t.fs, cli->context);
 	/* A pipe or file gets big writes; a terminal sees lines as they come. */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);

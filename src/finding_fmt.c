@@ -176,5 +176,4 @@ void format_finding_json(FILE *out, const struct finding *f, const struct regnam
 	}
 	fprintf(out, "],\"proof\":");
 	json_escaped(out, proof);
-	fprintf(out, "}\n");
 }

@@ -14,6 +14,7 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 /* frames: symbolized kernel stack, innermost first (may be empty). */
 void format_finding_text(FILE *out, const struct finding *f, const struct regnames *rn,
 			 const char *const *frames, int nframes);
+/* Without the closing "}\n": the caller may append members (the context). */
 void format_finding_json(FILE *out, const struct finding *f, const struct regnames *rn,
 			 const char *const *frames, int nframes);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "context_fmt.h"
 #include "finding_fmt.h"
 #include "findings.h"
 #include "regclass.h"
@@ -128,6 +129,20 @@ static int frames_of(struct findings *fs, int32_t id, uint64_t start, struct rec
 	return n;
 }
 
+/* The finding, its stack, and the flight recorder's context. */
+static void print_finding(struct findings *fs, FILE *out, const struct finding *f,
+			  const char *const *frames, int n)
+{
+	if (fs->json) {
+		format_finding_json(out, f, fs->rn, frames, n);
+		format_context_json(out, fs, f);
+		fprintf(out, "}\n");
+	} else {
+		format_finding_text(out, f, fs->rn, frames, n);
+		format_context_text(out, fs, f);
+	}
+}
+
 void findings_on_finding(void *ctx, const struct finding *f)
 {
 	struct findings *fs = ctx;
@@ -155,10 +170,7 @@ void findings_on_finding(void *ctx, const struct finding *f)
 		}
 	}
 	if (fs->stream) {
-		if (fs->json)
-			format_finding_json(fs->stream, f, fs->rn, frames, n);
-		else
-			format_finding_text(fs->stream, f, fs->rn, frames, n);
+		print_finding(fs, fs->stream, f, frames, n);
 		fflush(fs->stream);
 		return;
 	}
@@ -169,10 +181,7 @@ void findings_on_finding(void *ctx, const struct finding *f)
 	mem = open_memstream(&buf, &len);
 	if (!mem)
 		return;
-	if (fs->json)
-		format_finding_json(mem, f, fs->rn, frames, n);
-	else
-		format_finding_text(mem, f, fs->rn, frames, n);
+	print_finding(fs, mem, f, frames, n);
 	fclose(mem);
 	fs->kept[fs->nr_kept++] = buf;
 }

@@ -17,6 +17,9 @@ static const char *const type_names[KVMSR_EV__MAX] = {
 	[KVMSR_EV_BUG] = "bug",
 	[KVMSR_EV_VM_EXIT] = "vm-exit",
 	[KVMSR_EV_DIRECT] = "direct",
+	[KVMSR_EV_SWITCH] = "switch",
+	[KVMSR_EV_IOCTL] = "ioctl",
+	[KVMSR_EV_EXIT] = "exit",
 };
 
 const char *loc_name(unsigned int loc, char *buf, size_t len)
@@ -33,6 +36,32 @@ const char *loc_name(unsigned int loc, char *buf, size_t len)
 		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i]);
 	}
 	return buf;
+}
+
+/*
+ * vCPU ioctls by command number (_IOC_NR of the 0xAE type): the uapi's
+ * stable numbers, not a kernel-internal table.
+ */
+const char *vcpu_ioctl_name(uint32_t cmd)
+{
+	static const struct { uint8_t nr; const char *name; } names[] = {
+		{ 0x80, "KVM_RUN" }, { 0x81, "KVM_GET_REGS" }, { 0x82, "KVM_SET_REGS" },
+		{ 0x86, "KVM_INTERRUPT" }, { 0x98, "KVM_GET_MP_STATE" },
+		{ 0x99, "KVM_SET_MP_STATE" }, { 0x9b, "KVM_SET_GUEST_DEBUG" },
+		{ 0x9f, "KVM_GET_VCPU_EVENTS" }, { 0xa0, "KVM_SET_VCPU_EVENTS" },
+		{ 0xab, "KVM_GET_ONE_REG" }, { 0xac, "KVM_SET_ONE_REG" },
+		{ 0xae, "KVM_ARM_VCPU_INIT" }, { 0xb0, "KVM_GET_REG_LIST" },
+		{ 0xb2, "KVM_SIGNAL_MSI" }, { 0xc2, "KVM_ARM_VCPU_FINALIZE" },
+		{ 0xe1, "KVM_SET_DEVICE_ATTR" }, { 0xe2, "KVM_GET_DEVICE_ATTR" },
+		{ 0xe3, "KVM_HAS_DEVICE_ATTR" },
+	};
+
+	if (((cmd >> 8) & 0xff) != 0xae)
+		return NULL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].nr == (cmd & 0xff))
+			return names[i].name;
+	return NULL;
 }
 
 const char *event_type_name(unsigned int type)
@@ -111,6 +140,22 @@ void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnam
 		reg = regnames_get(rn, e->reg, rbuf, sizeof(rbuf));
 		snprintf(val, sizeof(val), "%#llx", (unsigned long long)e->aux);
 		state = e->flags & KVMSR_F_WRITE ? "on-cpu direct write" : "on-cpu direct read";
+		break;
+	case KVMSR_EV_SWITCH:
+		reg = e->flags & KVMSR_F_SW_IN ? "in" : e->flags & KVMSR_F_SW_PREEMPT ?
+		      "out (preempted)" : "out (blocks)";
+		snprintf(val, sizeof(val), "tid %u", e->tid);
+		state = e->flags & KVMSR_F_LOADED ? (e->flags & KVMSR_F_SW_IN ?
+			"a vCPU still loaded here" : "on-cpu") : "";
+		break;
+	case KVMSR_EV_IOCTL:
+		reg = vcpu_ioctl_name(e->val);
+		if (!reg)
+			reg = "?";
+		snprintf(val, sizeof(val), "%#llx", (unsigned long long)e->val);
+		break;
+	case KVMSR_EV_EXIT:
+		snprintf(val, sizeof(val), "EC %#llx", (unsigned long long)e->val);
 		break;
 	case KVMSR_EV_TRAP:
 		if (e->flags & KVMSR_F_MEMREG)
@@ -271,6 +316,38 @@ void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnam
 			sb_str(&b, ",\"memory\":");
 			sb_hex(&b, e->aux);
 		}
+		break;
+	case KVMSR_EV_SWITCH:
+		sb_str(&b, e->flags & KVMSR_F_SW_IN ? ",\"direction\":\"in\"" :
+		       ",\"direction\":\"out\"");
+		sb_str(&b, ",\"preempted\":");
+		sb_bool(&b, e->flags & KVMSR_F_SW_PREEMPT);
+		sb_str(&b, ",\"prev_state\":");
+		sb_u64(&b, e->val);
+		sb_str(&b, ",\"other_tid\":");
+		sb_u64(&b, e->aux);
+		sb_str(&b, ",\"vcpu_loaded\":");
+		sb_bool(&b, e->flags & KVMSR_F_LOADED);
+		break;
+	case KVMSR_EV_IOCTL: {
+		const char *io = vcpu_ioctl_name(e->val);
+
+		sb_str(&b, ",\"command\":");
+		sb_hex(&b, e->val);
+		if (io) {
+			sb_str(&b, ",\"name\":\"");
+			sb_str(&b, io);
+			sb_str(&b, "\"");
+		}
+		break;
+	}
+	case KVMSR_EV_EXIT:
+		sb_str(&b, ",\"esr_ec\":");
+		sb_hex(&b, e->val);
+		sb_str(&b, ",\"pc\":");
+		sb_hex(&b, e->aux);
+		sb_str(&b, ",\"ret\":");
+		sb_u64(&b, e->reg);
 		break;
 	case KVMSR_EV_WARN:
 	case KVMSR_EV_BUG:

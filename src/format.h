@@ -3,11 +3,14 @@
 #ifndef KVMSR_FORMAT_H
 #define KVMSR_FORMAT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "kvmsr_event.h"
 #include "regnames.h"
 
 const char *event_type_name(unsigned int type);
+/* The name of a vCPU ioctl command ("KVM_RUN"), NULL if not known. */
+const char *vcpu_ioctl_name(uint32_t cmd);
 /* Parse "load,put,read" into a bitmask of (1 << KVMSR_EV_*); -1 on error. */
 int parse_event_types(const char *list, unsigned int *mask);
 

@@ -60,7 +60,7 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
        OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
-       OPT_TEXTFILE = 0x103 };
+       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104 };
 
 static const struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
@@ -81,13 +81,18 @@ static const struct argp_option options[] = {
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "stat: also report every interval", 0 },
 	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
 	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
-	  "read,write,trap,entry,saved,warn,bug,vm-exit,direct,all (default: load,put,read,"
+	  "read,write,trap,entry,saved,warn,bug,vm-exit,direct,switch,ioctl,exit,all (default: "
+	  "load,put,read,"
 	  "write,trap); findings are always printed", 0 },
 	{ "exact", OPT_EXACT, NULL, 0, "stat: stream every event through the analyzer "
 	  "(accessor coverage and confirmed findings; costs like trace)", 0 },
 	{ "sample", OPT_SAMPLE, "PCT", 0, "stat: share of the time the accessor probes are "
 	  "attached (default 10; 100 = always, 0 = never); loads, puts and loaded time "
 	  "are always exact", 0 },
+	{ "context", OPT_CONTEXT, "N", 0, "the flight recorder: print with every finding the "
+	  "last N events of its vCPU (loads and puts with their callers, thread switches, "
+	  "vCPU ioctls, guest exits, accessor calls); trace, record, report (default 16) and "
+	  "stat --exact (default 0); record stores them; 0 = off, at most 4096", 0 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0, "exit 3 if a finding of these kinds occurred: "
 	  "confirmed, warn, bug, imbalance, suspect, any (= all but suspect)", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
@@ -161,7 +166,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_EVENTS:
 		if (parse_event_types(arg, &c->event_mask))
 			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,saved,warn,bug,"
-				   "vm-exit,direct or all",
+				   "vm-exit,direct,switch,ioctl,exit or all",
 				   arg);
 		break;
 	case OPT_VERBOSE:
@@ -195,6 +200,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TEXTFILE:
 		c->textfile = arg;
 		break;
+	case OPT_CONTEXT:
+		c->context = parse_uint(arg, state, "--context");
+		if (c->context > 4096)
+			argp_error(state, "--context is at most 4096 events");
+		break;
 	case ARGP_KEY_ARG:
 		if (c->command && !strcmp(c->command, "report") && !c->input) {
 			c->input = arg;
@@ -217,6 +227,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--perfetto is for report");
 		if (strcmp(c->command, "serve") && (c->listen || c->textfile))
 			argp_error(state, "--listen and --textfile are for serve");
+		if (c->context > 0 && (!strcmp(c->command, "serve") || !strcmp(c->command, "check") ||
+				       (!strcmp(c->command, "stat") && !c->exact)))
+			argp_error(state, "--context needs the event stream: trace, record, report "
+				   "or stat --exact");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -229,7 +243,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_opt,
 					  "check|trace|stat|record [-- CMD [ARGS]]\nreport FILE\nserve",
 					  doc, NULL, NULL, NULL };
-	struct cli c = { .vcpu = -1, .sample_pct = 10 };
+	struct cli c = { .vcpu = -1, .sample_pct = 10, .context = -1 };
 	int dashdash = argc;
 
 	/* Split off "-- CMD ARGS" before argp sees it. */
@@ -252,6 +266,9 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, dashdash, argv, 0, NULL, &c))
 		return EXIT_USAGE;
 
+	if (c.context < 0)
+		c.context = !strcmp(c.command, "trace") || !strcmp(c.command, "record") ||
+			    !strcmp(c.command, "report") ? CONTEXT_DEFAULT : 0;
 	if (!strcmp(c.command, "check"))
 		return c.cmd ? (fprintf(stderr, "kvmsr: check takes no command\n"), EXIT_USAGE)
 			     : cmd_check(&c);

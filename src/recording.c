@@ -216,9 +216,10 @@ int rec_open(struct rec_reader *r, const char *path, char *err, size_t len)
 			 path, h.version, REC_VERSION);
 		goto bad;
 	}
-	if (h.abi_version != KVMSR_ABI_VERSION || h.event_size != sizeof(struct kvmsr_event)) {
-		snprintf(err, len, "%s: event ABI %u (%u-byte records); this kvmsr reads ABI %u",
-			 path, h.abi_version, h.event_size, KVMSR_ABI_VERSION);
+	if (h.abi_version < KVMSR_ABI_OLDEST || h.abi_version > KVMSR_ABI_VERSION ||
+	    h.event_size != sizeof(struct kvmsr_event)) {
+		snprintf(err, len, "%s: event ABI %u (%u-byte records); this kvmsr reads ABI %u-%u",
+			 path, h.abi_version, h.event_size, KVMSR_ABI_OLDEST, KVMSR_ABI_VERSION);
 		goto bad;
 	}
 	if (h.text_len > REC_MAX_PAYLOAD) {

@@ -232,7 +232,7 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->recording_cut = -1;
 }
 
-void setup_detection(struct analyzer *an, struct findings *fs)
+void setup_detection(struct analyzer *an, struct findings *fs, unsigned int context)
 {
 	/*
 	 * Exception entry (__kvm_adjust_pc) runs inside the world switch with
@@ -244,6 +244,7 @@ void setup_detection(struct analyzer *an, struct findings *fs)
 		.adjust_pc_watched = false,
 		.on_finding = findings_on_finding,
 		.ctx = fs,
+		.context = context,
 	};
 
 	analyzer_configure(an, &ac);

@@ -42,18 +42,24 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-bool kernel_has_btf_tracepoint(const char *name)
+static bool kernel_btf_has(const char *name, int kind)
 {
-	char type[128];
 	struct btf *btf = btf__load_vmlinux_btf();
 	bool ok;
 
 	if (!btf)
 		return false;
-	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	ok = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
+	ok = btf__find_by_name_kind(btf, name, kind) > 0;
 	btf__free(btf);
 	return ok;
+}
+
+bool kernel_has_btf_tracepoint(const char *name)
+{
+	char type[128];
+
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	return kernel_btf_has(type, BTF_KIND_TYPEDEF);
 }
 
 /* The tracepoints kvmsr's kernel/ patch series adds; all or nothing. */
@@ -227,7 +233,8 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 {
 	const struct session_config *c = s->cfg;
 	struct prog_role *r = s->roles;
-	struct bpf_program *p;
+	struct bpf_program *p, *ioctl_prog;
+	bool ctx_on;
 	int n, i, e;
 
 	s->skel = kvmsr_bpf__open();
@@ -244,6 +251,7 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 	s->skel->rodata->capture_stacks = c->stacks;
 	s->skel->rodata->aggregate = c->aggregate;
+	s->skel->rodata->context_events = c->context && !c->aggregate;
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
@@ -269,6 +277,18 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
 	bpf_program__set_autoload(s->skel->progs.tp_error_report_end, s->warns);
 	bpf_program__set_autoload(s->skel->progs.tp_sys_reg_direct, s->direct);
+	/* The flight recorder's context: only when asked for, never in counting. */
+	ctx_on = c->context && !c->aggregate;
+	s->switches = ctx_on && kernel_has_btf_tracepoint("sched_switch");
+	s->exits = ctx_on && kernel_has_btf_tracepoint("kvm_exit");
+	ioctl_prog = aux == BACKEND_KPROBE ? s->skel->progs.kprobe_vcpu_ioctl :
+		     s->skel->progs.fentry_vcpu_ioctl;
+	/* A trampoline needs the function in BTF, or the whole load fails. */
+	s->ioctls = ctx_on && (aux == BACKEND_KPROBE ||
+			       kernel_btf_has("kvm_vcpu_ioctl", BTF_KIND_FUNC));
+	bpf_program__set_autoload(s->skel->progs.tp_sched_switch, s->switches);
+	bpf_program__set_autoload(s->skel->progs.tp_kvm_exit, s->exits);
+	bpf_program__set_autoload(ioctl_prog, s->ioctls);
 
 	last_libbpf_error[0] = '\0';
 	e = kvmsr_bpf__load(s->skel);
@@ -305,6 +325,28 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 		s->warns = false;
 	if (s->direct && attach_fixed(s, s->skel->progs.tp_sys_reg_direct))
 		s->direct = false;
+	if (s->switches && attach_fixed(s, s->skel->progs.tp_sched_switch)) {
+		s->switches = false;
+		note(s->notes, "context: sched_switch not attached: vCPU thread switches are "
+		     "not seen. ");
+	}
+	if (s->exits && attach_fixed(s, s->skel->progs.tp_kvm_exit)) {
+		s->exits = false;
+		note(s->notes, "context: kvm:kvm_exit not attached: guest exits are not seen. ");
+	}
+	if (s->ioctls) {
+		struct bpf_link *l = ioctl_prog == s->skel->progs.kprobe_vcpu_ioctl ?
+			bpf_program__attach_kprobe(ioctl_prog, false, "kvm_vcpu_ioctl") :
+			bpf_program__attach(ioctl_prog);
+
+		if (l) {
+			s->links[s->nr_links++] = l;
+		} else {
+			s->ioctls = false;
+			note(s->notes, "context: kvm_vcpu_ioctl not probed (%s): the ioctl being "
+			     "served is not seen. ", strerror(errno));
+		}
+	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
 		e = -errno;

@@ -32,6 +32,7 @@ struct session_config {
 	bool verbose;			/* pass libbpf's messages through */
 	bool stacks;			/* kernel stacks of possible findings */
 	bool aggregate;			/* count in BPF maps, stream only hits (stat) */
+	bool context;			/* the flight recorder's events and load/put stacks */
 	session_cb cb;
 	void *ctx;
 };
@@ -69,6 +70,9 @@ struct session {
 	bool entries;			/* kvm:kvm_entry attached */
 	bool warns;			/* error_report_end attached */
 	bool direct;			/* kvm:kvm_vcpu_sys_reg_direct attached */
+	bool switches;			/* context: sched_switch of vCPU threads attached */
+	bool exits;			/* context: kvm:kvm_exit attached */
+	bool ioctls;			/* context: kvm_vcpu_ioctl probed */
 	unsigned int polled;		/* records handed out by this session_poll() */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */

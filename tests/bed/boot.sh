@@ -1,7 +1,11 @@
 #!/bin/bash
 # boot.sh --kernel DIR|Image --initrd FILE --log FILE [--mode vhe|nvhe|hvhe|protected]
 #         [--cpu neoverse-n1] [--smp 2] [--mem 2G] [--timeout 600] [--icount]
-#         [--append "EXTRA KERNEL ARGS"]
+#         [--append "EXTRA KERNEL ARGS"] [--out FILE] [--accel ACCEL]
+#
+# --out FILE: a virtio serial port (/dev/vport*p1 in the guest) whose bytes
+# land in FILE: how a payload hands files (recordings) to the host.
+# --accel: QEMU's -accel value (default tcg; e.g. tcg,thread=single).
 #
 # Boots an arm64 kernel at EL2 under TCG (so the guest has KVM), console to
 # FILE. Exit 0 only if the payload reported "KVMSR-BED: END rc=0".
@@ -10,10 +14,12 @@ set -euo pipefail
 die() { echo "boot: error: $*" >&2; exit 2; }
 usage() {
 	die "usage: $0 --kernel DIR|Image --initrd FILE --log FILE [--mode vhe|nvhe|hvhe|protected]" \
-		"[--cpu CPU] [--smp N] [--mem SIZE] [--timeout S] [--icount] [--append ARGS]"
+		"[--cpu CPU] [--smp N] [--mem SIZE] [--timeout S] [--icount] [--append ARGS]" \
+		"[--out FILE] [--accel ACCEL]"
 }
 
 kernel="" initrd="" log="" mode=vhe cpu=neoverse-n1 smp=2 mem=2G timeout=600 icount=0 extra=""
+out="" accel=tcg
 while (($#)); do
 	case $1 in
 	--kernel) kernel=${2:?} ;;
@@ -25,6 +31,8 @@ while (($#)); do
 	--mem) mem=${2:?} ;;
 	--timeout) timeout=${2:?} ;;
 	--append) extra=${2?} ;;
+	--out) out=${2:?} ;;
+	--accel) accel=${2:?} ;;
 	--icount) icount=1; shift; continue ;;
 	*) usage ;;
 	esac
@@ -48,13 +56,16 @@ esac
 # virtualization=on: boot at EL2, else no /dev/kvm. -nic none: otherwise QEMU
 # wants efi-virtio.rom. -no-reboot + panic=-1: a panic ends QEMU at once.
 # shellcheck disable=SC2054 # commas belong to QEMU option values
-qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu "$cpu"
+qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -accel "$accel" -cpu "$cpu"
 	-smp "$smp" -m "$mem" -nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd"
 	-append "console=ttyAMA0 panic=-1 rdinit=/init $kvm_args $extra")
 # Deterministic guest time for benchmarks (forces single-threaded TCG).
 # shellcheck disable=SC2054
 ((icount)) && qemu+=(-icount shift=0,sleep=off)
+# shellcheck disable=SC2054
+[[ -n $out ]] && qemu+=(-device virtio-serial-pci -chardev "file,id=out,path=$out"
+	-device virtserialport,chardev=out,name=out)
 
 mkdir -p "$(dirname "$log")"
 echo "boot: ${qemu[*]}" >&2

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The flight recorder: each finding carries its vCPU's last events. */
+#include <string.h>
+#include "analyzer.h"
+#include "unit.h"
+
+#define PID 300
+
+static struct kvmsr_event ev(uint8_t type, uint64_t ts, int vcpu, uint8_t flags, int32_t stack)
+{
+	struct kvmsr_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.ts_ns = ts;
+	e.pid = PID;
+	e.tid = PID + 1 + vcpu;
+	e.vcpu_id = vcpu;
+	e.flags = flags;
+	e.stack_id = stack;
+	return e;
+}
+
+struct seen {
+	int n;
+	enum finding_kind kind[8];
+	size_t nr_context[8];
+	struct kvmsr_event context[8][4];
+};
+
+static void on_finding(void *ctx, const struct finding *f)
+{
+	struct seen *s = ctx;
+
+	if (s->n == 8)
+		return;
+	s->kind[s->n] = f->kind;
+	s->nr_context[s->n] = f->nr_context;
+	memcpy(s->context[s->n], f->context, f->nr_context * sizeof(*f->context));
+	s->n++;
+}
+
+static void feed(struct analyzer *a, struct kvmsr_event e)
+{
+	analyzer_feed(a, &e);
+}
+
+/*
+ * The shape the selftests showed: a load by the OSLAR handler, then one
+ * from kvm_sched_in with no put between; the WARN fires inside the second
+ * load, before its record.  Both findings carry both loads, oldest first.
+ */
+TEST(a_double_load_carries_both_loads_and_their_stacks)
+{
+	struct analyzer_config cfg = { .on_finding = on_finding, .context = 4 };
+	struct seen s = { 0 };
+	struct analyzer a;
+
+	cfg.ctx = &s;
+	analyzer_init(&a);
+	analyzer_configure(&a, &cfg);
+	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 1));	/* vcpu_load */
+	feed(&a, ev(KVMSR_EV_PUT, 200, 0, KVMSR_F_LOADED, 2));		/* oslar */
+	feed(&a, ev(KVMSR_EV_LOAD, 210, 0, KVMSR_F_LOADED, 3));	/* oslar */
+	feed(&a, ev(KVMSR_EV_SWITCH, 220, 0, KVMSR_F_SW_IN | KVMSR_F_LOADED, -1));
+	feed(&a, ev(KVMSR_EV_WARN, 230, 0, KVMSR_F_LOADED, 9));
+	feed(&a, ev(KVMSR_EV_LOAD, 240, 0, KVMSR_F_LOADED, 4));	/* kvm_sched_in */
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.kind[0], FIND_WARN);
+	CHECK_EQ(s.nr_context[0], 4);
+	CHECK_EQ(s.context[0][0].type, KVMSR_EV_PUT);
+	CHECK_EQ(s.context[0][3].type, KVMSR_EV_WARN);
+	CHECK_EQ(s.kind[1], FIND_DOUBLE_LOAD);
+	CHECK_EQ(s.nr_context[1], 4);
+	/* Oldest first: the OSLAR load, the switch, the WARN, the second load. */
+	CHECK_EQ(s.context[1][0].type, KVMSR_EV_LOAD);
+	CHECK_EQ(s.context[1][0].stack_id, 3);
+	CHECK_EQ(s.context[1][1].type, KVMSR_EV_SWITCH);
+	CHECK_EQ(s.context[1][3].type, KVMSR_EV_LOAD);
+	CHECK_EQ(s.context[1][3].stack_id, 4);
+	CHECK_EQ(analyzer_find(&a, PID, 0)->double_loads, 1);
+	analyzer_free(&a);
+}
+
+TEST(context_is_per_vcpu_and_off_by_default)
+{
+	struct analyzer_config cfg = { .on_finding = on_finding, .context = 4 };
+	struct seen s = { 0 };
+	struct analyzer a;
+
+	cfg.ctx = &s;
+	analyzer_init(&a);
+	analyzer_configure(&a, &cfg);
+	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 1));
+	feed(&a, ev(KVMSR_EV_LOAD, 110, 1, KVMSR_F_LOADED, 2));
+	feed(&a, ev(KVMSR_EV_IOCTL, 120, 1, 0, -1));
+	feed(&a, ev(KVMSR_EV_PUT, 130, 1, KVMSR_F_LOADED, 5));
+	feed(&a, ev(KVMSR_EV_PUT, 140, 1, KVMSR_F_LOADED, 6));	/* put without load */
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.kind[0], FIND_ORPHAN_PUT);
+	CHECK_EQ(s.nr_context[0], 4);	/* vCPU 1's four events, none of vCPU 0 */
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(s.context[0][i].vcpu_id, 1);
+	analyzer_free(&a);
+
+	/* Without --context a finding has none. */
+	cfg.context = 0;
+	memset(&s, 0, sizeof(s));
+	analyzer_init(&a);
+	analyzer_configure(&a, &cfg);
+	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 1));
+	feed(&a, ev(KVMSR_EV_LOAD, 110, 0, KVMSR_F_LOADED, 2));
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.nr_context[0], 0);
+	analyzer_free(&a);
+}
