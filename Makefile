@@ -77,6 +77,10 @@ $(VMM): tests/vmm/vmm.c src/guest.c src/guest.h
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/guest.c
 
+build/arm64/kvm_hold: tests/flight/kvm_hold.c
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Packages, then the arm64 kernels of the test matrix into .cache/ (offline once cached).
 deps:
 	bash tests/bed/deps.sh

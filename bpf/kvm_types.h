@@ -42,8 +42,22 @@ struct pt_regs {
 	struct user_pt_regs user_regs;
 };
 
+struct hlist_node {
+	struct hlist_node *next;
+};
+
+struct hlist_head {
+	struct hlist_node *first;
+};
+
+/* The hook KVM hangs on a vCPU thread for kvm_sched_in/kvm_sched_out. */
+struct preempt_notifier {
+	struct hlist_node link;
+};
+
 struct task_struct {
 	int pid;
+	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
 };
 
 struct file {
@@ -69,6 +83,7 @@ struct kvm_vcpu {
 	struct kvm *kvm;
 	int cpu;
 	int vcpu_id;
+	struct preempt_notifier preempt_notifier;
 	struct kvm_vcpu_arch arch;
 };
 

@@ -45,6 +45,12 @@ const volatile bool aggregate;
  * events around them (vCPU thread switches, vCPU ioctls, guest exits).
  */
 const volatile bool context_events;
+/*
+ * Address of the kernel's preempt_notifier_key (a static key: its first
+ * int is the enable count), from /proc/kallsyms; 0 if unknown.  With it a
+ * vCPU thread's switch says whether the kernel had to call kvm_sched_out.
+ */
+const volatile __u64 preempt_key_addr;
 
 /* Results read back by user space through the skeleton's .bss. */
 __u32 flag_layout;		/* enum kvmsr_flag_layout, set at first use */
@@ -218,6 +224,7 @@ struct {
 struct vcpu_task {
 	__u32 pid;
 	__s32 vcpu_id;
+	__u64 vcpu;		/* struct kvm_vcpu * */
 };
 
 struct {
@@ -605,16 +612,16 @@ static __always_inline __s32 context_stack(const __u64 *caller)
 }
 
 /* The flight recorder: remember which vCPU this thread runs, for its switches. */
-static __always_inline void note_vcpu_task(__u32 pid, __s32 id)
+static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 pid, __s32 id)
 {
-	struct vcpu_task vt = { .pid = pid, .vcpu_id = id };
+	struct vcpu_task vt = { .pid = pid, .vcpu_id = id, .vcpu = (__u64)vcpu };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct vcpu_task *old;
 
 	if (!context_events)
 		return;
 	old = bpf_map_lookup_elem(&vcpu_tasks, &tid);
-	if (!old || old->pid != pid || old->vcpu_id != id)
+	if (!old || old->vcpu != vt.vcpu || old->pid != pid || old->vcpu_id != id)
 		bpf_map_update_elem(&vcpu_tasks, &tid, &vt, BPF_ANY);
 }
 
@@ -635,7 +642,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
 	if (armed && wanted(pid, id)) {
-		note_vcpu_task(pid, id);
+		note_vcpu_task(vcpu, pid, id);
 		emit_stack(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0,
 			   word, context_stack(caller), 0);
 	}
@@ -1217,6 +1224,37 @@ int BPF_PROG(tp_error_report_end, int detector, unsigned long id)
 /* ---- the flight recorder's context (--context) ---- */
 
 /*
+ * What obliges the scheduler to call kvm_sched_out for this thread: the
+ * vCPU's preempt notifier on the thread's list, and preempt_notifier_key
+ * enabled (its static branches guard both notifier calls).
+ */
+static __always_inline __u8 notifier_flags(struct task_struct *t, __u64 vcpu)
+{
+	__u64 mine = vcpu + bpf_core_field_offset(struct kvm_vcpu, preempt_notifier);
+	struct hlist_node *n;
+	__u8 f = 0;
+	int i, enabled = 0;
+
+	if (bpf_core_field_exists(t->preempt_notifiers)) {
+		n = BPF_CORE_READ(t, preempt_notifiers.first);
+		for (i = 0; i < 4 && n; i++) {
+			if ((__u64)n == mine) {
+				f |= KVMSR_F_SW_NOTIFIER;
+				break;
+			}
+			n = BPF_CORE_READ(n, next);
+		}
+	}
+	if (preempt_key_addr &&
+	    !bpf_probe_read_kernel(&enabled, sizeof(enabled), (void *)preempt_key_addr)) {
+		f |= KVMSR_F_SW_KEY_KNOWN;
+		if (enabled > 0)
+			f |= KVMSR_F_SW_KEY_ON;
+	}
+	return f;
+}
+
+/*
  * A vCPU thread leaves or takes a CPU.  sched_switch fires before the
  * preempt notifiers: a thread leaving with its vCPU loaded is normal (the
  * put of kvm_sched_out follows), a thread coming in while a vCPU is still
@@ -1239,8 +1277,9 @@ int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	/* Leaving with its own vCPU loaded: kvm_sched_out will put it. */
 	vt = bpf_map_lookup_elem(&vcpu_tasks, &ptid);
 	if (vt && wanted(vt->pid, vt->vcpu_id))
-		emit_full(KVMSR_EV_SWITCH, flags | (here && st->tid == ptid ? KVMSR_F_LOADED : 0),
-			  vt->pid, ptid, vt->vcpu_id, 0, state, ntid, -1, 0);
+		emit_full(KVMSR_EV_SWITCH, flags | (here && st->tid == ptid ? KVMSR_F_LOADED : 0) |
+			  notifier_flags(prev, vt->vcpu), vt->pid, ptid, vt->vcpu_id, 0, state, ntid,
+			  -1, 0);
 	/* Coming in while a vCPU that prev did not load is still loaded here. */
 	vt = bpf_map_lookup_elem(&vcpu_tasks, &ntid);
 	if (vt && wanted(vt->pid, vt->vcpu_id))

@@ -62,6 +62,14 @@ enum kvmsr_event_type {
  */
 #define KVMSR_F_SW_IN	 (1u << 1)
 #define KVMSR_F_SW_PREEMPT (1u << 3)
+/*
+ * SWITCH out: the vCPU's preempt notifier is on the thread's list; the
+ * kernel's preempt_notifier_key was read, and is enabled.  All three and
+ * LOADED: the scheduler must call kvm_sched_out, which puts the vCPU.
+ */
+#define KVMSR_F_SW_NOTIFIER (1u << 4)
+#define KVMSR_F_SW_KEY_KNOWN (1u << 5)
+#define KVMSR_F_SW_KEY_ON  (1u << 6)
 
 /*
  * kvmsr_event.loc: where vcpu_read_sys_reg()/vcpu_write_sys_reg() located the

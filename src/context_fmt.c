@@ -28,6 +28,23 @@ static int callers(struct findings *fs, int32_t id, const char **frames, struct 
 	return n;
 }
 
+/* A switch out: does the kernel's own state oblige it to call kvm_sched_out? */
+static const char *notifier_state(const struct kvmsr_event *e)
+{
+	bool mine = e->flags & KVMSR_F_SW_NOTIFIER, known = e->flags & KVMSR_F_SW_KEY_KNOWN;
+	bool on = e->flags & KVMSR_F_SW_KEY_ON;
+
+	if (!known)
+		return mine ? "; its preempt notifier registered" : "";
+	if (mine && on)
+		return (e->flags & KVMSR_F_LOADED) ?
+		       "; notifier registered, preempt_notifier_key on: kvm_sched_out must put it" :
+		       "; notifier registered, preempt_notifier_key on";
+	return mine ? "; notifier registered, but preempt_notifier_key OFF" :
+		      on ? "; preempt_notifier_key on, but its notifier NOT registered" :
+			   "; no notifier, preempt_notifier_key off";
+}
+
 /* What happened, in a few words (without the caller chain). */
 static void describe(struct findings *fs, const struct kvmsr_event *e, char *buf, size_t len)
 {
@@ -76,11 +93,11 @@ static void describe(struct findings *fs, const struct kvmsr_event *e, char *buf
 				 (unsigned long long)e->aux, loaded ?
 				 ": a vCPU is STILL LOADED on this CPU (never put)" : "");
 		else
-			snprintf(buf, len, "thread %u leaves CPU %u for %llu (%s)%s", e->tid,
+			snprintf(buf, len, "thread %u leaves CPU %u for %llu (%s)%s%s", e->tid,
 				 e->cpu, (unsigned long long)e->aux,
 				 e->flags & KVMSR_F_SW_PREEMPT ? "preempted" :
 				 e->val ? "blocks" : "reschedules, runnable",
-				 loaded ? ", its vCPU loaded here: kvm_sched_out must put it" : "");
+				 loaded ? ", its vCPU loaded here" : "", notifier_state(e));
 		break;
 	case KVMSR_EV_WARN:
 	case KVMSR_EV_BUG:

@@ -328,6 +328,14 @@ void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnam
 		sb_u64(&b, e->aux);
 		sb_str(&b, ",\"vcpu_loaded\":");
 		sb_bool(&b, e->flags & KVMSR_F_LOADED);
+		if (!(e->flags & KVMSR_F_SW_IN)) {
+			sb_str(&b, ",\"notifier_registered\":");
+			sb_bool(&b, e->flags & KVMSR_F_SW_NOTIFIER);
+			if (e->flags & KVMSR_F_SW_KEY_KNOWN) {
+				sb_str(&b, ",\"preempt_notifier_key\":");
+				sb_bool(&b, e->flags & KVMSR_F_SW_KEY_ON);
+			}
+		}
 		break;
 	case KVMSR_EV_IOCTL: {
 		const char *io = vcpu_ioctl_name(e->val);

@@ -227,6 +227,26 @@ static int attach_fixed(struct session *s, struct bpf_program *prog)
 	return 0;
 }
 
+/* Address of kernel symbol @name (data included: KALLSYMS_ALL), 0 if not found. */
+static uint64_t kallsyms_addr(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256], sym[128], type;
+	unsigned long long a;
+	uint64_t found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s", &a, &type, sym) == 3 && !strcmp(sym, name)) {
+			found = a;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* One attempt with one backend; leaves s clean on failure. */
 static int try_backend(struct session *s, enum backend b, enum backend aux, char *err,
 		       size_t len)
@@ -252,6 +272,8 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	s->skel->rodata->capture_stacks = c->stacks;
 	s->skel->rodata->aggregate = c->aggregate;
 	s->skel->rodata->context_events = c->context && !c->aggregate;
+	if (c->context && !c->aggregate)
+		s->skel->rodata->preempt_key_addr = kallsyms_addr("preempt_notifier_key");
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);

@@ -72,7 +72,9 @@ echo "boot: ${qemu[*]}" >&2
 start=${EPOCHREALTIME/./}
 rc=0
 # Serial output has CRLF line ends; store plain lines so callers can grep/parse.
-timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' >"$log" || rc=${PIPESTATUS[0]}
+# Line-buffered: a watchdog on the log's mtime sees a live guest as it prints.
+timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' >"$log" ||
+	rc=${PIPESTATUS[0]}
 ms=$(((${EPOCHREALTIME/./} - start) / 1000))
 echo "boot: QEMU exited rc=$rc after $((ms / 1000)).$((ms % 1000 / 100))s, log $log" >&2
 

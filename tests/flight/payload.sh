@@ -14,7 +14,7 @@ dmesg -n 1
 up() { cut -d' ' -f1 /proc/uptime; }
 port=$(ls /dev/vport*p1 2>/dev/null | head -n 1)
 echo "FR-UNAME $(uname -r)"
-echo "FR-CONF attempts=$ATTEMPTS arms=$ARMS cap=$CAP stress=$STRESS context=$CONTEXT port=${port:-none}"
+echo "FR-CONF attempts=$ATTEMPTS arms=$ARMS cap=$CAP stress=$STRESS context=$CONTEXT hold=${HOLD:-0} port=${port:-none}"
 echo "FR-CPUS $(grep -c ^processor /proc/cpuinfo)"
 kvmsr check --no-probe 2>&1 | sed 's/^/FR-CHECK /'
 # PRE: a set-up line from the host (FR_PRE), e.g. a fault knob for a pilot.
@@ -23,6 +23,14 @@ if [ -n "$PRE" ]; then
 	eval "$PRE"
 fi
 dmesg -c > /dev/null
+
+# HOLD=1: one VM held for the whole boot (kvm_hold), so KVM's
+# preempt_notifier_key never flips between the selftests' VMs.
+if [ "${HOLD:-0}" = 1 ]; then
+	/fr/kvm_hold > /tmp/hold.out 2>&1 &
+	sleep 1
+	echo "FR-HOLD $(cat /tmp/hold.out)"
+fi
 
 # Preemption pressure: a busy loop per CPU competes with the vCPU thread.
 i=0

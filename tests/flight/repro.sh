@@ -18,6 +18,8 @@
 #   FR_TESTS="arm64/debug-exceptions"   selftests (7.3's, tests/selftests/build.sh)
 #   FR_ARMS="kvmsr plain"
 #   FR_STRESS=0         busy loops in the guest (preemption pressure)
+#   FR_HOLD=0           1: hold one VM for the whole boot (tests/flight/kvm_hold.c),
+#                       so KVM's preempt_notifier_key never flips
 #   FR_CONTEXT=64       kvmsr --context
 #   FR_SMP=2 FR_ACCEL=tcg (e.g. tcg,thread=single)
 #   FR_OUT=results/flight
@@ -32,13 +34,13 @@ matrix=("$@")
 ((${#matrix[@]})) || matrix=(7.1:vhe)
 ATTEMPTS=${FR_ATTEMPTS:-20} BOOTS=${FR_BOOTS:-3} CAP=${FR_CAP:-1500}
 TESTS=${FR_TESTS:-arm64/debug-exceptions} ARMS=${FR_ARMS:-kvmsr plain}
-STRESS=${FR_STRESS:-0} CONTEXT=${FR_CONTEXT:-64} SMP=${FR_SMP:-2} ACCEL=${FR_ACCEL:-tcg}
+STRESS=${FR_STRESS:-0} CONTEXT=${FR_CONTEXT:-64} HOLD=${FR_HOLD:-0} SMP=${FR_SMP:-2} ACCEL=${FR_ACCEL:-tcg}
 OUT=${FR_OUT:-results/flight}
 
 log() { echo "# $*" >&2; }
 die() { echo "repro: error: $*" >&2; exit 1; }
 
-make -s ARCH=arm64 || die "make ARCH=arm64"
+make -s ARCH=arm64 all build/arm64/kvm_hold || die "make ARCH=arm64"
 stdir=$(bash tests/selftests/build.sh) || die "selftests build"
 tmpd=$(mktemp -d)
 trap 'rm -rf "$tmpd"' EXIT
@@ -63,14 +65,15 @@ for entry in "${matrix[@]}"; do
 	mkdir -p "$dir"
 	left=$CAP boot=0
 	log "$entry ($(cat "$kdir/release")): up to $BOOTS boots, $ATTEMPTS rounds of [$ARMS] x [$TESTS]," \
-		"cap ${CAP}s, stress $STRESS, smp $SMP, accel $ACCEL; evidence in $dir"
+		"cap ${CAP}s, stress $STRESS, hold $HOLD, smp $SMP, accel $ACCEL; evidence in $dir"
 	while ((boot < BOOTS && left > 60)); do
 		boot=$((boot + 1))
-		printf 'ATTEMPTS=%s\nARMS="%s"\nCAP=%s\nSTRESS=%s\nCONTEXT=%s\nPRE=%q\n' \
-			"$ATTEMPTS" "$ARMS" "$left" "$STRESS" "$CONTEXT" "${FR_PRE:-}" >"$tmpd/conf"
+		printf 'ATTEMPTS=%s\nARMS="%s"\nCAP=%s\nSTRESS=%s\nCONTEXT=%s\nHOLD=%s\nPRE=%q\n' \
+			"$ATTEMPTS" "$ARMS" "$left" "$STRESS" "$CONTEXT" "$HOLD" "${FR_PRE:-}" >"$tmpd/conf"
 		initrd=$tmpd/initrd.cpio.gz
 		bash tests/bed/mkinitramfs.sh -o "$initrd" -i tests/flight/payload.sh \
-			-f build/arm64/kvmsr:/bin/kvmsr -f "$tmpd/conf:/fr/conf" -f "$tmpd/list:/fr/list" \
+			-f build/arm64/kvmsr:/bin/kvmsr -f build/arm64/kvm_hold:/fr/kvm_hold \
+			-f "$tmpd/conf:/fr/conf" -f "$tmpd/list:/fr/list" \
 			"${files[@]}" 2>/dev/null || die "initramfs"
 		con=$dir/console-$boot.log tarf=$dir/out-$boot.tar
 		: >"$tarf"
@@ -120,7 +123,7 @@ for entry in "${matrix[@]}"; do
 		break
 	done
 	{
-		echo "kernel $(cat "$kdir/release") mode $mode smp $SMP accel $ACCEL stress $STRESS"
+		echo "kernel $(cat "$kdir/release") mode $mode smp $SMP accel $ACCEL stress $STRESS hold $HOLD"
 		echo "tests: $TESTS; boots: $boot"
 		for arm in $ARMS; do
 			cat "$dir"/console-*.log | awk -v arm="$arm" '
