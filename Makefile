@@ -39,7 +39,7 @@ USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c 
 	src/recorder.c src/cmd_report.c src/perfetto.c src/metrics.c src/http.c $(ANALYZER_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
-	tests/unit/test_recording.c tests/unit/test_context.c \
+	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
 	$(ANALYZER_SRCS) src/format.c \
 	src/regnames.c src/sysinfo.c src/finding_fmt.c src/context_fmt.c src/findings.c src/ksyms.c \
 	src/recording.c

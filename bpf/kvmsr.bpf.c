@@ -140,14 +140,23 @@ static __always_inline struct stack_buf *scratch_stack(void)
 	return b;
 }
 
-/* BTF-enabled programs (fentry/fexit, tp_btf): the current task's stack. */
-static __always_inline __s32 task_stack(void)
+/*
+ * BTF-enabled programs (fentry/fexit, tp_btf): the current task's stack,
+ * @depth frames at most (the walk stops there: shallower is cheaper).
+ */
+static __always_inline __s32 task_stack_depth(__u32 depth)
 {
 	struct stack_buf *b = scratch_stack();
 
-	if (!b || bpf_get_task_stack(bpf_get_current_task_btf(), b->ips, sizeof(b->ips), 0) <= 0)
+	if (!b || bpf_get_task_stack(bpf_get_current_task_btf(), b->ips, depth * sizeof(__u64),
+				     0) <= 0)
 		return -1;
 	return store_stack(b);
+}
+
+static __always_inline __s32 task_stack(void)
+{
+	return task_stack_depth(STACK_DEPTH);
 }
 
 /*
@@ -219,6 +228,9 @@ struct {
 	__type(key, __u64);
 	__type(value, struct saved_args);
 } entry_args SEC(".maps");
+
+/* Frames of a load's or put's stack: plumbing on top, then its callers. */
+#define CONTEXT_STACK_DEPTH 10
 
 /* The flight recorder: the vCPU each thread loaded last, for its switches. */
 struct vcpu_task {
@@ -608,7 +620,8 @@ static __always_inline __s32 context_stack(const __u64 *caller)
 {
 	if (!context_events)
 		return -1;
-	return caller ? frames_stack(*caller, 0) : task_stack();
+	/* BPF and trampoline frames, then the few callers the context shows. */
+	return caller ? frames_stack(*caller, 0) : task_stack_depth(CONTEXT_STACK_DEPTH);
 }
 
 /* The flight recorder: remember which vCPU this thread runs, for its switches. */
