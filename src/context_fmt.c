@@ -143,17 +143,6 @@ void format_context_text(FILE *out, struct findings *fs, const struct finding *f
 	}
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 void format_context_json(FILE *out, struct findings *fs, const struct finding *f)
 {
 	static struct rec_stack st;
@@ -172,14 +161,14 @@ void format_context_json(FILE *out, struct findings *fs, const struct finding *f
 			"\"loaded\":%s,\"what\":", i ? "," : "", (unsigned long long)e->ts_ns,
 			event_type_name(e->type), e->cpu, e->tid,
 			e->flags & KVMSR_F_LOADED ? "true" : "false");
-		json_str(out, what);
+		json_escaped(out, what);
 		if (e->type == KVMSR_EV_LOAD || e->type == KVMSR_EV_PUT) {
 			n = callers(fs, e->stack_id, frames, &st);
 			fprintf(out, ",\"callers\":[");
 			for (int j = 0; j < n; j++) {
 				if (j)
 					fputc(',', out);
-				json_str(out, frames[j]);
+				json_escaped(out, frames[j]);
 			}
 			fputc(']', out);
 		}

@@ -113,7 +113,7 @@ void format_finding_text(FILE *out, const struct finding *f, const struct regnam
 		fprintf(out, "    %s %s\n", i ? "<-" : "at", frames[i]);
 }
 
-static void json_escaped(FILE *out, const char *s)
+void json_escaped(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {

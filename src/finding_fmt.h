@@ -18,6 +18,9 @@ void format_finding_text(FILE *out, const struct finding *f, const struct regnam
 void format_finding_json(FILE *out, const struct finding *f, const struct regnames *rn,
 			 const char *const *frames, int nframes);
 
+/* @s as a JSON string, quotes included. */
+void json_escaped(FILE *out, const char *s);
+
 /* Is this frame BPF, trampoline or kprobe plumbing rather than kernel code? */
 bool frame_is_plumbing(const char *frame);
 
