@@ -197,6 +197,26 @@ else
 		[ "$(jq .checked <<<"$det")" = 0 ]
 fi
 
+# The flight recorder's context events (vCPU threads under CPU hogs).
+ctxc=$(value E2E-CTX-COUNTS)
+ctxs=$(tagged E2E-CTX-SUM)
+cnum() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$ctxc"; }
+expect "trace --context exits 0" [ "$(value E2E-CTX-RC)" = 0 ]
+expect "the VMM ran to completion under trace --context" grep -q '^vmm: ok' <(tagged E2E-CTX-VMM)
+expect "trace --context lost no record" [ "$(jq .lost_records <<<"$ctxs")" = 0 ]
+ctx_runs=$(tagged E2E-CTX-VMM | sed -n 's/.*kvm_run=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
+expect "every KVM_RUN the VMM made is an ioctl event ($(cnum ioctl_run) of $ctx_runs)" \
+	[ "$(cnum ioctl_run)" = "$ctx_runs" -a "$ctx_runs" -gt 0 ]
+expect "guest exits are seen ($(cnum exits))" [ "$(cnum exits)" -gt 0 ]
+expect "vCPU threads were switched out with their vCPU loaded ($(cnum switch_out_loaded))" \
+	[ "$(cnum switch_out_loaded)" -gt 0 ]
+expect "each such switch-out said the notifier was registered ($(cnum owed) of $(cnum switch_out_loaded))" \
+	[ "$(cnum owed)" = "$(cnum switch_out_loaded)" ]
+expect "each was followed by the thread's put before it came back (unpaired: $(value E2E-CTX-UNPAIRED))" \
+	[ "$(value E2E-CTX-UNPAIRED)" = 0 ]
+expect "no vCPU thread came in with a vCPU still loaded ($(cnum switch_in_still_loaded))" \
+	[ "$(cnum switch_in_still_loaded)" = 0 ]
+
 # record/report
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 live=$(tagged E2E-REC-LIVE) rep=$(tagged E2E-REP)

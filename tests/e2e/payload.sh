@@ -114,6 +114,32 @@ grep '"event":"summary"' /tmp/detect.json | tag E2E-DETECT
 grep '"event":"finding"' /tmp/detect.json | head -5 | tag E2E-DETECT-FINDING
 tag E2E-DETECT-ERR < /tmp/detect.err
 
+# The flight recorder's events on a real kernel: a CPU hog on every CPU
+# makes the vCPU threads switch; every vCPU ioctl and guest exit is seen.
+(while :; do :; done) & h1=$!
+(while :; do :; done) & h2=$!
+kvmsr trace --json --events load,put,switch,ioctl,exit --context 8 -- \
+	sh -c "vmm --iters 200 --vcpus 2 > /tmp/ctx-vmm.out" > /tmp/ctx.json 2> /tmp/ctx.err
+echo "E2E-CTX-RC $?"
+kill $h1 $h2
+tag E2E-CTX-VMM < /tmp/ctx-vmm.out
+grep '"event":"summary"' /tmp/ctx.json | tag E2E-CTX-SUM
+echo "E2E-CTX-COUNTS ioctl_run=$(grep -c '"name":"KVM_RUN"' /tmp/ctx.json)" \
+	"exits=$(grep -c '"event":"exit"' /tmp/ctx.json)" \
+	"switch_out_loaded=$(grep -c '"direction":"out".*"vcpu_loaded":true' /tmp/ctx.json)" \
+	"switch_in=$(grep -c '"direction":"in"' /tmp/ctx.json)" \
+	"switch_in_still_loaded=$(grep -c '"direction":"in".*"vcpu_loaded":true' /tmp/ctx.json)" \
+	"owed=$(grep -c '"direction":"out".*"vcpu_loaded":true.*"notifier_registered":true' /tmp/ctx.json)"
+# A switch-out with the vCPU loaded must be followed by that thread's put
+# before its switch-in: count the ones that are not.
+awk '/"event":"switch"/ && /"direction":"out"/ && /"vcpu_loaded":true/ {
+		match($0, /"tid":[0-9]+/); t = substr($0, RSTART + 6, RLENGTH - 6); owe[t] = 1 }
+	/"event":"put"/ { match($0, /"tid":[0-9]+/); t = substr($0, RSTART + 6, RLENGTH - 6); owe[t] = 0 }
+	/"event":"switch"/ && /"direction":"in"/ {
+		match($0, /"tid":[0-9]+/); t = substr($0, RSTART + 6, RLENGTH - 6); if (owe[t]) bad++; owe[t] = 0 }
+	END { print "E2E-CTX-UNPAIRED " bad + 0 }' /tmp/ctx.json
+tag E2E-CTX-ERR < /tmp/ctx.err
+
 # record/report: the report of a recording equals the live summary; a
 # recording cut by SIGKILL still reads; the file goes to the host (base64)
 # to be reported by the x86 build there.
