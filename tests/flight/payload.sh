@@ -7,6 +7,7 @@
 # has a WARNING or BUG, the log (FR-DMESG), and under kvmsr the report of
 # the recording (FR-REPORT) plus the recording itself, sent to the host on
 # the virtio serial port as a tar stream.
+# Arms: kvmsr, plain, hold (plain with one more VM held by kvm_hold meanwhile).
 # /fr/conf: ATTEMPTS (per arm), ARMS, CAP (seconds), STRESS (busy loops),
 # CONTEXT; /fr/list: "PATH TIMEOUT [ARGS...]" (PATH under /fr/st).
 . /fr/conf
@@ -75,7 +76,17 @@ while [ "$a" -le "$ATTEMPTS" ]; do
 				echo 'exit $worst'
 			} > /tmp/batch.sh
 			chmod 755 /tmp/batch.sh
-			if [ "$arm" = kvmsr ]; then
+			if [ "$arm" = hold ]; then
+				# The selftests alone, with one more VM held meanwhile:
+				# KVM's preempt_notifier_key stays enabled throughout.
+				/fr/kvm_hold > /tmp/hold.out 2>&1 &
+				hp=$!
+				sleep 1
+				/tmp/batch.sh > /tmp/k.out 2>&1
+				rc=$?
+				kill $hp
+				wait $hp 2>/dev/null
+			elif [ "$arm" = kvmsr ]; then
 				# SIGINT makes kvmsr stop and still close the recording.
 				timeout -s INT $((to * ${BATCH:-1} + 60)) kvmsr record -o /tmp/rec.kvmsr \
 					--context "$CONTEXT" -- /tmp/batch.sh > /tmp/k.out 2> /tmp/k.err

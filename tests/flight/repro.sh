@@ -16,7 +16,7 @@
 #   FR_BOOTS=3          boots at most per kernel
 #   FR_CAP=1500         seconds of attempts at most per kernel (all boots)
 #   FR_TESTS="arm64/debug-exceptions"   selftests (7.3's, tests/selftests/build.sh)
-#   FR_ARMS="kvmsr plain"
+#   FR_ARMS="kvmsr plain"  (and "hold": plain while kvm_hold holds one more VM)
 #   FR_BATCH=1          selftest runs per attempt (one kvmsr attach per batch)
 #   FR_STRESS=0         busy loops in the guest (preemption pressure)
 #   FR_HOLD=0           1: hold one VM for the whole boot (tests/flight/kvm_hold.c),

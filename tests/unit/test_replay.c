@@ -22,8 +22,12 @@
 #define CTX 64
 
 static const char *const fixtures[] = {
+	/* Debian 7.1, the WARN (first in its boot) and two double loads */
+	"tests/fixtures/warn-double-load-7.1-fentry.kvmsr",
+	/* Debian 7.1, a later occurrence: KVM_BUG_ON warns once per boot */
 	"tests/fixtures/double-load-7.1-fentry.kvmsr",
-	"tests/fixtures/double-load-7.3-tracepoint.kvmsr",
+	/* kvmsr's patched 7.3, tracepoint backend */
+	"tests/fixtures/warn-double-load-7.3-tracepoint.kvmsr",
 };
 
 struct seen {
@@ -63,8 +67,8 @@ static bool stack_has(const struct rec_reader *r, int32_t id, const char *fn)
 /*
  * The oracle, from the raw events: per thread, a switch-out owing a put
  * (vCPU loaded, notifier registered, key on), then no put before its next
- * load.  Returns the number of such sequences; the last one's vCPU in *pid,
- * *vcpu.
+ * load.  Returns the number of such sequences; the first one's vCPU in
+ * *pid, *vcpu.
  */
 static int owed_puts_skipped(const struct kvmsr_event *ev, size_t n, uint32_t *pid, int32_t *vcpu)
 {
@@ -85,9 +89,10 @@ static int owed_puts_skipped(const struct kvmsr_event *ev, size_t n, uint32_t *p
 			if (ev[j].type == KVMSR_EV_PUT)
 				break;
 			if (ev[j].type == KVMSR_EV_LOAD) {
-				found++;
-				*pid = ev[j].pid;
-				*vcpu = ev[j].vcpu_id;
+				if (!found++) {
+					*pid = ev[j].pid;
+					*vcpu = ev[j].vcpu_id;
+				}
 				break;
 			}
 		}
@@ -107,7 +112,7 @@ static void replay(const char *path)
 	size_t n = 0;
 	uint32_t pid = 0;
 	int32_t vcpu = -1;
-	int rc;
+	int rc, skipped;
 
 	if (rec_open(&r, path, err, sizeof(err))) {
 		fprintf(stderr, "  %s: %s\n", path, err);
@@ -126,9 +131,10 @@ static void replay(const char *path)
 	CHECK_EQ(rc, 0);
 	analyzer_finish(&a, a.last_ns);
 
-	/* The oracle saw exactly one skipped put; the analyzer one double load, there. */
-	CHECK_EQ(owed_puts_skipped(ev, n, &pid, &vcpu), 1);
-	CHECK_EQ(s.doubles, 1);
+	/* As many double loads as skipped puts; the first on the oracle's vCPU. */
+	skipped = owed_puts_skipped(ev, n, &pid, &vcpu);
+	CHECK(skipped >= 1);
+	CHECK_EQ(s.doubles, skipped);
 	CHECK_EQ(s.dl.pid, pid);
 	CHECK_EQ(s.dl.vcpu_id, vcpu);
 	CHECK_EQ(s.dl.cpu, s.dl.other_cpu);
@@ -183,7 +189,7 @@ TEST(replayed_occurrences_of_the_double_load_are_explained)
 		present++;
 		replay(fixtures[i]);
 	}
-	/* The 7.1 occurrence is committed; a missing fixture is a failure. */
-	CHECK(present >= 1);
-	CHECK(!access(fixtures[0], R_OK));
+	/* The 7.1 occurrences are committed; a missing one is a failure. */
+	CHECK(present >= 2);
+	CHECK(!access(fixtures[0], R_OK) && !access(fixtures[1], R_OK));
 }
