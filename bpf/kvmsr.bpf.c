@@ -276,6 +276,21 @@ static __always_inline __u32 flag_word(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * The same from a BTF program (fentry, tp_btf), whose vCPU pointer the
+ * verifier lets it read directly: a load instead of a probe-read helper
+ * call, on the counting path's every put.
+ */
+static __always_inline __u32 flag_word_direct(struct kvm_vcpu *vcpu)
+{
+	if (bpf_core_field_exists(vcpu->arch.sflags)) {
+		if (flag_layout != KVMSR_FLAG_SFLAGS)
+			flag_layout = KVMSR_FLAG_SFLAGS;
+		return BPF_CORE_READ_BITFIELD(vcpu, arch.sflags);
+	}
+	return flag_word(vcpu);
+}
+
 static __always_inline bool word_loaded(__u32 word)
 {
 	__u32 mask;
@@ -533,7 +548,6 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
 		return;
 	if (st) {
 		st->vcpu = vcpu;
-		st->tid = (__u32)bpf_get_current_pid_tgid();
 		st->pid = a->pid;
 		st->vcpu_id = a->vcpu_id;
 	}
@@ -560,7 +574,8 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
 		a->open_loaded = loaded_now;
 }
 
-static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put)
+/* @direct: called from a BTF program (see flag_word_direct()). */
+static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put, bool direct)
 {
 	struct cpu_state *st = this_cpu();
 	__u64 key = (__u64)vcpu, now = bpf_ktime_get_ns();
@@ -589,7 +604,8 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put)
 			a->orphan_puts++;
 		return;
 	}
-	close_agg(a, now, after_put ? a->open_loaded : word_loaded(flag_word(vcpu)));
+	close_agg(a, now, after_put ? a->open_loaded :
+			  word_loaded(direct ? flag_word_direct(vcpu) : flag_word(vcpu)));
 }
 
 static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool write,
@@ -668,7 +684,7 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put, const 
 	__s32 id;
 
 	if (aggregate) {
-		count_put(vcpu, after_put);
+		count_put(vcpu, after_put, !caller);
 		return;
 	}
 	st = this_cpu();
