@@ -86,7 +86,9 @@ for entry in "${matrix[@]}"; do
 			--mem 3G --smp "$SMP" --accel "$ACCEL" --out "$tarf" --timeout $((left + 600)) \
 			>/dev/null 2>"$con.boot" &
 		bpid=$!
-		stall=$((maxto * BATCH + 120))
+		# A batch prints one line; a hung guest prints nothing, or only
+		# the kernel's lockup and RCU stall reports.
+		stall=$((maxto * BATCH < 900 ? maxto * BATCH + 120 : 1020))
 		while kill -0 $bpid 2>/dev/null; do
 			sleep 5
 			why=""
@@ -94,6 +96,8 @@ for entry in "${matrix[@]}"; do
 				why="no console output for ${stall}s"
 			elif (($(grep -c 'Watchdog detected hard LOCKUP' "$con" 2>/dev/null) >= 3)); then
 				why="the guest reports a hard LOCKUP"
+			elif (($(grep -c 'rcu_sched detected stalls' "$con" 2>/dev/null) >= 2)); then
+				why="the guest reports RCU stalls"
 			fi
 			if [[ -n $why ]]; then
 				qpid=$(pgrep -P $bpid -x timeout | head -n 1)
@@ -127,7 +131,7 @@ for entry in "${matrix[@]}"; do
 		log "boot $boot: ${used}s, $(grep -c '^FR-ATTEMPT' "$con") attempts," \
 			"$(grep '^FR-ATTEMPT' "$con" | grep -cv 'warn=0 bug=0') with a WARNING/BUG," \
 			"$(grep '^FR-ATTEMPT' "$con" | grep -c 'segv=[1-9]') with a SIGSEGV;" \
-			"$(grep -m1 -oE 'hard LOCKUP.*|FR-DONE.*|FR-CAP.*' "$con" || echo 'no end marker')"
+			"$(grep -m1 -oE 'hard LOCKUP.*|rcu_sched detected stalls|FR-DONE.*|FR-CAP.*' "$con" || echo 'no end marker')"
 		log "boot $boot: $(awk '/^FR-BEGIN/ { o = $0 } /^FR-ATTEMPT/ { o = "" } END { if (o != "") print "died in " o }' "$con")"
 		grep -q '^FR-DONE' "$con" || continue
 		grep -q '^FR-CAP' "$con" && break
