@@ -107,14 +107,15 @@ struct {
  * records instead of one per event.  A collision with a different stack
  * already filed gives no stack rather than a wrong one.
  */
-static __always_inline __s32 store_stack(struct stack_buf *b)
+static __always_inline __s32 store_stack(struct stack_buf *b, __u32 depth)
 {
 	__u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a over the frames */
 	struct stack_buf *old;
 	__u32 id;
 	int i;
 
-	for (i = 0; i < STACK_DEPTH; i++)
+	/* Frames past @depth are zero (scratch_stack()): only these count. */
+	for (i = 0; i < depth && i < STACK_DEPTH; i++)
 		h = (h ^ b->ips[i]) * 0x100000001b3ULL;
 	id = (__u32)(h ^ (h >> 32)) & 0x7fffffff;
 	old = bpf_map_lookup_elem(&stacks, &id);
@@ -151,7 +152,7 @@ static __always_inline __s32 task_stack_depth(__u32 depth)
 	if (!b || bpf_get_task_stack(bpf_get_current_task_btf(), b->ips, depth * sizeof(__u64),
 				     0) <= 0)
 		return -1;
-	return store_stack(b);
+	return store_stack(b, depth);
 }
 
 static __always_inline __s32 task_stack(void)
@@ -171,7 +172,7 @@ static __always_inline __s32 frames_stack(__u64 ip0, __u64 ip1)
 		return -1;
 	b->ips[0] = ip0;
 	b->ips[1] = ip1;
-	return store_stack(b);
+	return store_stack(b, 2);
 }
 
 /* Registers accessed while loaded, whose value the put must be checked for. */
@@ -229,8 +230,12 @@ struct {
 	__type(value, struct saved_args);
 } entry_args SEC(".maps");
 
-/* Frames of a load's or put's stack: plumbing on top, then its callers. */
-#define CONTEXT_STACK_DEPTH 10
+/*
+ * Frames of a load's or put's stack: the BPF program and trampoline (or
+ * tracepoint) frames on top, then the callers the context shows (the walk
+ * is paid on every load and put, so no deeper).
+ */
+#define CONTEXT_STACK_DEPTH 7
 
 /* The flight recorder: the vCPU each thread loaded last, for its switches. */
 struct vcpu_task {

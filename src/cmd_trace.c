@@ -102,6 +102,8 @@ int cmd_trace(const struct cli *cli)
 		return err;
 	cfg.stacks = true;
 	cfg.context = cli->context > 0;
+	/* A record per guest exit doubles the guest-side stream: on request. */
+	cfg.context_exits = cfg.context && (cli->event_mask & (1u << KVMSR_EV_EXIT));
 	analyzer_init(&t.an);
 	findings_init(&t.fs, &t.rn, cli->json, stdout, cli->fail_mask);
 	setup_detection(&t.an, &t.fs, cli->context);

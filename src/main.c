@@ -91,8 +91,9 @@ static const struct argp_option options[] = {
 	  "are always exact", 0 },
 	{ "context", OPT_CONTEXT, "N", 0, "the flight recorder: print with every finding the "
 	  "last N events of its vCPU (loads and puts with their callers, thread switches, "
-	  "vCPU ioctls, guest exits, accessor calls); trace, record, report (default 16) and "
-	  "stat --exact (default 0); record stores them; 0 = off, at most 4096", 0 },
+	  "vCPU ioctls, guest entries, accessor calls; guest exits too with trace --events "
+	  "...,exit); trace, record, report (default 16) and stat --exact (default 0); record "
+	  "stores them; 0 = off, at most 4096", 0 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0, "exit 3 if a finding of these kinds occurred: "
 	  "confirmed, warn, bug, imbalance, suspect, any (= all but suspect)", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },

@@ -302,7 +302,7 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	/* The flight recorder's context: only when asked for, never in counting. */
 	ctx_on = c->context && !c->aggregate;
 	s->switches = ctx_on && kernel_has_btf_tracepoint("sched_switch");
-	s->exits = ctx_on && kernel_has_btf_tracepoint("kvm_exit");
+	s->exits = ctx_on && c->context_exits && kernel_has_btf_tracepoint("kvm_exit");
 	ioctl_prog = aux == BACKEND_KPROBE ? s->skel->progs.kprobe_vcpu_ioctl :
 		     s->skel->progs.fentry_vcpu_ioctl;
 	/* A trampoline needs the function in BTF, or the whole load fails. */

@@ -33,6 +33,7 @@ struct session_config {
 	bool stacks;			/* kernel stacks of possible findings */
 	bool aggregate;			/* count in BPF maps, stream only hits (stat) */
 	bool context;			/* the flight recorder's events and load/put stacks */
+	bool context_exits;		/* ... and guest exits (kvm:kvm_exit), one per exit */
 	session_cb cb;
 	void *ctx;
 };
