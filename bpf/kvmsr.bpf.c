@@ -58,6 +58,7 @@ __u32 on_cpu_mask;		/* learned SYSREGS_ON_CPU bit in sflags */
 __u32 calib_samples;		/* VHE load/put calls that confirmed it */
 __u32 calib_conflicts;		/* VHE load/put calls that contradicted it */
 __u64 lost_events;		/* records dropped: ring buffer full */
+__u64 gap_pending;		/* dropped since the last record taken: mark the next */
 /*
  * Set by user space once every load/put program is attached.  Attaching one
  * takes long (a trampoline waits for RCU tasks): in the gap a load seen with
@@ -438,6 +439,8 @@ static __always_inline void emit_full(__u8 type, __u8 flags, __u32 pid, __u32 ti
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&lost_events, 1);
+		if (!gap_pending)
+			__sync_lock_test_and_set(&gap_pending, 1);
 		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
@@ -451,7 +454,13 @@ static __always_inline void emit_full(__u8 type, __u8 flags, __u32 pid, __u32 ti
 	e->type = type;
 	e->flags = flags;
 	e->loc = loc;
-	e->pad = 0;
+	/*
+	 * The first record taken after a drop says so, so that the analyzer
+	 * stops trusting what it could not see (a lost put looks like a
+	 * double load, a lost write would make a read look stale).  A plain
+	 * read first: the exchange only when there was a drop.
+	 */
+	e->gap = gap_pending && __sync_lock_test_and_set(&gap_pending, 0) ? KVMSR_GAP_BEFORE : 0;
 	e->stack_id = stack_id;
 	/*
 	 * A wakeup is an irq_work self-IPI, and on a vCPU thread every IPI is

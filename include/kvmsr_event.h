@@ -107,8 +107,14 @@ struct kvmsr_event {
 	__u8 type;		/* enum kvmsr_event_type */
 	__u8 flags;		/* KVMSR_F_* */
 	__u8 loc;		/* READ/WRITE with KVMSR_F_LOC: KVMSR_LOC_* */
-	__u8 pad;
+	/*
+	 * KVMSR_GAP_BEFORE: the ring buffer dropped records (on any CPU) since
+	 * the last record it took: what came before this one is incomplete.
+	 */
+	__u8 gap;
 };
+
+#define KVMSR_GAP_BEFORE 1
 
 /*
  * In-kernel aggregation (`kvmsr stat`): one record per vCPU, keyed by the

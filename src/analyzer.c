@@ -393,6 +393,34 @@ static void on_trap(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr
 	v->pending_trap = e->reg;
 }
 
+/*
+ * Records were dropped somewhere: every vCPU may have lost a put, a load or
+ * an accessor write.  Pending accesses get no verdict, and until a vCPU's
+ * next clean load->put its imbalances cannot be told from a lost record.
+ */
+static void on_gap(struct analyzer *a)
+{
+	a->gaps++;
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		struct vcpu_stats *v = &a->vcpus[i];
+
+		for (int j = 0; j < v->nr_pending; j++)
+			v->pending[j].tainted = true;
+		v->gap = true;
+	}
+}
+
+/* An imbalance: a finding, unless lost records may explain it. */
+static void imbalance(struct analyzer *a, struct vcpu_stats *v, struct finding *f)
+{
+	if (v->gap) {
+		v->unverified++;
+		a->unverified++;
+		return;
+	}
+	report(a, v, f);
+}
+
 static void on_load(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	v->loads++;
@@ -403,7 +431,7 @@ static void on_load(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr
 		f.other_cpu = v->cpu;
 		v->double_loads++;
 		close_interval(v, e->ts_ns);
-		report(a, v, &f);
+		imbalance(a, v, &f);
 	}
 	v->in = true;
 	v->in_loaded = e->flags & KVMSR_F_LOADED;
@@ -416,13 +444,14 @@ static void on_put(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_
 	v->puts++;
 	if (v->in) {
 		close_interval(v, e->ts_ns);
+		v->gap = false;		/* a whole load->put seen again */
 	} else if (!v->loads && v->puts == 1) {
 		/* First sight of the vCPU: it was loaded before tracing began. */
 	} else {
 		struct finding f = new_finding(FIND_ORPHAN_PUT, e);
 
 		v->orphan_puts++;
-		report(a, v, &f);
+		imbalance(a, v, &f);
 	}
 }
 
@@ -464,7 +493,7 @@ static void on_vm_exit(struct analyzer *a, const struct kvmsr_event *e)
 		f.vcpu_id = v->vcpu_id;
 		f.other_cpu = v->cpu;
 		close_interval(v, e->ts_ns);
-		report(a, v, &f);
+		imbalance(a, v, &f);
 	}
 }
 
@@ -477,6 +506,8 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 		return NULL;
 	}
 	a->events[e->type]++;
+	if (e->gap & KVMSR_GAP_BEFORE)
+		on_gap(a);
 	if (!a->first_ns || e->ts_ns < a->first_ns)
 		a->first_ns = e->ts_ns;
 	if (e->ts_ns > a->last_ns)

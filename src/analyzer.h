@@ -89,6 +89,9 @@ struct vcpu_stats {
 	uint64_t double_loads;	/* load while already loaded, no put between */
 	uint64_t orphan_puts;	/* put without a load seen */
 	uint64_t missed_puts;	/* counting mode: a put the probe did not see */
+	/* Records were dropped since its last clean put: imbalances unprovable. */
+	bool gap;
+	uint64_t unverified;	/* imbalances not reported for that reason */
 	struct reg_stats *regs;	/* KVMSR_MAX_REGS entries, lazily allocated */
 
 	/* Open load->put interval. */
@@ -123,6 +126,8 @@ struct analyzer {
 	uint64_t events[KVMSR_EV__MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t bad_records;	/* unknown type: never silently dropped */
+	uint64_t gaps;		/* records marked KVMSR_GAP_BEFORE: drops before them */
+	uint64_t unverified;	/* imbalances not reported: records were lost */
 	struct analyzer_config cfg;
 	uint64_t findings[FIND__MAX];	/* all vCPUs, and WARN/BUG outside any */
 	/* Per register, across the run, for suspects. */

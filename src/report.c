@@ -17,8 +17,10 @@ void report_findings(FILE *f, const struct analyzer *a, bool json)
 		for (int k = 0; k < FIND__MAX; k++)
 			fprintf(f, "%s\"%s\":%llu", k ? "," : "", finding_kind_name(k),
 				(unsigned long long)n[k]);
-		fprintf(f, "},\"checked\":%llu,\"unchecked\":%llu",
-			(unsigned long long)sum.checked, (unsigned long long)sum.unchecked);
+		fprintf(f, "},\"checked\":%llu,\"unchecked\":%llu,\"unverified_imbalances\":%llu,"
+			"\"gaps\":%llu", (unsigned long long)sum.checked,
+			(unsigned long long)sum.unchecked, (unsigned long long)a->unverified,
+			(unsigned long long)a->gaps);
 		return;
 	}
 	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes, %llu direct "
@@ -33,6 +35,11 @@ void report_findings(FILE *f, const struct analyzer *a, bool json)
 		(unsigned long long)n[FIND_SUSPECT], (unsigned long long)n[FIND_WARN],
 		(unsigned long long)n[FIND_BUG],
 		(unsigned long long)(n[FIND_DOUBLE_LOAD] + n[FIND_ORPHAN_PUT] + n[FIND_OPEN_AT_EXIT]));
+	if (a->gaps)
+		fprintf(f, "gaps: the ring buffer dropped records %llu times; %llu imbalances "
+			"after a gap were not reported (a lost record could explain them), and the "
+			"accesses pending then got no verdict\n", (unsigned long long)a->gaps,
+			(unsigned long long)a->unverified);
 }
 
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen)

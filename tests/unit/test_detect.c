@@ -490,3 +490,45 @@ TEST(direct_access_is_confirmed_with_its_caller)
 	CHECK_EQ(analyzer_find(&a, PID, 0)->findings[FIND_DIRECT_ACCESS], 1);
 	analyzer_free(&a);
 }
+
+/*
+ * Records dropped by the ring buffer: a lost accessor write would make an
+ * earlier read look stale, a lost put a double load.  The first record
+ * after a drop carries KVMSR_GAP_BEFORE; what is pending gets no verdict
+ * and imbalances are counted as unverified until a clean load->put.
+ */
+TEST(a_gap_in_the_stream_forbids_verdicts_and_imbalances)
+{
+	struct kvmsr_event gap = { .type = KVMSR_EV_ENTRY, .pid = PID, .vcpu_id = 0,
+				   .gap = KVMSR_GAP_BEFORE, .stack_id = -1 };
+	struct analyzer a;
+	struct rec r;
+
+	setup(&a, &r, true);
+	LOAD(&a);
+	READ(&a, SCTLR, 0x1, 0x1);
+	/* here the accessor write of 0x2 was dropped */
+	gap.ts_ns = ++now;
+	gap.val = KVMSR_HCR_TVM;
+	analyzer_feed(&a, &gap);
+	PUT(&a);
+	SAVED(&a, SCTLR, 0x2, 0x1);
+	CHECK_EQ(r.n, 0);			/* no stale read */
+	CHECK_EQ(analyzer_find(&a, PID, 0)->unchecked, 1);
+	CHECK_EQ(a.gaps, 1);
+
+	/* A put lost after a gap: the double load is not a finding. */
+	LOAD(&a);
+	gap.ts_ns = ++now;
+	analyzer_feed(&a, &gap);
+	LOAD(&a);
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(a.unverified, 1);
+	/* A clean load->put later: imbalances count again. */
+	PUT(&a);
+	LOAD(&a);
+	LOAD(&a);
+	CHECK_EQ(r.n, 1);
+	CHECK_EQ(r.f[0].kind, FIND_DOUBLE_LOAD);
+	analyzer_free(&a);
+}
