@@ -56,7 +56,9 @@ run_stat() {
 # run_trace_tail for the counts).
 run_trace() {
 	start_run
-	kvmsr_timed trace "$1" /dev/null trace --json && result trace "$1" irq_work_since
+	# shellcheck disable=SC2086 # TRACE_ARGS is a word list
+	kvmsr_timed trace "$1" /dev/null trace --json ${TRACE_ARGS:-} &&
+		result trace "$1" irq_work_since
 }
 
 # One extra run of trace --json, after the rounds, with its stdout piped to
