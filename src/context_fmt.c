@@ -31,18 +31,19 @@ static int callers(struct findings *fs, int32_t id, const char **frames, struct 
 /* A switch out: does the kernel's own state oblige it to call kvm_sched_out? */
 static const char *notifier_state(const struct kvmsr_event *e)
 {
-	bool mine = e->flags & KVMSR_F_SW_NOTIFIER, known = e->flags & KVMSR_F_SW_KEY_KNOWN;
-	bool on = e->flags & KVMSR_F_SW_KEY_ON;
+	bool mine = e->flags & KVMSR_F_SW_NOTIFIER, loaded = e->flags & KVMSR_F_LOADED;
+	bool known = e->flags & KVMSR_F_SW_KEY_KNOWN, on = e->flags & KVMSR_F_SW_KEY_ON;
 
+	if (!loaded && !mine)
+		return "";		/* outside a vCPU ioctl: nothing owed */
+	if (loaded && !mine)
+		return "; its preempt notifier NOT registered: nothing will put it";
 	if (!known)
-		return mine ? "; its preempt notifier registered" : "";
-	if (mine && on)
-		return (e->flags & KVMSR_F_LOADED) ?
-		       "; notifier registered, preempt_notifier_key on: kvm_sched_out must put it" :
-		       "; notifier registered, preempt_notifier_key on";
-	return mine ? "; notifier registered, but preempt_notifier_key OFF" :
-		      on ? "; preempt_notifier_key on, but its notifier NOT registered" :
-			   "; no notifier, preempt_notifier_key off";
+		return "; notifier registered: kvm_sched_out must put it";
+	if (!on)
+		return "; notifier registered, but preempt_notifier_key OFF";
+	return loaded ? "; notifier registered, preempt_notifier_key on: kvm_sched_out must put it" :
+			"; notifier registered, preempt_notifier_key on";
 }
 
 /* What happened, in a few words (without the caller chain). */
