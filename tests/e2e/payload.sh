@@ -14,20 +14,12 @@ tag E2E-CHECK < /tmp/check.txt
 
 # Independent oracle: the ftrace function tracer counts every call of
 # kvm_arch_vcpu_load/put while kvmsr runs.
-echo 0 > $T/tracing_on
-echo 16384 > $T/buffer_size_kb
-echo kvm_arch_vcpu_load > $T/set_ftrace_filter
-echo kvm_arch_vcpu_put >> $T/set_ftrace_filter
-echo function > $T/current_tracer
-echo > $T/trace
-echo 1 > $T/tracing_on
+. /lib/ftrace-oracle.sh
+ftrace_oracle_on
 kvmsr stat --json -- sh -c "vmm --iters $ITERS --vcpus 2 > /tmp/vmm1.out" \
 	> /tmp/stat.json 2> /tmp/stat.err
 echo "E2E-STAT-RC $?"
-echo 0 > $T/tracing_on
-echo "E2E-ORACLE load=$(grep -c ': kvm_arch_vcpu_load <-' $T/trace)" \
-	"put=$(grep -c ': kvm_arch_vcpu_put <-' $T/trace)" \
-	"$(grep -m1 'entries-in-buffer' $T/trace | tr -d '#')"
+echo "E2E-ORACLE $(ftrace_oracle_counts)"
 echo nop > $T/current_tracer
 tag E2E-STAT < /tmp/stat.json
 tag E2E-STAT-ERR < /tmp/stat.err

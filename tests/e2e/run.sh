@@ -19,6 +19,7 @@ echo "ITERS=$iters" > "$env_file"
 initrd=$out/initrd.cpio.gz
 bash tests/bed/mkinitramfs.sh -o "$initrd" -i tests/e2e/payload.sh \
 	-f build/arm64/kvmsr:/bin/kvmsr -f build/arm64/vmm:/bin/vmm -f "$env_file:/e2e.env" \
+	-f tests/bed/ftrace-oracle.sh:/lib/ftrace-oracle.sh \
 	>/dev/null || exit 1
 
 for entry in "${matrix[@]}"; do

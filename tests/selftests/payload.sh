@@ -31,23 +31,15 @@ dmesg -c > /dev/null
 
 # Oracle for loads, puts and imbalances: the function tracer counts every
 # kvm_arch_vcpu_load/put, per task, while kvmsr runs.
-ft_on() {
-	echo 0 > $T/tracing_on
-	echo 16384 > $T/buffer_size_kb
-	echo kvm_arch_vcpu_load > $T/set_ftrace_filter
-	echo kvm_arch_vcpu_put >> $T/set_ftrace_filter
-	echo function > $T/current_tracer
-	echo > $T/trace
-	echo 1 > $T/tracing_on
-}
+. /lib/ftrace-oracle.sh
+ft_on() { ftrace_oracle_on; }
 ft_off() { # ft_off NAME PHASE: ST-ORACLE line (counts, per-task imbalances, overflow)
-	echo 0 > $T/tracing_on
-	echo "ST-ORACLE $1 $2 load=$(grep -c ': kvm_arch_vcpu_load <-' $T/trace)" \
-		"put=$(grep -c ': kvm_arch_vcpu_put <-' $T/trace)" \
+	c=$(ftrace_oracle_counts)
+	echo "ST-ORACLE $1 $2 ${c%% entries*}" \
 		"$(awk '/: kvm_arch_vcpu_load </ { if (last[$1] == "L") d++; last[$1] = "L" }
 			/: kvm_arch_vcpu_put </ { if (last[$1] == "P") o++; last[$1] = "P" }
 			END { printf "double=%d orphan=%d", d, o }' $T/trace)" \
-		"$(grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | tr -s ' ')"
+		"$(echo "entries${c#* entries}" | tr -s ' ')"
 	# Kept for the evidence when the tracer saw an imbalance.
 	awk '/: kvm_arch_vcpu_load </ { if (last[$1] == "L") bad = 1; last[$1] = "L" }
 		/: kvm_arch_vcpu_put </ { if (last[$1] == "P") bad = 1; last[$1] = "P" }

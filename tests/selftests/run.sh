@@ -142,7 +142,8 @@ prepare() {
 	local files=()
 	while read -r p _; do files+=(-f "$stdir/bin/$p:/st/$p"); done <"$list"
 	bash tests/bed/mkinitramfs.sh -o "$initrd" -i tests/selftests/payload.sh \
-		-f build/arm64/kvmsr:/bin/kvmsr -f "$list:/st/list" "${files[@]}" 2>/dev/null ||
+		-f build/arm64/kvmsr:/bin/kvmsr -f "$list:/st/list" "${files[@]}" \
+		-f tests/bed/ftrace-oracle.sh:/lib/ftrace-oracle.sh 2>/dev/null ||
 		{ nok "initramfs"; return 1; }
 	ntests=$(wc -l <"$list")
 	max_to=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$list")
