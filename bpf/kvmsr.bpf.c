@@ -233,10 +233,11 @@ struct {
 
 /*
  * Frames of a load's or put's stack: the BPF program and trampoline (or
- * tracepoint) frames on top, then the callers the context shows (the walk
- * is paid on every load and put, so no deeper).
+ * the tracepoint's four: bpf_trace_run1, __bpf_trace_*, __traceiter_*,
+ * kvm_arch_vcpu_load itself) frames on top, then the callers the context
+ * shows (the walk is paid on every load and put, so no deeper).
  */
-#define CONTEXT_STACK_DEPTH 7
+#define CONTEXT_STACK_DEPTH 10
 
 /* The flight recorder: the vCPU each thread loaded last, for its switches. */
 struct vcpu_task {

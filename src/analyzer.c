@@ -46,7 +46,7 @@ void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg)
 	free(a->context_out);
 	a->context_out = NULL;
 	if (a->cfg.context)
-		a->context_out = calloc(a->cfg.context, sizeof(*a->context_out));
+		a->context_out = calloc(a->cfg.context + CONTEXT_LIFECYCLE, sizeof(*a->context_out));
 	if (!a->context_out)
 		a->cfg.context = 0;
 }
@@ -56,6 +56,7 @@ void analyzer_free(struct analyzer *a)
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
 		free(a->vcpus[i].regs);
 		free(a->vcpus[i].ring);
+		free(a->vcpus[i].ring_seq);
 	}
 	free(a->vcpus);
 	free(a->context_out);
@@ -114,32 +115,67 @@ static uint8_t reg_class(const struct analyzer *a, unsigned int reg)
 	return a->cfg.reg_class && reg < KVMSR_MAX_REGS ? a->cfg.reg_class[reg] : 0;
 }
 
-/* The flight recorder: keep @e in the vCPU's ring of its last events. */
+static bool lifecycle(uint8_t type)
+{
+	return type == KVMSR_EV_LOAD || type == KVMSR_EV_PUT || type == KVMSR_EV_SWITCH ||
+	       type == KVMSR_EV_IOCTL || type == KVMSR_EV_WARN || type == KVMSR_EV_BUG;
+}
+
+/* The flight recorder: keep @e in the vCPU's rings of its last events. */
 static void ring_push(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
+	if (lifecycle(e->type)) {
+		v->life[v->life_next] = *e;
+		v->life_seq[v->life_next] = a->seq;
+		v->life_next = (v->life_next + 1) % CONTEXT_LIFECYCLE;
+		if (v->life_len < CONTEXT_LIFECYCLE)
+			v->life_len++;
+	}
 	if (!v->ring) {
 		v->ring = malloc(a->cfg.context * sizeof(*v->ring));
-		if (!v->ring)
+		v->ring_seq = malloc(a->cfg.context * sizeof(*v->ring_seq));
+		if (!v->ring || !v->ring_seq) {
+			free(v->ring);
+			free(v->ring_seq);
+			v->ring = NULL;
+			v->ring_seq = NULL;
 			return;
+		}
 	}
 	v->ring[v->ring_next] = *e;
+	v->ring_seq[v->ring_next] = a->seq;
 	v->ring_next = v->ring_next + 1 == a->cfg.context ? 0 : v->ring_next + 1;
 	if (v->ring_len < a->cfg.context)
 		v->ring_len++;
 }
 
-/* The ring, oldest first, into the finding. */
+/*
+ * Both rings, merged in stream order, oldest first, into the finding: the
+ * last N events, preceded by the lifecycle events older than those.
+ */
 static void attach_context(struct analyzer *a, const struct vcpu_stats *v, struct finding *f)
 {
-	uint32_t n = v->ring_len, first;
+	uint32_t n = v->ring_len, ln = v->life_len, i = 0, j = 0, out = 0;
+	uint32_t first = (v->ring_next + a->cfg.context - n) % (a->cfg.context ? a->cfg.context : 1);
+	uint32_t lfirst = (v->life_next + CONTEXT_LIFECYCLE - ln) % CONTEXT_LIFECYCLE;
 
 	if (!a->cfg.context || !v->ring || !n)
 		return;
-	first = (v->ring_next + a->cfg.context - n) % a->cfg.context;
-	for (uint32_t i = 0; i < n; i++)
-		a->context_out[i] = v->ring[(first + i) % a->cfg.context];
+	while (i < ln || j < n) {
+		uint32_t li = (lfirst + i) % CONTEXT_LIFECYCLE, rj = (first + j) % a->cfg.context;
+
+		if (j < n && (i == ln || v->ring_seq[rj] <= v->life_seq[li])) {
+			if (i < ln && v->ring_seq[rj] == v->life_seq[li])
+				i++;	/* in both rings */
+			a->context_out[out++] = v->ring[rj];
+			j++;
+		} else {
+			a->context_out[out++] = v->life[li];
+			i++;
+		}
+	}
 	f->context = a->context_out;
-	f->nr_context = n;
+	f->nr_context = out;
 }
 
 static void report(struct analyzer *a, struct vcpu_stats *v, struct finding *f)
@@ -518,6 +554,7 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 	}
 	if (e->vcpu_id >= 0)
 		v = analyzer_vcpu(a, e->pid, e->vcpu_id);
+	a->seq++;
 	if (v && a->cfg.context)
 		ring_push(a, v, e);
 	if (e->type == KVMSR_EV_WARN || e->type == KVMSR_EV_BUG) {

@@ -74,6 +74,7 @@ struct pending_access {
 };
 
 #define MAX_PENDING 64
+#define CONTEXT_LIFECYCLE 8	/* lifecycle events kept besides the last N */
 
 struct vcpu_stats {
 	uint32_t pid;
@@ -105,9 +106,18 @@ struct vcpu_stats {
 	uint64_t findings[FIND__MAX];
 	struct pending_access pending[MAX_PENDING];
 	int nr_pending;
-	/* The flight recorder: a ring of the last events, allocated on first use. */
+	/*
+	 * The flight recorder: a ring of the last events (allocated on first
+	 * use), and one of the last lifecycle events (loads, puts, switches,
+	 * ioctls, WARN/BUG), which a run of accessor events would push out of
+	 * the first; each with the events' positions in the stream.
+	 */
 	struct kvmsr_event *ring;
+	uint64_t *ring_seq;
 	uint32_t ring_next, ring_len;
+	struct kvmsr_event life[CONTEXT_LIFECYCLE];
+	uint64_t life_seq[CONTEXT_LIFECYCLE];
+	uint32_t life_next, life_len;
 };
 
 /* What the detector needs to know beyond the events. */
@@ -136,6 +146,7 @@ struct analyzer {
 	uint8_t *reg_flags;		/* REGF_* */
 	bool exact_locations;		/* accessor events carry the kernel's sr_loc */
 	struct kvmsr_event *context_out;	/* a finding's context, oldest first */
+	uint64_t seq;			/* events fed so far */
 };
 
 #define ANALYZER_MAX_CONTEXT 4096	/* --context limit */

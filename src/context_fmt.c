@@ -127,8 +127,9 @@ void format_context_text(FILE *out, struct findings *fs, const struct finding *f
 
 	if (!f->nr_context)
 		return;
-	fprintf(out, "    context: the last %zu events of vm %u vcpu %d (ms before the "
-		"finding's last event):\n", f->nr_context, f->pid, f->vcpu_id);
+	fprintf(out, "    context: %zu events of vm %u vcpu %d, the last ones and the loads, "
+		"puts, switches and ioctls before them (ms before the finding's last event):\n",
+		f->nr_context, f->pid, f->vcpu_id);
 	for (size_t i = 0; i < f->nr_context; i++) {
 		const struct kvmsr_event *e = &f->context[i];
 		int n = 0;

@@ -25,7 +25,7 @@ struct seen {
 	int n;
 	enum finding_kind kind[8];
 	size_t nr_context[8];
-	struct kvmsr_event context[8][4];
+	struct kvmsr_event context[8][4 + CONTEXT_LIFECYCLE];
 };
 
 static void on_finding(void *ctx, const struct finding *f)
@@ -67,17 +67,20 @@ TEST(a_double_load_carries_both_loads_and_their_stacks)
 	feed(&a, ev(KVMSR_EV_LOAD, 240, 0, KVMSR_F_LOADED, 4));	/* kvm_sched_in */
 	CHECK_EQ(s.n, 2);
 	CHECK_EQ(s.kind[0], FIND_WARN);
-	CHECK_EQ(s.nr_context[0], 4);
-	CHECK_EQ(s.context[0][0].type, KVMSR_EV_PUT);
-	CHECK_EQ(s.context[0][3].type, KVMSR_EV_WARN);
+	/* The last 4, and before them the older lifecycle event (the first load). */
+	CHECK_EQ(s.nr_context[0], 5);
+	CHECK_EQ(s.context[0][0].type, KVMSR_EV_LOAD);
+	CHECK_EQ(s.context[0][1].type, KVMSR_EV_PUT);
+	CHECK_EQ(s.context[0][4].type, KVMSR_EV_WARN);
 	CHECK_EQ(s.kind[1], FIND_DOUBLE_LOAD);
-	CHECK_EQ(s.nr_context[1], 4);
-	/* Oldest first: the OSLAR load, the switch, the WARN, the second load. */
-	CHECK_EQ(s.context[1][0].type, KVMSR_EV_LOAD);
-	CHECK_EQ(s.context[1][0].stack_id, 3);
-	CHECK_EQ(s.context[1][1].type, KVMSR_EV_SWITCH);
-	CHECK_EQ(s.context[1][3].type, KVMSR_EV_LOAD);
-	CHECK_EQ(s.context[1][3].stack_id, 4);
+	CHECK_EQ(s.nr_context[1], 6);
+	/* Oldest first: vcpu_load, the OSLAR put and load, the switch, the WARN, the second load. */
+	CHECK_EQ(s.context[1][0].stack_id, 1);
+	CHECK_EQ(s.context[1][2].type, KVMSR_EV_LOAD);
+	CHECK_EQ(s.context[1][2].stack_id, 3);
+	CHECK_EQ(s.context[1][3].type, KVMSR_EV_SWITCH);
+	CHECK_EQ(s.context[1][5].type, KVMSR_EV_LOAD);
+	CHECK_EQ(s.context[1][5].stack_id, 4);
 	CHECK_EQ(analyzer_find(&a, PID, 0)->double_loads, 1);
 	analyzer_free(&a);
 }
@@ -112,5 +115,31 @@ TEST(context_is_per_vcpu_and_off_by_default)
 	feed(&a, ev(KVMSR_EV_LOAD, 110, 0, KVMSR_F_LOADED, 2));
 	CHECK_EQ(s.n, 1);
 	CHECK_EQ(s.nr_context[0], 0);
+	analyzer_free(&a);
+}
+
+/*
+ * A run of accessor and guest events longer than N must not push the load
+ * out of a finding's context: lifecycle events are kept apart.
+ */
+TEST(loads_stay_in_the_context_behind_a_run_of_accessor_events)
+{
+	struct analyzer_config cfg = { .on_finding = on_finding, .context = 4 };
+	struct seen s = { 0 };
+	struct analyzer a;
+
+	cfg.ctx = &s;
+	analyzer_init(&a);
+	analyzer_configure(&a, &cfg);
+	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 7));
+	for (int i = 0; i < 20; i++)
+		feed(&a, ev(i % 2 ? KVMSR_EV_ENTRY : KVMSR_EV_READ, 101 + i, 0, KVMSR_F_LOADED, -1));
+	feed(&a, ev(KVMSR_EV_LOAD, 200, 0, KVMSR_F_LOADED, 8));
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.nr_context[0], 5);		/* the first load, then the last 4 */
+	CHECK_EQ(s.context[0][0].type, KVMSR_EV_LOAD);
+	CHECK_EQ(s.context[0][0].stack_id, 7);
+	CHECK_EQ(s.context[0][1].type, KVMSR_EV_ENTRY);
+	CHECK_EQ(s.context[0][4].stack_id, 8);
 	analyzer_free(&a);
 }

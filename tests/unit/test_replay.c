@@ -34,7 +34,7 @@ struct seen {
 	const struct rec_reader *r;
 	int doubles, warns, confirmed;
 	struct finding dl, warn;
-	struct kvmsr_event dl_ctx[CTX];
+	struct kvmsr_event dl_ctx[CTX + CONTEXT_LIFECYCLE];
 	size_t dl_nctx;
 };
 
