@@ -45,6 +45,16 @@ static void feed(struct analyzer *a, struct kvmsr_event e)
 	analyzer_feed(a, &e);
 }
 
+/* An analyzer keeping @depth events per vCPU, findings into @s. */
+static void start(struct analyzer *a, struct seen *s, unsigned int depth)
+{
+	struct analyzer_config cfg = { .on_finding = on_finding, .ctx = s, .context = depth };
+
+	memset(s, 0, sizeof(*s));
+	analyzer_init(a);
+	analyzer_configure(a, &cfg);
+}
+
 /*
  * The shape the selftests showed: a load by the OSLAR handler, then one
  * from kvm_sched_in with no put between; the WARN fires inside the second
@@ -52,13 +62,10 @@ static void feed(struct analyzer *a, struct kvmsr_event e)
  */
 TEST(a_double_load_carries_both_loads_and_their_stacks)
 {
-	struct analyzer_config cfg = { .on_finding = on_finding, .context = 4 };
-	struct seen s = { 0 };
+	struct seen s;
 	struct analyzer a;
 
-	cfg.ctx = &s;
-	analyzer_init(&a);
-	analyzer_configure(&a, &cfg);
+	start(&a, &s, 4);
 	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 1));	/* vcpu_load */
 	feed(&a, ev(KVMSR_EV_PUT, 200, 0, KVMSR_F_LOADED, 2));		/* oslar */
 	feed(&a, ev(KVMSR_EV_LOAD, 210, 0, KVMSR_F_LOADED, 3));	/* oslar */
@@ -87,13 +94,10 @@ TEST(a_double_load_carries_both_loads_and_their_stacks)
 
 TEST(context_is_per_vcpu_and_off_by_default)
 {
-	struct analyzer_config cfg = { .on_finding = on_finding, .context = 4 };
-	struct seen s = { 0 };
+	struct seen s;
 	struct analyzer a;
 
-	cfg.ctx = &s;
-	analyzer_init(&a);
-	analyzer_configure(&a, &cfg);
+	start(&a, &s, 4);
 	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 1));
 	feed(&a, ev(KVMSR_EV_LOAD, 110, 1, KVMSR_F_LOADED, 2));
 	feed(&a, ev(KVMSR_EV_IOCTL, 120, 1, 0, -1));
@@ -107,10 +111,7 @@ TEST(context_is_per_vcpu_and_off_by_default)
 	analyzer_free(&a);
 
 	/* Without --context a finding has none. */
-	cfg.context = 0;
-	memset(&s, 0, sizeof(s));
-	analyzer_init(&a);
-	analyzer_configure(&a, &cfg);
+	start(&a, &s, 0);
 	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 1));
 	feed(&a, ev(KVMSR_EV_LOAD, 110, 0, KVMSR_F_LOADED, 2));
 	CHECK_EQ(s.n, 1);
@@ -124,13 +125,10 @@ TEST(context_is_per_vcpu_and_off_by_default)
  */
 TEST(loads_stay_in_the_context_behind_a_run_of_accessor_events)
 {
-	struct analyzer_config cfg = { .on_finding = on_finding, .context = 4 };
-	struct seen s = { 0 };
+	struct seen s;
 	struct analyzer a;
 
-	cfg.ctx = &s;
-	analyzer_init(&a);
-	analyzer_configure(&a, &cfg);
+	start(&a, &s, 4);
 	feed(&a, ev(KVMSR_EV_LOAD, 100, 0, KVMSR_F_LOADED, 7));
 	for (int i = 0; i < 20; i++)
 		feed(&a, ev(i % 2 ? KVMSR_EV_ENTRY : KVMSR_EV_READ, 101 + i, 0, KVMSR_F_LOADED, -1));
