@@ -656,10 +656,10 @@ static __always_inline __s32 context_stack(const __u64 *caller)
 }
 
 /* The flight recorder: remember which vCPU this thread runs, for its switches. */
-static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 pid, __s32 id)
+static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 tid, __u32 pid,
+					   __s32 id)
 {
 	struct vcpu_task vt = { .pid = pid, .vcpu_id = id, .vcpu = (__u64)vcpu };
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct vcpu_task *old;
 
 	if (!context_events)
@@ -673,22 +673,23 @@ static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 pid, __s
 static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 {
 	struct cpu_state *st = this_cpu();
-	__u32 pid = current_pid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
 	__u32 word = flag_word(vcpu);
 
 	if (st) {
 		st->vcpu = vcpu;
-		st->tid = (__u32)bpf_get_current_pid_tgid();
+		st->tid = tid;
 		st->pid = pid;
 		st->vcpu_id = id;
 		st->nr_touched = 0;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
 	if (armed && wanted(pid, id)) {
-		note_vcpu_task(vcpu, pid, id);
-		emit_stack(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, id, 0, 0,
-			   word, context_stack(caller), 0);
+		note_vcpu_task(vcpu, tid, pid, id);
+		emit_full(KVMSR_EV_LOAD, word_loaded(word) ? KVMSR_F_LOADED : 0, pid, tid, id, 0, 0,
+			  word, context_stack(caller), 0);
 	}
 }
 
@@ -1307,28 +1308,29 @@ static __always_inline __u8 notifier_flags(struct task_struct *t, __u64 vcpu)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 ptid = BPF_CORE_READ(prev, pid), ntid = BPF_CORE_READ(next, pid);
-	struct cpu_state *st = this_cpu();
 	__u8 flags = preempt ? KVMSR_F_SW_PREEMPT : 0;
 	/* prev_state: the tracepoint's 4th argument (5.18+). */
 	__u64 state = ctx[3];
+	struct cpu_state *st;
 	struct vcpu_task *vt;
+	__u32 ptid, ntid;
 
-	bool here = st && st->vcpu;
-
+	/* Every context switch of the host comes here: out early when no vCPU thread. */
 	if (!armed)
 		return 0;
+	ptid = BPF_CORE_READ(prev, pid);
+	ntid = BPF_CORE_READ(next, pid);
 	/* Leaving with its own vCPU loaded: kvm_sched_out will put it. */
 	vt = bpf_map_lookup_elem(&vcpu_tasks, &ptid);
-	if (vt && wanted(vt->pid, vt->vcpu_id))
-		emit_full(KVMSR_EV_SWITCH, flags | (here && st->tid == ptid ? KVMSR_F_LOADED : 0) |
+	if (vt && wanted(vt->pid, vt->vcpu_id) && (st = this_cpu()))
+		emit_full(KVMSR_EV_SWITCH, flags | (st->vcpu && st->tid == ptid ? KVMSR_F_LOADED : 0) |
 			  notifier_flags(prev, vt->vcpu), vt->pid, ptid, vt->vcpu_id, 0, state, ntid,
 			  -1, 0);
 	/* Coming in while a vCPU that prev did not load is still loaded here. */
 	vt = bpf_map_lookup_elem(&vcpu_tasks, &ntid);
-	if (vt && wanted(vt->pid, vt->vcpu_id))
+	if (vt && wanted(vt->pid, vt->vcpu_id) && (st = this_cpu()))
 		emit_full(KVMSR_EV_SWITCH, flags | KVMSR_F_SW_IN |
-			  (here && st->tid != ptid ? KVMSR_F_LOADED : 0),
+			  (st->vcpu && st->tid != ptid ? KVMSR_F_LOADED : 0),
 			  vt->pid, ntid, vt->vcpu_id, 0, 0, ptid, -1, 0);
 	return 0;
 }

@@ -56,7 +56,6 @@ void analyzer_free(struct analyzer *a)
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
 		free(a->vcpus[i].regs);
 		free(a->vcpus[i].ring);
-		free(a->vcpus[i].ring_seq);
 	}
 	free(a->vcpus);
 	free(a->context_out);
@@ -121,32 +120,26 @@ static bool lifecycle(uint8_t type)
 	       type == KVMSR_EV_IOCTL || type == KVMSR_EV_WARN || type == KVMSR_EV_BUG;
 }
 
+/* Keep @e in a ring of @cap slots. */
+static void slot_push(struct ctx_slot *ring, uint32_t cap, uint32_t *next, uint32_t *len,
+		      const struct kvmsr_event *e, uint64_t seq)
+{
+	ring[*next].e = *e;
+	ring[*next].seq = seq;
+	*next = *next + 1 == cap ? 0 : *next + 1;
+	if (*len < cap)
+		(*len)++;
+}
+
 /* The flight recorder: keep @e in the vCPU's rings of its last events. */
 static void ring_push(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
-	if (lifecycle(e->type)) {
-		v->life[v->life_next] = *e;
-		v->life_seq[v->life_next] = a->seq;
-		v->life_next = (v->life_next + 1) % CONTEXT_LIFECYCLE;
-		if (v->life_len < CONTEXT_LIFECYCLE)
-			v->life_len++;
-	}
-	if (!v->ring) {
+	if (lifecycle(e->type))
+		slot_push(v->life, CONTEXT_LIFECYCLE, &v->life_next, &v->life_len, e, a->seq);
+	if (!v->ring)
 		v->ring = malloc(a->cfg.context * sizeof(*v->ring));
-		v->ring_seq = malloc(a->cfg.context * sizeof(*v->ring_seq));
-		if (!v->ring || !v->ring_seq) {
-			free(v->ring);
-			free(v->ring_seq);
-			v->ring = NULL;
-			v->ring_seq = NULL;
-			return;
-		}
-	}
-	v->ring[v->ring_next] = *e;
-	v->ring_seq[v->ring_next] = a->seq;
-	v->ring_next = v->ring_next + 1 == a->cfg.context ? 0 : v->ring_next + 1;
-	if (v->ring_len < a->cfg.context)
-		v->ring_len++;
+	if (v->ring)
+		slot_push(v->ring, a->cfg.context, &v->ring_next, &v->ring_len, e, a->seq);
 }
 
 /*
@@ -155,22 +148,23 @@ static void ring_push(struct analyzer *a, struct vcpu_stats *v, const struct kvm
  */
 static void attach_context(struct analyzer *a, const struct vcpu_stats *v, struct finding *f)
 {
-	uint32_t n = v->ring_len, ln = v->life_len, i = 0, j = 0, out = 0;
-	uint32_t first = (v->ring_next + a->cfg.context - n) % (a->cfg.context ? a->cfg.context : 1);
-	uint32_t lfirst = (v->life_next + CONTEXT_LIFECYCLE - ln) % CONTEXT_LIFECYCLE;
+	uint32_t n = v->ring_len, ln = v->life_len, i = 0, j = 0, out = 0, first, lfirst;
 
 	if (!a->cfg.context || !v->ring || !n)
 		return;
+	first = (v->ring_next + a->cfg.context - n) % a->cfg.context;
+	lfirst = (v->life_next + CONTEXT_LIFECYCLE - ln) % CONTEXT_LIFECYCLE;
 	while (i < ln || j < n) {
-		uint32_t li = (lfirst + i) % CONTEXT_LIFECYCLE, rj = (first + j) % a->cfg.context;
+		const struct ctx_slot *l = &v->life[(lfirst + i) % CONTEXT_LIFECYCLE];
+		const struct ctx_slot *r = &v->ring[(first + j) % a->cfg.context];
 
-		if (j < n && (i == ln || v->ring_seq[rj] <= v->life_seq[li])) {
-			if (i < ln && v->ring_seq[rj] == v->life_seq[li])
+		if (j < n && (i == ln || r->seq <= l->seq)) {
+			if (i < ln && r->seq == l->seq)
 				i++;	/* in both rings */
-			a->context_out[out++] = v->ring[rj];
+			a->context_out[out++] = r->e;
 			j++;
 		} else {
-			a->context_out[out++] = v->life[li];
+			a->context_out[out++] = l->e;
 			i++;
 		}
 	}
@@ -450,7 +444,6 @@ static void on_gap(struct analyzer *a)
 static void imbalance(struct analyzer *a, struct vcpu_stats *v, struct finding *f)
 {
 	if (v->gap) {
-		v->unverified++;
 		a->unverified++;
 		return;
 	}

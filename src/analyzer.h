@@ -74,6 +74,12 @@ struct pending_access {
 };
 
 #define MAX_PENDING 64
+
+/* An event kept by the flight recorder, with its position in the stream. */
+struct ctx_slot {
+	struct kvmsr_event e;
+	uint64_t seq;
+};
 #define CONTEXT_LIFECYCLE 8	/* lifecycle events kept besides the last N */
 
 struct vcpu_stats {
@@ -92,7 +98,6 @@ struct vcpu_stats {
 	uint64_t missed_puts;	/* counting mode: a put the probe did not see */
 	/* Records were dropped since its last clean put: imbalances unprovable. */
 	bool gap;
-	uint64_t unverified;	/* imbalances not reported for that reason */
 	struct reg_stats *regs;	/* KVMSR_MAX_REGS entries, lazily allocated */
 
 	/* Open load->put interval. */
@@ -112,11 +117,9 @@ struct vcpu_stats {
 	 * ioctls, WARN/BUG), which a run of accessor events would push out of
 	 * the first; each with the events' positions in the stream.
 	 */
-	struct kvmsr_event *ring;
-	uint64_t *ring_seq;
+	struct ctx_slot *ring;
 	uint32_t ring_next, ring_len;
-	struct kvmsr_event life[CONTEXT_LIFECYCLE];
-	uint64_t life_seq[CONTEXT_LIFECYCLE];
+	struct ctx_slot life[CONTEXT_LIFECYCLE];
 	uint32_t life_next, life_len;
 };
 

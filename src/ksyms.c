@@ -52,6 +52,25 @@ int ksyms_load(struct ksyms *ks, const char *path)
 	return 0;
 }
 
+uint64_t ksyms_addr_of(const char *path, const char *name)
+{
+	char line[512], sym[256], type;
+	uint64_t addr, found = 0;
+	FILE *f = fopen(path ? path : "/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, sym) == 3 &&
+		    !strcmp(sym, name)) {
+			found = addr;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 void ksyms_free(struct ksyms *ks)
 {
 	for (size_t i = 0; i < ks->nr; i++)

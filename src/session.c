@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "ksyms.h"
 #include "session.h"
 #include "kvmsr.skel.h"
 
@@ -227,26 +228,6 @@ static int attach_fixed(struct session *s, struct bpf_program *prog)
 	return 0;
 }
 
-/* Address of kernel symbol @name (data included: KALLSYMS_ALL), 0 if not found. */
-static uint64_t kallsyms_addr(const char *name)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[256], sym[128], type;
-	unsigned long long a;
-	uint64_t found = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %127s", &a, &type, sym) == 3 && !strcmp(sym, name)) {
-			found = a;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* One attempt with one backend; leaves s clean on failure. */
 static int try_backend(struct session *s, enum backend b, enum backend aux, char *err,
 		       size_t len)
@@ -271,9 +252,10 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 	s->skel->rodata->capture_stacks = c->stacks;
 	s->skel->rodata->aggregate = c->aggregate;
-	s->skel->rodata->context_events = c->context && !c->aggregate;
-	if (c->context && !c->aggregate)
-		s->skel->rodata->preempt_key_addr = kallsyms_addr("preempt_notifier_key");
+	/* The flight recorder's context: only when asked for, never in counting. */
+	ctx_on = c->context && !c->aggregate;
+	s->skel->rodata->context_events = ctx_on;
+	s->skel->rodata->preempt_key_addr = ctx_on ? s->preempt_key_addr : 0;
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
@@ -299,15 +281,12 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
 	bpf_program__set_autoload(s->skel->progs.tp_error_report_end, s->warns);
 	bpf_program__set_autoload(s->skel->progs.tp_sys_reg_direct, s->direct);
-	/* The flight recorder's context: only when asked for, never in counting. */
-	ctx_on = c->context && !c->aggregate;
-	s->switches = ctx_on && kernel_has_btf_tracepoint("sched_switch");
-	s->exits = ctx_on && c->context_exits && kernel_has_btf_tracepoint("kvm_exit");
+	s->switches = ctx_on && s->can_switches;
+	s->exits = ctx_on && c->context_exits && s->can_exits;
 	ioctl_prog = aux == BACKEND_KPROBE ? s->skel->progs.kprobe_vcpu_ioctl :
 		     s->skel->progs.fentry_vcpu_ioctl;
 	/* A trampoline needs the function in BTF, or the whole load fails. */
-	s->ioctls = ctx_on && (aux == BACKEND_KPROBE ||
-			       kernel_btf_has("kvm_vcpu_ioctl", BTF_KIND_FUNC));
+	s->ioctls = ctx_on && (aux == BACKEND_KPROBE || s->ioctl_in_btf);
 	bpf_program__set_autoload(s->skel->progs.tp_sched_switch, s->switches);
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_exit, s->exits);
 	bpf_program__set_autoload(ioctl_prog, s->ioctls);
@@ -463,6 +442,13 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 		note(s->notes, "kvm:kvm_sys_access is missing: accessor coverage cannot be "
 		     "measured. ");
 	s->direct = kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct");
+	if (cfg->context && !cfg->aggregate) {
+		/* What the flight recorder can have on this kernel, once for all attempts. */
+		s->can_switches = kernel_has_btf_tracepoint("sched_switch");
+		s->can_exits = kernel_has_btf_tracepoint("kvm_exit");
+		s->ioctl_in_btf = kernel_btf_has("kvm_vcpu_ioctl", BTF_KIND_FUNC);
+		s->preempt_key_addr = ksyms_addr_of(NULL, "preempt_notifier_key");
+	}
 	e = open_tracepoints(s, err, len);
 	if (e != -ENOENT)
 		return e;

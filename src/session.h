@@ -74,6 +74,9 @@ struct session {
 	bool switches;			/* context: sched_switch of vCPU threads attached */
 	bool exits;			/* context: kvm:kvm_exit attached */
 	bool ioctls;			/* context: kvm_vcpu_ioctl probed */
+	/* What the kernel offers the flight recorder (probed once, with --context). */
+	bool can_switches, can_exits, ioctl_in_btf;
+	uint64_t preempt_key_addr;	/* preempt_notifier_key, 0 if not in kallsyms */
 	unsigned int polled;		/* records handed out by this session_poll() */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */

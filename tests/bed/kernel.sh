@@ -17,15 +17,12 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # shellcheck source=tests/bed/private-apt.sh
 . "$repo/tests/bed/private-apt.sh"
 MIRROR=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
-SECMIRROR=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
-SUITES=(bookworm bookworm-backports trixie trixie-backports forky)
 refresh=${KVMSR_REFRESH:-0}
 
 log() { echo "kernel: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [[ -n $MIRROR ]] || die "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR"
-SECMIRROR=${SECMIRROR:-$MIRROR-security}
 
 complete() { [[ -s $1/Image && -s $1/config && -s $1/release && -s $1/btf ]]; }
 
@@ -64,14 +61,7 @@ flock 9
 tmp=""
 trap '[[ -z $tmp ]] || rm -rf "$tmp"' EXIT
 
-{
-	for s in "${SUITES[@]}"; do
-		echo "deb [arch=arm64 signed-by=$KEYRING] $MIRROR $s main"
-	done
-	for s in bookworm trixie forky; do
-		echo "deb [arch=arm64 signed-by=$KEYRING] $SECMIRROR $s-security main"
-	done
-} | private_apt "$APTD"
+debian_arm64_apt "$APTD" || die "no apt sources"
 export APT_CONFIG=$APTD/apt.conf
 
 updated=0

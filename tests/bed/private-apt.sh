@@ -1,6 +1,6 @@
 #!/bin/bash
-# Sourced by tests/bed/kernel.sh, tests/bench/bpftrace-root.sh and
-# tests/kernel/build.sh: one private apt world for arm64 packages, with its
+# Sourced by tests/bed/kernel.sh, tests/bench/bpftrace-root.sh,
+# tests/kernel/build.sh and tests/selftests/build.sh: one private apt world for arm64 packages, with its
 # own lists, cache and dpkg status.  The machine's apt sources are only read,
 # for the archive address; they are never changed.
 
@@ -43,4 +43,29 @@ EOF
 		grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy|Retries) ' \
 		>>"$d/apt.conf" || true
 	cat >"$d/etc/sources.list"
+}
+
+# debian_arm64_apt DIR: the test bed's private apt world in DIR: Debian
+# bookworm to forky and their security updates, arm64, from the archive
+# this machine uses (or KVMSR_DEBIAN_MIRROR, KVMSR_DEBIAN_SECURITY_MIRROR).
+# The kernel, kernel-source and selftest scripts share it (and its lock).
+# Returns 1, with the reason on stderr, when no archive is known.
+DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+debian_arm64_apt() {
+	local d=$1 mirror secmirror s
+	mirror=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
+	secmirror=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
+	if [[ -z $mirror ]]; then
+		echo "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR" >&2
+		return 1
+	fi
+	secmirror=${secmirror:-$mirror-security}
+	{
+		for s in bookworm bookworm-backports trixie trixie-backports forky; do
+			echo "deb [arch=arm64 signed-by=$DEBIAN_KEYRING] $mirror $s main"
+		done
+		for s in bookworm trixie forky; do
+			echo "deb [arch=arm64 signed-by=$DEBIAN_KEYRING] $secmirror $s-security main"
+		done
+	} | private_apt "$d"
 }

@@ -90,22 +90,6 @@ flock 9
 # --- linux-source-7.3 through the private apt world ------------------------
 # shellcheck source=tests/bed/private-apt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../bed/private-apt.sh"
-# Same file tests/bed/kernel.sh writes, so either may create it.
-kernel_apt() {
-	local mirror secmirror s
-	mirror=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
-	secmirror=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
-	[[ -n $mirror ]] || die "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR"
-	secmirror=${secmirror:-$mirror-security}
-	{
-		for s in bookworm bookworm-backports trixie trixie-backports forky; do
-			echo "deb [arch=arm64 signed-by=$KEYRING] $mirror $s main"
-		done
-		for s in bookworm trixie forky; do
-			echo "deb [arch=arm64 signed-by=$KEYRING] $secmirror $s-security main"
-		done
-	} | private_apt "$APTD"
-}
 # Only "apt-get download" and "apt-cache" ever run with the private config.
 papt() { APT_CONFIG=$APTD/apt.conf "$@"; }
 updated=0
@@ -128,7 +112,7 @@ newest_cached_deb() { # newest linux-source-$SERIES .deb already downloaded
 deb=""
 [[ $refresh == 1 ]] || deb=$(newest_cached_deb)
 if [[ -z $deb ]]; then
-	[[ -s $APTD/apt.conf ]] || kernel_apt
+	[[ -s $APTD/apt.conf ]] || debian_arm64_apt "$APTD" || die "no apt sources"
 	[[ $refresh == 1 ]] && papt_update
 	ls "$APTD"/lists/*_Packages* >/dev/null 2>&1 || papt_update || true
 	ver=$(papt apt-cache madison "linux-source-$SERIES" 2>/dev/null | awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1)

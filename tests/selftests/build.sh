@@ -80,22 +80,9 @@ fetch_src() {
 	exec 9>"$CACHE/kernel.lock"
 	log "waiting for $CACHE/kernel.lock (a kernel build may hold it)"
 	flock 9
-	local mirror secmirror s ver deb
+	local ver deb
 	papt() { APT_CONFIG=$APTD/apt.conf "$@"; }
-	if [[ ! -s $APTD/apt.conf ]]; then
-		mirror=${KVMSR_DEBIAN_MIRROR:-$(host_uri debian)}
-		secmirror=${KVMSR_DEBIAN_SECURITY_MIRROR:-$(host_uri debian-security)}
-		[[ -n $mirror ]] || die "no Debian archive in this machine's apt sources: set KVMSR_DEBIAN_MIRROR"
-		secmirror=${secmirror:-$mirror-security}
-		{
-			for s in bookworm bookworm-backports trixie trixie-backports forky; do
-				echo "deb [arch=arm64 signed-by=$KEYRING] $mirror $s main"
-			done
-			for s in bookworm trixie forky; do
-				echo "deb [arch=arm64 signed-by=$KEYRING] $secmirror $s-security main"
-			done
-		} | private_apt "$APTD"
-	fi
+	[[ -s $APTD/apt.conf ]] || debian_arm64_apt "$APTD" || die "no apt sources"
 	newest() { papt apt-cache madison "linux-source-$series" 2>/dev/null |
 		awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1; }
 	ver=""

@@ -107,24 +107,35 @@ run_plain() { # run_plain PHASE NAME TIMEOUT ARGS...
 	show_dmesg "$n" "$ph"
 }
 
+# under_kvmsr PHASE NAME TIMEOUT OUT ERR KVMSR-ARGS...: the wrapped selftest
+# (mkwrap) under kvmsr, the function tracer as oracle; its ST-RUN line.
+under_kvmsr() {
+	ph=$1
+	n=$2
+	to=$3
+	out=$4
+	err=$5
+	shift 5
+	dmesg -c > /dev/null
+	rm -f /tmp/rc /tmp/out
+	ft_on
+	a=$(up)
+	# SIGINT makes kvmsr stop and still print its summary, should it hang.
+	timeout -s INT $((to + 120)) kvmsr "$@" -- /tmp/wrap.sh > "$out" 2> "$err"
+	krc=$?
+	b=$(up)
+	ft_off "$n" "$ph"
+	echo "ST-RUN $n $ph $(digest) krc=$krc secs=$(secs "$a" "$b")"
+	show_out "$n" "$ph"
+}
+
 run_trace() { # run_trace PHASE NAME TIMEOUT ARGS...
 	ph=$1
 	n=$2
 	to=$3
 	shift 3
 	mkwrap "$to" "$n" "$@"
-	dmesg -c > /dev/null
-	rm -f /tmp/rc /tmp/out
-	ft_on
-	a=$(up)
-	# SIGINT makes kvmsr stop and still print its summary, should it hang.
-	timeout -s INT $((to + 120)) kvmsr trace --json --events vm-exit --fail-on any \
-		-- /tmp/wrap.sh > /tmp/k.json 2> /tmp/k.err
-	krc=$?
-	b=$(up)
-	ft_off "$n" "$ph"
-	echo "ST-RUN $n $ph $(digest) krc=$krc secs=$(secs "$a" "$b")"
-	show_out "$n" "$ph"
+	under_kvmsr "$ph" "$n" "$to" /tmp/k.json /tmp/k.err trace --json --events vm-exit --fail-on any
 	echo "ST-VMEXITS $n $ph $(grep -c '"event":"vm-exit"' /tmp/k.json)"
 	grep '"event":"finding"' /tmp/k.json | head -n 100 | sed "s|^|ST-KFIND $n $ph |"
 	grep '"event":"summary"' /tmp/k.json | sed "s|^|ST-KSUM $n $ph |"
@@ -142,17 +153,7 @@ run_stat() { # run_stat PHASE NAME TIMEOUT ARGS...
 	to=$3
 	shift 3
 	mkwrap "$to" "$n" "$@"
-	dmesg -c > /dev/null
-	rm -f /tmp/rc /tmp/out
-	ft_on
-	a=$(up)
-	timeout -s INT $((to + 120)) kvmsr stat --json --exact -- /tmp/wrap.sh \
-		> /tmp/s.json 2> /tmp/s.err
-	krc=$?
-	b=$(up)
-	ft_off "$n" "$ph"
-	echo "ST-RUN $n $ph $(digest) krc=$krc secs=$(secs "$a" "$b")"
-	show_out "$n" "$ph"
+	under_kvmsr "$ph" "$n" "$to" /tmp/s.json /tmp/s.err stat --json --exact
 	# Per-vCPU objects summed (the part before "sampling" holds only them).
 	v=$(sed 's/"sampling".*//' /tmp/s.json)
 	echo "ST-STAT $n $ph vcpus=$(echo "$v" | grep -o '"vcpu":' | wc -l)" \
