@@ -6,6 +6,9 @@
 # --out FILE: a virtio serial port (/dev/vport*p1 in the guest) whose bytes
 # land in FILE: how a payload hands files (recordings) to the host.
 # --accel: QEMU's -accel value (default tcg; e.g. tcg,thread=single).
+# KVMSR_QEMU: the emulator: unset or "bookworm" = qemu-system-aarch64 from
+# PATH (bookworm's 7.2, tests/bed/deps.sh); "backports" = bookworm-backports'
+# newest (10.0.x), unpacked into the cache by tests/bed/qemu.sh; else a path.
 #
 # Boots an arm64 kernel at EL2 under TCG (so the guest has KVM), console to
 # FILE. Exit 0 only if the payload reported "KVMSR-BED: END rc=0".
@@ -42,7 +45,12 @@ done
 [[ -d $kernel ]] && kernel=$kernel/Image
 [[ -r $kernel ]] || die "no kernel Image at $kernel"
 [[ -r $initrd ]] || die "no initrd at $initrd"
-command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing (run tests/bed/deps.sh)"
+case ${KVMSR_QEMU:-bookworm} in
+bookworm) emu="qemu-system-aarch64" ;;
+backports) emu=$(bash "$(dirname "${BASH_SOURCE[0]}")/qemu.sh") || die "tests/bed/qemu.sh failed" ;;
+*) emu=$KVMSR_QEMU ;;
+esac
+command -v "$emu" >/dev/null || die "$emu missing (run tests/bed/deps.sh)"
 
 # VHE is what KVM picks by itself when the CPU has it; the others are forced.
 case $mode in
@@ -56,7 +64,7 @@ esac
 # virtualization=on: boot at EL2, else no /dev/kvm. -nic none: otherwise QEMU
 # wants efi-virtio.rom. -no-reboot + panic=-1: a panic ends QEMU at once.
 # shellcheck disable=SC2054 # commas belong to QEMU option values
-qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -accel "$accel" -cpu "$cpu"
+qemu=("$emu" -M virt,virtualization=on,gic-version=3 -accel "$accel" -cpu "$cpu"
 	-smp "$smp" -m "$mem" -nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd"
 	-append "console=ttyAMA0 panic=-1 rdinit=/init $kvm_args $extra")

@@ -12,19 +12,20 @@ host_uri() {
 }
 
 # private_apt DIR [EXTRA_CONF_LINES]: write DIR/apt.conf; sources.list comes
-# from stdin.  Dir::Etc::Parts points at an empty dir so the host's
+# from stdin.  The world's architecture is $PRIVATE_APT_ARCH (default arm64;
+# tests/bed/qemu.sh makes an amd64 one for the host's own emulator).  Dir::Etc::Parts points at an empty dir so the host's
 # apt.conf.d hooks (appstream refresh, packagekit, "no pkgcache") neither run
 # nor slow us down; the host's network policy (proxies, Valid-Until checks,
 # off on hosts behind snapshot mirrors) is kept.  Callers decide where
 # APT_CONFIG applies: it must never reach the host's own apt-get install.
 private_apt() {
-	local d=$1 extra=${2:-}
+	local d=$1 extra=${2:-} arch=${PRIVATE_APT_ARCH:-arm64}
 
 	mkdir -p "$d"/{lists/partial,archives/partial,cache,etc/parts,etc/prefs}
 	touch "$d/status"
 	cat >"$d/apt.conf" <<EOF
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
+APT::Architecture "$arch";
+APT::Architectures { "$arch"; };
 APT::Sandbox::User "root";
 Dir::Etc::SourceList "$d/etc/sources.list";
 Dir::Etc::SourceParts "$d/etc/parts";
