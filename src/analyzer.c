@@ -18,6 +18,8 @@ static const char *const kind_names[FIND__MAX] = {
 	[FIND_ORPHAN_PUT] = "put-without-load",
 	[FIND_OPEN_AT_EXIT] = "loaded-at-vm-exit",
 	[FIND_DIRECT_ACCESS] = "direct-access",
+	[FIND_SUSPECT_STALE_READ] = "suspect-stale-read",
+	[FIND_SUSPECT_LOST_WRITE] = "suspect-lost-write",
 };
 
 const char *finding_kind_name(enum finding_kind k)
@@ -30,6 +32,23 @@ bool finding_is_confirmed(enum finding_kind k)
 	return k == FIND_STALE_READ || k == FIND_LOST_WRITE || k == FIND_DIRECT_ACCESS;
 }
 
+bool finding_is_suspect(enum finding_kind k)
+{
+	return k == FIND_SUSPECT || k == FIND_SUSPECT_STALE_READ || k == FIND_SUSPECT_LOST_WRITE;
+}
+
+const char *finding_doubt_name(enum finding_doubt d)
+{
+	switch (d) {
+	case DOUBT_UNHELD_BITS:
+		return "unheld-bits";
+	case DOUBT_CPU_OWNED:
+		return "cpu-owned-register";
+	default:
+		return "none";
+	}
+}
+
 void analyzer_init(struct analyzer *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -38,9 +57,27 @@ void analyzer_init(struct analyzer *a)
 	a->reg_flags = calloc(KVMSR_MAX_REGS, sizeof(*a->reg_flags));
 }
 
+/* One held_bits slot for each register the put may own. */
+static void held_slots(struct analyzer *a)
+{
+	int n = 0;
+
+	free(a->held_slot);
+	a->held_slot = malloc(KVMSR_MAX_REGS * sizeof(*a->held_slot));
+	if (!a->held_slot)
+		return;
+	for (int r = 0; r < KVMSR_MAX_REGS; r++) {
+		bool owned = a->cfg.reg_class &&
+			     (a->cfg.reg_class[r] & (RC_DEFERRED | RC_DEFERRED_SOME));
+
+		a->held_slot[r] = owned && n < HELD_REGS ? n++ : -1;
+	}
+}
+
 void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg)
 {
 	a->cfg = *cfg;
+	held_slots(a);
 	if (a->cfg.context > ANALYZER_MAX_CONTEXT)
 		a->cfg.context = ANALYZER_MAX_CONTEXT;
 	free(a->context_out);
@@ -58,6 +95,11 @@ void analyzer_free(struct analyzer *a)
 		free(a->vcpus[i].ring);
 	}
 	free(a->vcpus);
+	if (a->held)
+		for (int c = 0; c < HELD_CPUS; c++)
+			free(a->held[c]);
+	free(a->held);
+	free(a->held_slot);
 	free(a->context_out);
 	free(a->suspect_reads);
 	free(a->suspect_stack);
@@ -112,6 +154,40 @@ struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_
 static uint8_t reg_class(const struct analyzer *a, unsigned int reg)
 {
 	return a->cfg.reg_class && reg < KVMSR_MAX_REGS ? a->cfg.reg_class[reg] : 0;
+}
+
+/*
+ * @val is what CPU @cpu held in @reg (a value the put saved from it, or an
+ * accessor read that the CPU served): evidence of the bits it stores.
+ */
+static void observe_cpu(struct analyzer *a, uint16_t cpu, unsigned int reg, uint64_t val)
+{
+	int slot = a->held_slot && reg < KVMSR_MAX_REGS ? a->held_slot[reg] : -1;
+	struct held_bits *h;
+
+	if (slot < 0 || cpu >= HELD_CPUS)
+		return;
+	if (!a->held)
+		a->held = calloc(HELD_CPUS, sizeof(*a->held));
+	if (!a->held)
+		return;
+	h = a->held[cpu];
+	if (!h)
+		h = a->held[cpu] = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	h->one[slot] |= val;
+	h->zero[slot] |= ~val;
+}
+
+uint64_t analyzer_held(const struct analyzer *a, uint16_t cpu, unsigned int reg)
+{
+	int slot = a->held_slot && reg < KVMSR_MAX_REGS ? a->held_slot[reg] : -1;
+	const struct held_bits *h;
+
+	if (slot < 0 || cpu >= HELD_CPUS || !a->held || !(h = a->held[cpu]))
+		return 0;
+	return h->one[slot] & h->zero[slot];
 }
 
 static bool lifecycle(uint8_t type)
@@ -284,6 +360,9 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 		 */
 		a->exact_locations = true;
 		if (e->loc & KVMSR_LOC_LOADED) {
+			/* A plain CPU-served read returns what the CPU holds. */
+			if (!is_write && e->loc == KVMSR_LOC_LOADED)
+				observe_cpu(a, e->cpu, e->reg, e->val);
 			v->checked++;	/* verdict: right, says the kernel */
 			if (e->reg < KVMSR_MAX_REGS && a->reg_flags)
 				a->reg_flags[e->reg] |= REGF_LOCATED_CPU | REGF_PROVEN_CPU;
@@ -304,7 +383,9 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 		a->suspect_reads[e->reg]++;
 	} else if ((e->flags & KVMSR_F_MEM) && e->reg < KVMSR_MAX_REGS && a->reg_flags) {
 		if (e->val != e->aux) {
+			/* Not the memory copy: the CPU served it. */
 			a->reg_flags[e->reg] |= REGF_PROVEN_CPU;
+			observe_cpu(a, e->cpu, e->reg, e->val);
 		} else {
 			if (!a->suspect_reads[e->reg])
 				a->suspect_stack[e->reg] = e->stack_id;
@@ -362,41 +443,76 @@ static bool put_owns(struct analyzer *a, int reg, bool written_back)
 	       (reg < KVMSR_MAX_REGS && a->reg_flags && (a->reg_flags[reg] & REGF_LOCATED_CPU));
 }
 
+/*
+ * The verdict on one loaded access against what the put saved (S), which is
+ * the CPU's value when the put owns the register (docs/detection.md):
+ * - the accessor's tracepoint said it served memory: S != value proves it;
+ * - a read (probe backends) returned a value the CPU did not hold;
+ * - a write (probe backends) is lost only if it differs from S in bits
+ *   this CPU has been seen to hold both as 0 and as 1: other bits may be
+ *   RES0/RES1 or write-ignored, and the CPU dropped them, not KVM;
+ * - an IMPLEMENTATION DEFINED or CPU-written register proves nothing.
+ * What cannot be proven is a suspect, with its doubt.
+ */
+static void judge(struct analyzer *a, struct vcpu_stats *v, const struct pending_access *p,
+		  const struct kvmsr_event *e, bool before_known)
+{
+	bool is_read = p->type == KVMSR_EV_READ;
+	uint64_t held = analyzer_held(a, e->cpu, e->reg);
+	enum finding_doubt doubt = DOUBT_NONE;
+	struct finding f;
+
+	if (p->val == e->val) {
+		v->checked++;
+		return;
+	}
+	if (!p->exact && (reg_class(a, e->reg) & RC_CPU_OWNED))
+		doubt = DOUBT_CPU_OWNED;
+	else if (!p->exact && !is_read && !((p->val ^ e->val) & held))
+		doubt = DOUBT_UNHELD_BITS;
+	if (doubt)
+		v->unchecked++;
+	else
+		v->checked++;
+	f = new_finding(is_read ? (doubt ? FIND_SUSPECT_STALE_READ : FIND_STALE_READ) :
+				  (doubt ? FIND_SUSPECT_LOST_WRITE : FIND_LOST_WRITE), e);
+	f.reg = e->reg;
+	f.ts_ns = p->ts_ns;
+	f.value = p->val;
+	f.saved = e->val;
+	f.before = e->aux;
+	f.before_known = before_known;
+	f.exact = p->exact;
+	f.held = held;
+	f.doubt = doubt;
+	f.guarded_entries = p->guarded_entries;
+	f.stack_id = p->stack_id;
+	report(a, v, &f);
+}
+
 /* What the put saved: the CPU's value, to hold every pending access against. */
 static void on_saved(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	bool before_known = !(e->flags & KVMSR_F_NO_BEFORE);
 	bool written_back = before_known && e->val != e->aux;
+	bool owned = put_owns(a, e->reg, written_back);
 
 	if (written_back && e->reg < KVMSR_MAX_REGS && a->reg_flags)
 		a->reg_flags[e->reg] |= REGF_WRITTEN_BACK;
+	/* The put's value is the CPU's only for a register the put owns. */
+	if (owned)
+		observe_cpu(a, e->cpu, e->reg, e->val);
 	for (int i = 0; i < v->nr_pending; i++) {
 		struct pending_access p = v->pending[i];
-		struct finding f;
 
 		if (p.reg != e->reg)
 			continue;
 		/* Resolved either way: drop it from the list. */
 		v->pending[i--] = v->pending[--v->nr_pending];
-		/* The put's value is the CPU's only for a register the put owns. */
-		if (p.tainted || !put_owns(a, e->reg, written_back)) {
+		if (p.tainted || !owned)
 			v->unchecked++;
-			continue;
-		}
-		v->checked++;
-		if (p.val == e->val)
-			continue;
-		f = new_finding(p.type == KVMSR_EV_READ ? FIND_STALE_READ : FIND_LOST_WRITE, e);
-		f.reg = e->reg;
-		f.ts_ns = p.ts_ns;
-		f.value = p.val;
-		f.saved = e->val;
-		f.before = e->aux;
-		f.before_known = before_known;
-		f.exact = p.exact;
-		f.guarded_entries = p.guarded_entries;
-		f.stack_id = p.stack_id;
-		report(a, v, &f);
+		else
+			judge(a, v, &p, e, before_known);
 	}
 }
 

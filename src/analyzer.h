@@ -31,7 +31,17 @@ enum finding_kind {
 	FIND_OPEN_AT_EXIT,	/* the VM went away with the vCPU still loaded */
 	FIND_DIRECT_ACCESS,	/* confirmed: the kernel says the memory copy of a
 				 * loaded register was used (kvm_vcpu_sys_reg_direct) */
+	FIND_SUSPECT_STALE_READ, /* read != what the put saved, unprovable (doubt) */
+	FIND_SUSPECT_LOST_WRITE, /* write != what the put saved, unprovable (doubt) */
 	FIND__MAX,
+};
+
+/* Why a mismatch between an access and the put is only a suspect. */
+enum finding_doubt {
+	DOUBT_NONE,
+	DOUBT_UNHELD_BITS,	/* differs only in bits this CPU was never seen to
+				 * hold both as 0 and as 1: RES0/RES1, WI, or lost */
+	DOUBT_CPU_OWNED,	/* IMPLEMENTATION DEFINED or CPU-written register */
 };
 
 struct finding {
@@ -45,6 +55,9 @@ struct finding {
 	uint64_t saved;			/* what the put saved (the CPU's value) */
 	uint64_t before;		/* the memory copy before that put; DIRECT: now */
 	uint64_t guarded_entries;	/* guest entries in between, TVM-trapped */
+	uint64_t held;			/* STALE/LOST (probe backends): bits of the
+					 * register this CPU held both as 0 and 1 */
+	enum finding_doubt doubt;	/* SUSPECT_STALE/LOST: why not confirmed */
 	uint64_t count;			/* SUSPECT: reads */
 	int32_t stack_id;		/* of the accessor call / WARN / BUG, -1 if none */
 	bool vcpu_loaded;		/* WARN/BUG: a vCPU was loaded on that CPU */
@@ -149,10 +162,24 @@ struct analyzer {
 	uint8_t *reg_flags;		/* REGF_* */
 	bool exact_locations;		/* accessor events carry the kernel's sr_loc */
 	struct kvmsr_event *context_out;	/* a finding's context, oldest first */
+	int16_t *held_slot;		/* register -> index in held_bits, -1: none */
+	struct held_bits **held;	/* per physical CPU, lazily */
 	uint64_t seq;			/* events fed so far */
 };
 
 #define ANALYZER_MAX_CONTEXT 4096	/* --context limit */
+
+/*
+ * What each physical CPU has been seen to hold in the registers the put may
+ * own, as evidence of which bits it stores (docs/detection.md): bits seen
+ * as 1, bits seen as 0.  A small table per CPU, for at most HELD_REGS
+ * registers and HELD_CPUS CPUs; beyond that no bit counts as held.
+ */
+#define HELD_REGS 64
+#define HELD_CPUS 4096
+struct held_bits {
+	uint64_t one[HELD_REGS], zero[HELD_REGS];
+};
 
 #define REGF_PROVEN_CPU	 (1 << 0)	/* a loaded read returned != memory copy */
 #define REGF_WRITTEN_BACK (1 << 1)	/* a put changed its memory copy */
@@ -163,6 +190,10 @@ void analyzer_init(struct analyzer *a);
 void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg);
 const char *finding_kind_name(enum finding_kind k);
 bool finding_is_confirmed(enum finding_kind k);
+bool finding_is_suspect(enum finding_kind k);
+const char *finding_doubt_name(enum finding_doubt d);
+/* Bits of @reg that CPU @cpu has been seen to hold both as 0 and as 1. */
+uint64_t analyzer_held(const struct analyzer *a, uint16_t cpu, unsigned int reg);
 void analyzer_free(struct analyzer *a);
 
 /* Returns the vCPU the event was attributed to, NULL if none. */

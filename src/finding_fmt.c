@@ -19,12 +19,26 @@ bool frame_is_plumbing(const char *frame)
 	return false;
 }
 
+/* Why a mismatch is only a suspect, in words (docs/detection.md). */
+static const char *doubt_text(const struct finding *f, char *buf, size_t len)
+{
+	unsigned long long diff = f->value ^ f->saved;
+
+	if (f->doubt == DOUBT_CPU_OWNED)
+		return "the register's contents are IMPLEMENTATION DEFINED or written by the "
+		       "CPU itself";
+	snprintf(buf, len, "they differ only in bits %#llx, which this CPU was never seen to "
+		 "hold both as 0 and as 1 (bits held: %#llx): RES0/RES1 or write-ignored bits "
+		 "the CPU dropped, or a write KVM lost", diff, (unsigned long long)f->held);
+	return buf;
+}
+
 void finding_proof(const struct finding *f, const struct regnames *rn, char *buf, size_t len)
 {
 	char rb[32];
 	const char *reg = f->reg >= 0 ? regnames_get(rn, f->reg, rb, sizeof(rb)) : "";
 	unsigned long long v = f->value, s = f->saved;
-	char mem[48] = "";
+	char mem[48] = "", held[192];
 
 	if (f->before_known)
 		snprintf(mem, sizeof(mem), " (memory held %#llx)", (unsigned long long)f->before);
@@ -39,12 +53,25 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 			 reg, (unsigned long long)f->guarded_entries);
 		break;
 	case FIND_LOST_WRITE:
+		if (f->exact)
+			snprintf(held, sizeof(held), " went to memory only (says its tracepoint)");
+		else
+			snprintf(held, sizeof(held), " (it differs from what the put saved in bits "
+				 "%#llx, which this CPU has held both as 0 and as 1)",
+				 (v ^ s) & (unsigned long long)f->held);
 		snprintf(buf, len, "vcpu_write_sys_reg(%s, %#llx) while the sysregs were on the "
 			 "CPU%s, but the put that ended the interval saved %#llx from the CPU%s: "
 			 "the write never reached the CPU (no later accessor write, %llu guest "
 			 "entries all with TVM trapping it)",
-			 reg, v, f->exact ? " went to memory only (says its tracepoint)" : "", s,
-			 mem, (unsigned long long)f->guarded_entries);
+			 reg, v, held, s, mem, (unsigned long long)f->guarded_entries);
+		break;
+	case FIND_SUSPECT_STALE_READ:
+	case FIND_SUSPECT_LOST_WRITE:
+		snprintf(buf, len, "vcpu_%s_sys_reg(%s) %s %#llx while the sysregs were on the CPU, "
+			 "and the put that ended the interval saved %#llx from the CPU%s; not "
+			 "proven: %s", f->kind == FIND_SUSPECT_LOST_WRITE ? "write" : "read", reg,
+			 f->kind == FIND_SUSPECT_LOST_WRITE ? "wrote" : "returned", v, s, mem,
+			 doubt_text(f, held, sizeof(held)));
 		break;
 	case FIND_DIRECT_ACCESS:
 		snprintf(buf, len, "the memory copy of %s was %s directly (at %#llx) while "
@@ -90,7 +117,7 @@ static const char *strength(enum finding_kind k)
 {
 	if (finding_is_confirmed(k))
 		return "confirmed";
-	if (k == FIND_SUSPECT)
+	if (finding_is_suspect(k))
 		return "suspect";
 	if (k == FIND_WARN || k == FIND_BUG)
 		return "hit";
@@ -138,6 +165,8 @@ void format_finding_json(FILE *out, const struct finding *f, const struct regnam
 	switch (f->kind) {
 	case FIND_STALE_READ:
 	case FIND_LOST_WRITE:
+	case FIND_SUSPECT_STALE_READ:
+	case FIND_SUSPECT_LOST_WRITE:
 		fprintf(out, ",\"value\":\"%#llx\",\"saved\":\"%#llx\"",
 			(unsigned long long)f->value, (unsigned long long)f->saved);
 		if (f->before_known)
@@ -146,6 +175,10 @@ void format_finding_json(FILE *out, const struct finding *f, const struct regnam
 		fprintf(out, ",\"guarded_entries\":%llu,\"served_from_memory\":\"%s\"",
 			(unsigned long long)f->guarded_entries,
 			f->exact ? "tracepoint" : "inferred");
+		if (!f->exact)
+			fprintf(out, ",\"held_bits\":\"%#llx\"", (unsigned long long)f->held);
+		if (f->doubt)
+			fprintf(out, ",\"doubt\":\"%s\"", finding_doubt_name(f->doubt));
 		break;
 	case FIND_DIRECT_ACCESS:
 		fprintf(out, ",\"is_write\":%s,\"caller\":\"%#llx\"",

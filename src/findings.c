@@ -20,8 +20,10 @@ int parse_fail_on(const char *list, unsigned int *mask)
 		{ "bug", 1u << FIND_BUG },
 		{ "imbalance", 1u << FIND_DOUBLE_LOAD | 1u << FIND_ORPHAN_PUT |
 			       1u << FIND_OPEN_AT_EXIT },
-		{ "suspect", 1u << FIND_SUSPECT },
-		{ "any", ((1u << FIND__MAX) - 1) & ~(1u << FIND_SUSPECT) },
+		{ "suspect", 1u << FIND_SUSPECT | 1u << FIND_SUSPECT_STALE_READ |
+			     1u << FIND_SUSPECT_LOST_WRITE },
+		{ "any", ((1u << FIND__MAX) - 1) & ~(1u << FIND_SUSPECT | 1u << FIND_SUSPECT_STALE_READ |
+						     1u << FIND_SUSPECT_LOST_WRITE) },
 	};
 	char buf[128], *tok, *save = NULL;
 

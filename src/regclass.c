@@ -36,6 +36,16 @@ static const char *const tvm_only[] = {
 	"CONTEXTIDR_EL1", NULL,
 };
 
+/*
+ * The Arm ARM leaves their contents IMPLEMENTATION DEFINED (ACTLR, AMAIR,
+ * AFSR0/1: RAZ/WI on many cores, status bits on others), or the CPU writes
+ * them while KVM runs at EL2 with the guest's EL1 state loaded (PAR_EL1:
+ * every AT instruction, e.g. the NV AT emulation in arch/arm64/kvm/at.c).
+ */
+static const char *const cpu_owned[] = {
+	"ACTLR_EL1", "AMAIR_EL1", "AFSR0_EL1", "AFSR1_EL1", "PAR_EL1", NULL,
+};
+
 /* enter_exception64() writes these on the CPU without the accessor. */
 static const char *const exc_entry[] = { "ELR_EL1", "SPSR_EL1", NULL };
 
@@ -63,6 +73,8 @@ uint8_t regclass_of(const char *name)
 		c |= RC_TVM_ONLY;
 	if (in(name, exc_entry))
 		c |= RC_EXC_ENTRY;
+	if (in(name, cpu_owned))
+		c |= RC_CPU_OWNED;
 	if ((n > 4 && !strcmp(name + n - 4, "_EL2")) || (n > 5 && !strcmp(name + n - 5, "_EL12")))
 		if (!(c & (RC_DEFERRED | RC_DEFERRED_SOME)))
 			c |= RC_NV_ALIAS;

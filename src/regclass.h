@@ -16,6 +16,12 @@ enum {
 	RC_TVM_ONLY = 1 << 1,	/* guest can change it only by a TVM-trapped write */
 	RC_EXC_ENTRY = 1 << 2,	/* written by exception entry (__kvm_adjust_pc) */
 	RC_NV_ALIAS = 1 << 3,	/* an EL2 register: may alias an EL1 one on the CPU */
+	/*
+	 * Contents IMPLEMENTATION DEFINED (may be RAZ/WI, may change by
+	 * themselves) or written by the CPU outside the guest (PAR_EL1 by the
+	 * AT instructions KVM itself issues): a mismatch proves nothing.
+	 */
+	RC_CPU_OWNED = 1 << 5,
 };
 
 /* Class bits of a register name (NULL: 0). */

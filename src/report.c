@@ -26,13 +26,15 @@ void report_findings(FILE *f, const struct analyzer *a, bool json)
 	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes, %llu direct "
 		"accesses) in %llu loaded accesses checked (by the put, or served from the CPU as "
 		"the kernel's tracepoint says; %llu not checkable); "
-		"%llu suspect registers; %llu WARN, %llu BUG; %llu imbalances\n",
+		"%llu suspect registers, %llu suspect mismatches (not provable on this CPU); %llu WARN, %llu BUG; %llu imbalances\n",
 		(unsigned long long)(n[FIND_STALE_READ] + n[FIND_LOST_WRITE] +
 				     n[FIND_DIRECT_ACCESS]),
 		(unsigned long long)n[FIND_STALE_READ], (unsigned long long)n[FIND_LOST_WRITE],
 		(unsigned long long)n[FIND_DIRECT_ACCESS],
 		(unsigned long long)sum.checked, (unsigned long long)sum.unchecked,
-		(unsigned long long)n[FIND_SUSPECT], (unsigned long long)n[FIND_WARN],
+		(unsigned long long)n[FIND_SUSPECT],
+		(unsigned long long)(n[FIND_SUSPECT_STALE_READ] + n[FIND_SUSPECT_LOST_WRITE]),
+		(unsigned long long)n[FIND_WARN],
 		(unsigned long long)n[FIND_BUG],
 		(unsigned long long)(n[FIND_DOUBLE_LOAD] + n[FIND_ORPHAN_PUT] + n[FIND_OPEN_AT_EXIT]));
 	if (a->gaps)

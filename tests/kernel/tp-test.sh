@@ -94,29 +94,39 @@ for t in TP-OFF-TP TP-OFF-FE; do
 	check "$t: zero findings" eq "$(findings "$t" | wc -l)" 0
 done
 
-# (1) missed accessor case, by both backends.
-declare -A callers
+# (1) missed accessor case, by both backends.  The tracepoint proves every
+# lost write (the accessor says it wrote memory).  The fentry backend proves
+# a write lost only in bits the CPU has been seen to hold both ways; the
+# knob's writes never reach the CPU, so nTWI is never seen flipped there and
+# its lost writes are suspects with that doubt (docs/detection.md).  Its
+# stale reads are proofs on both.
+declare -A callers lostkind=([TP-NL-TP]=lost-write [TP-NL-FE]=suspect-lost-write)
+declare -A strengths=([TP-NL-TP]="SCTLR_EL1 confirmed" [TP-NL-FE]="SCTLR_EL1 confirmed
+SCTLR_EL1 suspect")
 for t in TP-NL-TP TP-NL-FE; do
 	read -r want_stale want_lost < <(oracle "$t" "$SCTLR")
+	lk=${lostkind[$t]}
 	check "$t: oracle: one lost SCTLR_EL1 write per iteration and vCPU ($want_lost)" \
 		eq "$want_lost" $((ITERS * VCPUS))
 	check "$t: oracle: stale reads follow them ($want_stale >= $want_lost)" \
 		test "$want_stale" -ge "$want_lost"
-	check "$t: lost writes == ftrace ($(nkind "$t" lost-write) == $want_lost)" \
-		eq "$(nkind "$t" lost-write)" "$want_lost"
+	check "$t: $lk == ftrace's lost writes ($(nkind "$t" "$lk") == $want_lost)" \
+		eq "$(nkind "$t" "$lk")" "$want_lost"
 	check "$t: stale reads == ftrace ($(nkind "$t" stale-read) == $want_stale)" \
 		eq "$(nkind "$t" stale-read)" "$want_stale"
-	check "$t: nothing else" eq "$(others "$t" 'lost-write|stale-read')" 0
-	check "$t: every finding is SCTLR_EL1, confirmed" \
-		eq "$(findings "$t" | jq -r '[.reg, .strength] | join(" ")' | sort -u)" "SCTLR_EL1 confirmed"
+	check "$t: nothing else" eq "$(others "$t" "$lk|stale-read")" 0
+	check "$t: every finding is SCTLR_EL1, $(tr '\n' ',' <<<"${strengths[$t]}")" \
+		eq "$(findings "$t" | jq -r '[.reg, .strength] | join(" ")' | sort -u)" "${strengths[$t]}"
+	check "$t: suspects say why: bits the CPU never held" \
+		eq "$(findings "$t" | jq -r 'select(.strength == "suspect") | .doubt' | grep -cvx unheld-bits)" 0
 	# The stack: the accessor, then its caller (a KVM function).
 	bad=$(findings "$t" | jq -r 'select(
 		(.kind == "stale-read" and (.stack[0] // "" | startswith("vcpu_read_sys_reg+") | not)) or
-		(.kind == "lost-write" and (.stack[0] // "" | startswith("vcpu_write_sys_reg+") | not)) or
+		(.kind != "stale-read" and (.stack[0] // "" | startswith("vcpu_write_sys_reg+") | not)) or
 		((.stack[1] // "") == "")) | .kind' | wc -l)
 	check "$t: every stack starts at the accessor and names its caller" eq "$bad" 0
-	callers[$t]=$(findings "$t" | jq -r '.kind + " <- " + (.stack[1] | sub("\\+.*"; ""))' | sort -u |
-		tr '\n' ';')
+	callers[$t]=$(findings "$t" | jq -r '(.kind | sub("^suspect-"; "")) + " <- " +
+		(.stack[1] | sub("\\+.*"; ""))' | sort -u | tr '\n' ';')
 	echo "INFO $t callers: ${callers[$t]}"
 done
 check "TP-NL-TP: findings say the tracepoint proved the memory access" \
