@@ -28,6 +28,9 @@ out=$(make -s unit 2>&1); echo "$out"; count "$out"
 out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
+# Debian's arm64 QEMU boots a real Linux guest under each kvmsr mode, inside
+# the newest and 6.12 hosts, against the function tracer (issue 12; ~6 min).
+out=$(bash tests/realvm/run.sh 2>&1); echo "$out"; count "$out"
 # A short subset of the kernel's own KVM selftests under kvmsr (issue 6; the
 # whole set is `make test-selftests`): same result with and without kvmsr,
 # dmesg and the function tracer as oracles.  ~1.5 min plus, once, the
