@@ -91,11 +91,12 @@ trace_events() {
 		sub(/:$/, "", ts)
 		if (f == "kvm_arch_vcpu_load") fl[tid, ++nfl[tid]] = ts * 1e9; else fp[tid, ++nfp[tid]] = ts * 1e9
 		next }
-	/"event":"(load|put)"/ { tid = num("tid"); key = num("pid") " " tid " " num("vcpu"); keys[key] = 1; t = num("ts_ns")
-		if ($0 ~ /"event":"load"/) { ld[key]++; st[key] = t; k = ++nkl[tid]
-			if (k <= nfl[tid]) { d = t - fl[tid, k]; lsum += d; ln++; if (d > lmax) lmax = d; if (ln == 1 || d < lmin) lmin = d } }
+	# Events only: a finding line holds the last events of its vCPU (--context).
+	/^\{"ts_ns":[0-9]+,"event":"(load|put)"/ { tid = num("tid"); key = num("pid") " " tid " " num("vcpu"); keys[key] = 1; t = num("ts_ns")
+		if ($0 ~ /^\{"ts_ns":[0-9]+,"event":"load"/) { ld[key]++; st[key] = t; k = ++nkl[tid]
+			if (k <= nfl[tid]) { d = t - fl[tid, k]; lsum += d; ln++; if (ln == 1 || d > lmax) lmax = d; if (ln == 1 || d < lmin) lmin = d } }
 		else { pt[key]++; if (st[key]) sum[key] += t - st[key]; st[key] = 0; k = ++nkp[tid]
-			if (k <= nfp[tid]) { d = t - fp[tid, k]; psum += d; pn++; if (d > pmax) pmax = d; if (pn == 1 || d < pmin) pmin = d } } }
+			if (k <= nfp[tid]) { d = t - fp[tid, k]; psum += d; pn++; if (pn == 1 || d > pmax) pmax = d; if (pn == 1 || d < pmin) pmin = d } } }
 	END { for (k in keys) { split(k, a, " ")
 			printf "RV-TK n=%s pid=%s tid=%s vcpu=%s loads=%d puts=%d loaded_ns=%.0f\n", n, a[1], a[2], a[3], ld[k], pt[k], sum[k] }
 		printf "RV-OFFSET n=%s loads=%d load_mean_ns=%.0f load_min_ns=%.0f load_max_ns=%.0f puts=%d put_mean_ns=%.0f put_min_ns=%.0f put_max_ns=%.0f\n",
