@@ -40,6 +40,7 @@ USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c 
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
+	tests/unit/test_replay_masked.c \
 	$(ANALYZER_SRCS) src/format.c \
 	src/regnames.c src/sysinfo.c src/finding_fmt.c src/context_fmt.c src/findings.c src/ksyms.c \
 	src/recording.c
