@@ -29,7 +29,8 @@ out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
 # Debian's arm64 QEMU boots a real Linux guest under each kvmsr mode, inside
-# the newest and 6.12 hosts, against the function tracer (issue 12; ~6 min).
+# the newest and 6.12 hosts, against the function tracer (issue 12; ~15 min
+# on a busy 2-core machine, docs/testbed.md).
 out=$(bash tests/realvm/run.sh 2>&1); echo "$out"; count "$out"
 # A short subset of the kernel's own KVM selftests under kvmsr (issue 6; the
 # whole set is `make test-selftests`): same result with and without kvmsr,
