@@ -25,13 +25,9 @@ done
 
 # The arm64 busybox from busybox-static:arm64 (/bin or /usr/bin depending on
 # the release); check the ELF machine (0xb7 = aarch64) and that it is static.
-bb=""
-for c in $(dpkg -L busybox-static:arm64 2>/dev/null | grep -E '/busybox$') /bin/busybox /usr/bin/busybox; do
-	if [[ -f $c && $(od -A n -t x1 -j 18 -N 1 "$c" | tr -d ' ') == b7 ]]; then
-		bb=$c
-		break
-	fi
-done
+# shellcheck source=tests/bed/busybox.sh
+source "$(dirname "$0")/busybox.sh"
+bb=$(arm64_busybox) || true
 [[ -n $bb ]] || die "no aarch64 busybox (run tests/bed/deps.sh)"
 
 root=$(mktemp -d)

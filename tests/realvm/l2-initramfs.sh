@@ -6,13 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
 die() { echo "realvm-l2: error: $*" >&2; exit 1; }
-bb=""
-for c in $(dpkg -L busybox-static:arm64 2>/dev/null | grep -E '/busybox$') /bin/busybox /usr/bin/busybox; do
-	if [[ -f $c && $(od -A n -t x1 -j 18 -N 1 "$c" | tr -d ' ') == b7 ]]; then
-		bb=$c
-		break
-	fi
-done
+# shellcheck source=tests/bed/busybox.sh
+source tests/bed/busybox.sh
+bb=$(arm64_busybox) || true
 [[ -n $bb ]] || die "no aarch64 busybox (run tests/bed/deps.sh)"
 key=$(cat "$bb" tests/realvm/l2-init.sh | sha256sum | cut -c1-16)
 out=$KVMSR_CACHE/realvm/l2-$key.cpio.gz
