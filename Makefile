@@ -31,19 +31,26 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I$(B
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 	-I/usr/include/$(shell uname -m)-linux-gnu
 
-ANALYZER_SRCS := src/analyzer.c src/regclass.c
-USER_SRCS := src/main.c src/session.c src/targets.c src/regnames.c src/format.c \
-	src/runner.c src/report.c src/sysinfo.c src/cmd_check.c src/cmd_trace.c src/cmd_stat.c \
-	src/guest.c src/ksyms.c src/findings.c src/finding_fmt.c src/context_fmt.c src/agg.c \
-	src/recording.c \
-	src/recorder.c src/cmd_report.c src/perfetto.c src/metrics.c src/http.c $(ANALYZER_SRCS)
+# src/ in layers, each calling only those below it (docs/design.md):
+# cli -> probe, output -> analysis -> recording -> symbols.
+SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c
+RECORDING_SRCS := src/recording/file.c
+ANALYZER_SRCS := src/analysis/analyzer.c src/analysis/regclass.c
+ANALYSIS_SRCS := $(ANALYZER_SRCS) src/analysis/findings.c
+OUTPUT_SRCS := src/output/event_fmt.c src/output/summary.c src/output/finding_fmt.c \
+	src/output/context_fmt.c src/output/perfetto.c src/output/metrics.c src/output/http.c
+PROBE_SRCS := src/probe/session.c src/probe/targets.c src/probe/agg.c src/probe/sysinfo.c \
+	src/probe/guest.c
+CLI_SRCS := src/cli/main.c src/cli/runner.c src/cli/cmd_check.c src/cli/cmd_trace.c \
+	src/cli/cmd_stat.c src/cli/cmd_report.c src/recording/recorder.c
+USER_SRCS := $(CLI_SRCS) $(PROBE_SRCS) $(OUTPUT_SRCS) $(ANALYSIS_SRCS) $(RECORDING_SRCS) \
+	$(SYMBOLS_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
 	tests/unit/test_replay_masked.c \
-	$(ANALYZER_SRCS) src/format.c \
-	src/regnames.c src/sysinfo.c src/finding_fmt.c src/context_fmt.c src/findings.c src/ksyms.c \
-	src/recording.c
+	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c
+SRC_HDRS := $(wildcard src/*/*.h)
 
 KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
@@ -59,11 +66,11 @@ $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c bpf/kvm_types.h include/kvmsr_event.h
 $(BPF_BUILD)/kvmsr.skel.h: $(BPF_BUILD)/kvmsr.bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmsr_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/kvmsr_event.h $(BPF_BUILD)/kvmsr.skel.h
+$(BUILD)/%.o: src/%.c $(SRC_HDRS) include/kvmsr_event.h $(BPF_BUILD)/kvmsr.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) include/kvmsr_event.h
+$(BUILD)/tests/%.o: tests/unit/%.c $(SRC_HDRS) $(wildcard tests/unit/*.h) include/kvmsr_event.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
@@ -74,9 +81,9 @@ $(UNIT): $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(filter tests/%,$(UNIT_SR
 	 $(patsubst src/%.c,$(BUILD)/%.o,$(filter src/%,$(UNIT_SRCS)))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(VMM): tests/vmm/vmm.c src/guest.c src/guest.h
+$(VMM): tests/vmm/vmm.c src/probe/guest.c src/probe/guest.h
 	@mkdir -p $(@D)
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/guest.c
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/probe/guest.c
 
 build/arm64/kvm_hold: tests/flight/kvm_hold.c
 	@mkdir -p $(@D)
@@ -110,7 +117,7 @@ demo: deps
 
 ANALYZER_BENCH := $(BUILD)/analyzer-bench
 
-$(ANALYZER_BENCH): tests/bench/analyzer_bench.c $(ANALYZER_SRCS) src/analyzer.h include/kvmsr_event.h
+$(ANALYZER_BENCH): tests/bench/analyzer_bench.c $(ANALYZER_SRCS) src/analysis/analyzer.h include/kvmsr_event.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) tests/bench/analyzer_bench.c $(ANALYZER_SRCS) -o $@
 

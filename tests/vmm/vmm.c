@@ -9,11 +9,11 @@
  * iteration is exactly one KVM_RUN ending in KVM_EXIT_MMIO. A final MMIO write
  * of a magic value says "done". The VMM checks every MMIO value and reads the
  * sysregs back with KVM_GET_ONE_REG, so the guest provably ran.
- * The guest and the KVM plumbing live in src/guest.c (kvmsr check runs the
+ * The guest and the KVM plumbing live in src/probe/guest.c (kvmsr check runs the
  * same guest); this file is the CLI, the threads and the watchdog.
  *
  * Build: aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -pthread \
- *            -Isrc -o vmm tests/vmm/vmm.c src/guest.c
+ *            -Isrc -o vmm tests/vmm/vmm.c src/probe/guest.c
  * Usage: vmm [--iters N] [--vcpus N] [--timeout SECONDS] [--toggle-sctlr]
  * (--toggle-sctlr: the guest also flips SCTLR_EL1.nTWI every iteration, a
  * write KVM reads back on the MMIO exit; a watchdog stops a stuck guest after --timeout, default 120, and reports
@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "guest.h"
+#include "probe/guest.h"
 
 typedef uint64_t u64;
 

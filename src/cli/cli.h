@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Parsed command line shared by the subcommands. */
+#ifndef KVMSR_CLI_H
+#define KVMSR_CLI_H
+
+#include <stdbool.h>
+#include "probe/session.h"
+
+/* Exit codes, documented in --help and README. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,		/* could not set up or attach */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_FINDINGS = 3,	/* a finding matched --fail-on */
+	EXIT_CMD_FAILED = 4,	/* the command after -- exited non-zero */
+};
+
+struct cli {
+	const char *command;		/* check, trace, stat, record, report */
+	enum backend backend;
+	unsigned int pid;
+	int vcpu;
+	const char *regs;		/* --reg list, resolved after BTF load */
+	double duration;		/* seconds, 0 = until interrupted */
+	double interval;		/* stat: seconds between reports */
+	bool json;
+	bool verbose;
+	bool no_probe;			/* check: skip the probe guest */
+	bool exact;			/* stat: stream every event (coverage, findings) */
+	int sample_pct;			/* stat: % of time accessor probes are attached */
+	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
+	unsigned int fail_mask;		/* --fail-on: 1 << finding_kind */
+	char **cmd;			/* argv after --, NULL if none */
+	const char *output;		/* record: -o FILE */
+	const char *input;		/* report: FILE */
+	const char *perfetto;		/* report: --perfetto OUT.json */
+	bool serve;			/* serve: counting stat as an exporter */
+	const char *listen;		/* serve: --listen ADDR:PORT */
+	const char *textfile;		/* serve: --textfile PATH */
+	int context;			/* --context N: flight recorder depth; -1: default */
+};
+
+#define CONTEXT_DEFAULT 16	/* trace, record, report */
+
+int cmd_check(const struct cli *cli);
+int cmd_trace(const struct cli *cli);
+int cmd_stat(const struct cli *cli);	/* also record: stat --exact into -o FILE */
+int cmd_report(const struct cli *cli);
+
+#endif /* KVMSR_CLI_H */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvmsr: command line entry point. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "analysis/findings.h"
+#include "output/event_fmt.h"
+
+const char *argp_program_version = "kvmsr 0.1";
+const char *argp_program_bug_address = "the kvmsr issue tracker";
+
+static const char doc[] =
+"kvmsr -- watch arm64 KVM defer a guest's EL1 system registers\n"
+"\n"
+"COMMANDS\n"
+"  check    what this kernel offers: KVM mode, backend, attach targets; then\n"
+"           runs a tiny probe guest to measure what the probes can see\n"
+"  trace    stream vCPU load/put and sysreg accessor events as they happen\n"
+"  stat     per-vCPU residency: loads, puts, time with sysregs loaded,\n"
+"           accessor reads/writes split loaded/unloaded, top registers;\n"
+"           counted in the kernel, cheap enough to leave on (--exact: all\n"
+"           events through the analyzer, with coverage and findings)\n"
+"  serve    stat as a Prometheus exporter, to leave on: GET /metrics\n"
+"           (--listen) and/or a node_exporter textfile (--textfile)\n"
+"  record   stat --exact that also writes every event, with the register\n"
+"           names and symbolized stacks of this host, to -o FILE\n"
+"  report   FILE: the summary of a recording, as stat --exact printed it\n"
+"           live; reads on any machine, says if the file was cut;\n"
+"           --perfetto OUT.json: its timeline for ui.perfetto.dev\n"
+"\n"
+"FINDINGS (trace prints them as they happen, stat in its summary)\n"
+"  confirmed  stale-read / lost-write: proven from what the put saved (a\n"
+"             write only in bits this CPU was seen to hold both ways);\n"
+"             direct-access: the kernel's kvm_vcpu_sys_reg_direct tracepoint\n"
+"             (kernel/ series, CONFIG_KVM_ARM_SYSREG_DEBUG)\n"
+"  suspect    suspect-stale-read / suspect-lost-write: a mismatch with the\n"
+"             put that the CPU itself may explain (RES0/RES1 or write-ignored\n"
+"             bits, IMPLEMENTATION DEFINED registers: \"doubt\" says which);\n"
+"             suspect: loaded reads that always returned the memory copy\n"
+"  hit        a WARN or BUG, attributed to the vCPU loaded on that CPU\n"
+"  imbalance  double load, put without load, VM gone while loaded\n"
+"\n"
+"EXAMPLES\n"
+"  kvmsr check\n"
+"  kvmsr trace --reg TTBR0_EL1,MAIR_EL1 --pid 4242\n"
+"  kvmsr trace --json --duration 5 > events.ndjson\n"
+"  kvmsr stat --interval 1\n"
+"  kvmsr stat --json -- ./vmm --iters 100\n"
+"  kvmsr trace --json --fail-on any -- ./selftest   (CI: exit 3 on a finding)\n"
+"  kvmsr record -o run.kvmsr -- ./vmm --iters 100; kvmsr report run.kvmsr\n"
+"  kvmsr serve --listen 127.0.0.1:9464   (Prometheus scrapes /metrics)\n"
+"\n"
+"EXIT STATUS\n"
+"  0 success, 1 set-up or attach error, 2 bad command line,\n"
+"  3 a finding matched --fail-on, 4 the command given after -- exited non-zero\n"
+"  (3 wins over 4).\n"
+"\n"
+"OPTIONS";
+
+enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
+       OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
+       OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
+       OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
+       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104 };
+
+static const struct argp_option options[] = {
+	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
+	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
+	  "fentry if it has BPF trampolines, else kprobe)", 0 },
+	{ "output", OPT_OUTPUT, "FILE", 0, "record: the recording to write", 0 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "serve: Prometheus endpoint, GET /metrics "
+	  "(default 127.0.0.1:9464 unless --textfile is given)", 0 },
+	{ "textfile", OPT_TEXTFILE, "PATH", 0, "serve: rewrite PATH (node_exporter's textfile "
+	  "collector, *.prom) every --interval (default 15 s), atomically", 0 },
+	{ "perfetto", OPT_PERFETTO, "OUT.json", 0, "report: also write a timeline for Perfetto / "
+	  "chrome://tracing (one track per vCPU)", 0 },
+	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
+	{ "vcpu", OPT_VCPU, "N", 0, "only vCPU N (vcpu_id)", 0 },
+	{ "reg", OPT_REG, "NAMES", 0, "only these registers, e.g. TTBR0_EL1,mair "
+	  "(names from the kernel's enum vcpu_sysreg)", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "stop after this long", 0 },
+	{ "interval", OPT_INTERVAL, "SECONDS", 0, "stat: also report every interval", 0 },
+	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
+	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
+	  "read,write,trap,entry,saved,warn,bug,vm-exit,direct,switch,ioctl,exit,all (default: "
+	  "load,put,read,"
+	  "write,trap); findings are always printed", 0 },
+	{ "exact", OPT_EXACT, NULL, 0, "stat: stream every event through the analyzer "
+	  "(accessor coverage and confirmed findings; costs like trace)", 0 },
+	{ "sample", OPT_SAMPLE, "PCT", 0, "stat: share of the time the accessor probes are "
+	  "attached (default 10; 100 = always, 0 = never); loads, puts and loaded time "
+	  "are always exact", 0 },
+	{ "context", OPT_CONTEXT, "N", 0, "the flight recorder: print with every finding the "
+	  "last N events of its vCPU (loads and puts with their callers, thread switches, "
+	  "vCPU ioctls, guest entries, accessor calls; guest exits too with trace --events "
+	  "...,exit); trace, record, report (default 16) and stat --exact (default 0); record "
+	  "stores them; 0 = off, at most 4096", 0 },
+	{ "fail-on", OPT_FAIL_ON, "KINDS", 0, "exit 3 if a finding of these kinds occurred: "
+	  "confirmed, warn, bug, imbalance, suspect, any (= all but suspect)", 0 },
+	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
+	{ "no-probe", OPT_NO_PROBE, NULL, 0, "check: do not run the probe guest (a 20-iteration "
+	  "VM of kvmsr's own that measures what the probes can see)", 0 },
+	{ 0 },
+};
+
+static double parse_seconds(const char *arg, struct argp_state *state, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || v <= 0)
+		argp_error(state, "%s must be a positive number of seconds, not '%s'", what, arg);
+	return v;
+}
+
+static long parse_uint(const char *arg, struct argp_state *state, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || v < 0 || v > 0x7fffffff)
+		argp_error(state, "%s must be a non-negative integer, not '%s'", what, arg);
+	return v;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli *c = state->input;
+
+	switch (key) {
+	case OPT_BACKEND:
+		if (!strcmp(arg, "tracepoint"))
+			c->backend = BACKEND_TRACEPOINT;
+		else if (!strcmp(arg, "fentry"))
+			c->backend = BACKEND_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			c->backend = BACKEND_KPROBE;
+		else if (!strcmp(arg, "auto"))
+			c->backend = BACKEND_AUTO;
+		else
+			argp_error(state, "unknown backend '%s' (tracepoint, fentry, kprobe or auto)",
+				   arg);
+		break;
+	case OPT_PID:
+		c->pid = parse_uint(arg, state, "--pid");
+		if (!c->pid)
+			argp_error(state, "--pid must not be 0");
+		break;
+	case OPT_VCPU:
+		c->vcpu = parse_uint(arg, state, "--vcpu");
+		break;
+	case OPT_REG:
+		c->regs = arg;
+		break;
+	case OPT_DURATION:
+		c->duration = parse_seconds(arg, state, "--duration");
+		break;
+	case OPT_INTERVAL:
+		c->interval = parse_seconds(arg, state, "--interval");
+		break;
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_EVENTS:
+		if (parse_event_types(arg, &c->event_mask))
+			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,saved,warn,bug,"
+				   "vm-exit,direct,switch,ioctl,exit or all",
+				   arg);
+		break;
+	case OPT_VERBOSE:
+		c->verbose = true;
+		break;
+	case OPT_FAIL_ON:
+		if (parse_fail_on(arg, &c->fail_mask))
+			argp_error(state, "bad --fail-on '%s': use confirmed, warn, bug, imbalance, "
+				   "suspect or any", arg);
+		break;
+	case OPT_EXACT:
+		c->exact = true;
+		break;
+	case OPT_SAMPLE:
+		c->sample_pct = parse_uint(arg, state, "--sample");
+		if (c->sample_pct > 100)
+			argp_error(state, "--sample is a percentage, 0 to 100");
+		break;
+	case OPT_NO_PROBE:
+		c->no_probe = true;
+		break;
+	case OPT_OUTPUT:
+		c->output = arg;
+		break;
+	case OPT_PERFETTO:
+		c->perfetto = arg;
+		break;
+	case OPT_LISTEN:
+		c->listen = arg;
+		break;
+	case OPT_TEXTFILE:
+		c->textfile = arg;
+		break;
+	case OPT_CONTEXT:
+		c->context = parse_uint(arg, state, "--context");
+		if (c->context > 4096)
+			argp_error(state, "--context is at most 4096 events");
+		break;
+	case ARGP_KEY_ARG:
+		if (c->command && !strcmp(c->command, "report") && !c->input) {
+			c->input = arg;
+			break;
+		}
+		if (c->command)
+			argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
+		c->command = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!c->command)
+			argp_error(state, "which command: check, trace, stat, serve, record or report?");
+		if (!strcmp(c->command, "record") && !c->output)
+			argp_error(state, "record needs -o FILE");
+		if (strcmp(c->command, "record") && c->output)
+			argp_error(state, "-o FILE is for record");
+		if (!strcmp(c->command, "report") && !c->input)
+			argp_error(state, "report needs the FILE to read");
+		if (strcmp(c->command, "report") && c->perfetto)
+			argp_error(state, "--perfetto is for report");
+		if (strcmp(c->command, "serve") && (c->listen || c->textfile))
+			argp_error(state, "--listen and --textfile are for serve");
+		if (c->context > 0 && (!strcmp(c->command, "serve") || !strcmp(c->command, "check") ||
+				       (!strcmp(c->command, "stat") && !c->exact)))
+			argp_error(state, "--context needs the event stream: trace, record, report "
+				   "or stat --exact");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt,
+					  "check|trace|stat|record [-- CMD [ARGS]]\nreport FILE\nserve",
+					  doc, NULL, NULL, NULL };
+	struct cli c = { .vcpu = -1, .sample_pct = 10, .context = -1 };
+	int dashdash = argc;
+
+	/* Split off "-- CMD ARGS" before argp sees it. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	}
+	if (dashdash < argc) {
+		if (dashdash + 1 >= argc) {
+			fprintf(stderr, "kvmsr: nothing to run after --\n");
+			return EXIT_USAGE;
+		}
+		c.cmd = &argv[dashdash + 1];
+	}
+	if (parse_event_types("load,put,read,write,trap", &c.event_mask))
+		return EXIT_ERROR;
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, dashdash, argv, 0, NULL, &c))
+		return EXIT_USAGE;
+
+	if (c.context < 0)
+		c.context = !strcmp(c.command, "trace") || !strcmp(c.command, "record") ||
+			    !strcmp(c.command, "report") ? CONTEXT_DEFAULT : 0;
+	if (!strcmp(c.command, "check"))
+		return c.cmd ? (fprintf(stderr, "kvmsr: check takes no command\n"), EXIT_USAGE)
+			     : cmd_check(&c);
+	if (!strcmp(c.command, "trace"))
+		return cmd_trace(&c);
+	if (!strcmp(c.command, "stat"))
+		return cmd_stat(&c);
+	if (!strcmp(c.command, "serve")) {
+		if (c.cmd || c.exact)
+			return fprintf(stderr, "kvmsr: serve takes no command and counts in the "
+				       "kernel (no --exact)\n"), EXIT_USAGE;
+		c.serve = true;
+		if (!c.listen && !c.textfile)
+			c.listen = "127.0.0.1:9464";
+		if (c.textfile && !c.interval)
+			c.interval = 15;
+		return cmd_stat(&c);
+	}
+	if (!strcmp(c.command, "record")) {
+		c.exact = true;
+		return cmd_stat(&c);
+	}
+	if (!strcmp(c.command, "report"))
+		return c.cmd ? (fprintf(stderr, "kvmsr: report takes no command\n"), EXIT_USAGE)
+			     : cmd_report(&c);
+	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, serve, record or report; "
+		"see --help)\n", c.command);
+	return EXIT_USAGE;
+}

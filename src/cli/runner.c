@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The shared event loop (runner.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "cli/runner.h"
+#include "analysis/analyzer.h"
+#include "analysis/findings.h"
+#include "analysis/regclass.h"
+#include "output/summary.h"
+#include "probe/sysinfo.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int config_from_cli(const struct cli *cli, const struct regnames *rn,
+			   struct session_config *cfg)
+{
+	char *list, *tok, *save = NULL;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->backend = cli->backend;
+	cfg->pid = cli->pid;
+	cfg->vcpu = cli->vcpu;
+	cfg->verbose = cli->verbose;
+	if (!cli->regs)
+		return 0;
+	list = strdup(cli->regs);
+	if (!list)
+		return -ENOMEM;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int idx = regnames_find(rn, tok);
+
+		if (idx < 0) {
+			fprintf(stderr, "kvmsr: --reg: this kernel's enum vcpu_sysreg has no "
+				"register '%s'\n", tok);
+			free(list);
+			return -EINVAL;
+		}
+		cfg->reg_bitmap[idx / 64] |= 1ull << (idx % 64);
+	}
+	cfg->filter_regs = true;
+	free(list);
+	return 0;
+}
+
+int prepare_run(const struct cli *cli, struct regnames *rn, struct session_config *cfg,
+		session_cb cb, void *ctx)
+{
+	if (regnames_load(rn, NULL)) {
+		fprintf(stderr, "kvmsr: this kernel's BTF has no enum vcpu_sysreg: not an arm64 "
+			"KVM kernel, or no BTF (/sys/kernel/btf/vmlinux)\n");
+		return EXIT_ERROR;
+	}
+	if (config_from_cli(cli, rn, cfg)) {
+		regnames_free(rn);
+		return EXIT_USAGE;
+	}
+	/* Registers the put may own: the only ones that can become findings. */
+	for (int i = 0; i < rn->count && i < KVMSR_MAX_REGS; i++)
+		if (regclass_of(rn->name[i]) & (RC_DEFERRED | RC_DEFERRED_SOME))
+			cfg->checked_regs[i / 64] |= 1ull << (i % 64);
+	cfg->cb = cb;
+	cfg->ctx = ctx;
+	return EXIT_OK;
+}
+
+/* Fork the command, parked on a pipe until the probes are in place. */
+static pid_t spawn_parked(char **argv, int *gate)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(126);	/* kvmsr gave up before attaching */
+		close(fds[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "kvmsr: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*gate = fds[1];
+	return pid;
+}
+
+int child_exit_code(const struct run_result *r)
+{
+	int st = r->child_status;
+
+	if (!r->child_ran)
+		return EXIT_OK;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return EXIT_OK;
+	if (WIFEXITED(st))
+		fprintf(stderr, "kvmsr: the command exited with status %d\n", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		fprintf(stderr, "kvmsr: the command was killed by signal %d\n", WTERMSIG(st));
+	return EXIT_CMD_FAILED;
+}
+
+/* The final drain after a stop: at most this long. */
+#define DRAIN_NS 250000000ull
+
+int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,
+		const struct run_hooks *h, struct run_result *r)
+{
+	uint64_t deadline = 0, next_tick = 0, t_stop;
+	char err[SESSION_TEXT];
+	pid_t child = 0;
+	int gate = -1, n;
+
+	memset(r, 0, sizeof(*r));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (cli->cmd) {
+		child = spawn_parked(cli->cmd, &gate);
+		if (child < 0) {
+			fprintf(stderr, "kvmsr: cannot start %s: %s\n", cli->cmd[0], strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+	if (session_open(s, cfg, err, sizeof(err))) {
+		fprintf(stderr, "kvmsr: %s\n", err);
+		if (child > 0) {
+			close(gate);
+			waitpid(child, NULL, 0);
+		}
+		return EXIT_ERROR;
+	}
+	if (h->opened)
+		h->opened(h->ctx, s);
+	/* Scripts wait for this line before starting their workload. */
+	fprintf(stderr, "kvmsr: attached (%s backend); %s\n", backend_name(s->backend),
+		cli->cmd ? "running the command" : "Ctrl-C to stop");
+	r->start_ns = now_ns();
+	if (cli->duration > 0)
+		deadline = r->start_ns + (uint64_t)(cli->duration * 1e9);
+	if (h->tick && cli->interval > 0)
+		next_tick = r->start_ns + (uint64_t)(cli->interval * 1e9);
+	if (child > 0) {
+		if (write(gate, "g", 1) != 1)
+			fprintf(stderr, "kvmsr: cannot release the command: %s\n", strerror(errno));
+		close(gate);
+		r->child_ran = true;
+	}
+
+	while (!stop_requested) {
+		uint64_t t;
+
+		/* The BPF side never wakes us for the stream: drain every 50 ms. */
+		n = session_poll(s, 50);
+		if (n < 0) {
+			fprintf(stderr, "kvmsr: reading events failed: %s\n", strerror(-n));
+			break;
+		}
+		t = now_ns();
+		if (h->poll)
+			h->poll(h->ctx, s, t - r->start_ns);
+		if (next_tick && t >= next_tick) {
+			h->tick(h->ctx, s, t - r->start_ns);
+			next_tick += (uint64_t)(cli->interval * 1e9);
+		}
+		if (deadline && t >= deadline)
+			break;
+		if (child > 0 && waitpid(child, &r->child_status, WNOHANG) == child) {
+			child = 0;
+			break;
+		}
+	}
+	/*
+	 * Drain what the kernel queued before we stopped, but not forever: a
+	 * VM that keeps running keeps queueing.  What comes after the stop
+	 * belongs to no report.
+	 */
+	t_stop = now_ns();
+	while (session_poll(s, 0) > 0 && now_ns() - t_stop < DRAIN_NS)
+		;
+	r->end_ns = now_ns();
+	if (child > 0) {
+		/* Interrupted: the command was started by us, stop it too. */
+		kill(child, SIGTERM);
+		waitpid(child, &r->child_status, 0);
+	}
+	return EXIT_OK;
+}
+
+void fill_run_info(struct run_info *ri, const struct session *s, const struct sysinfo *si,
+		   uint64_t duration_ns)
+{
+	uint32_t layout, samples, conflicts;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->backend = backend_name(s->backend);
+	ri->on_cpu_mask = session_on_cpu_mask(s, &layout, &samples, &conflicts);
+	ri->mask_learned = samples > 0 || layout == KVMSR_FLAG_BOOL;
+	ri->mask_disagrees = samples > 0 && ri->on_cpu_mask != session_assumed_mask(s);
+	/* A flag seen flipping by the VHE functions proves VHE, whatever the log said. */
+	ri->defers = kvm_mode_defers(si->mode) || samples > 0;
+	ri->kvm_mode = samples > 0 && si->mode == KVM_MODE_UNKNOWN ? "VHE" : kvm_mode_name(si->mode);
+	ri->lost = session_lost(s);
+	ri->probe_misses = session_probe_misses(s);
+	ri->traps = s->traps;
+	ri->duration_ns = duration_ns;
+	ri->notes = s->notes;
+	ri->recording_cut = -1;
+}
+
+void setup_detection(struct analyzer *an, struct findings *fs, unsigned int context)
+{
+	/*
+	 * Exception entry (__kvm_adjust_pc) runs inside the world switch with
+	 * KVM's vectors installed: a kprobe there panics the host (seen on
+	 * Debian 6.1), so it is never probed and ELR/SPSR get no verdict.
+	 */
+	struct analyzer_config ac = {
+		.reg_class = fs->reg_class,
+		.adjust_pc_watched = false,
+		.on_finding = findings_on_finding,
+		.ctx = fs,
+		.context = context,
+	};
+
+	analyzer_configure(an, &ac);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The event loop shared by trace and stat: optionally start a command held
+ * at the gate until the probes are attached (like perf), poll the ring
+ * buffer, stop on SIGINT/SIGTERM, --duration or the command's exit.
+ */
+#ifndef KVMSR_RUNNER_H
+#define KVMSR_RUNNER_H
+
+#include <stdint.h>
+#include "cli/cli.h"
+#include "symbols/regnames.h"
+#include "probe/session.h"
+
+struct run_hooks {
+	void (*opened)(void *ctx, struct session *s);	/* probes attached */
+	void (*poll)(void *ctx, struct session *s, uint64_t elapsed_ns); /* ~10 Hz */
+	void (*tick)(void *ctx, struct session *s, uint64_t elapsed_ns); /* every --interval */
+	void *ctx;
+};
+
+struct run_result {
+	bool child_ran;
+	int child_status;	/* as from waitpid() */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC = bpf_ktime_get_ns() */
+};
+
+/* Monotonic nanoseconds, the clock BPF timestamps use. */
+uint64_t now_ns(void);
+
+/*
+ * Load the register names from the kernel's BTF and fill a session config
+ * from the command line (resolving --reg); returns an EXIT_* code.
+ */
+int prepare_run(const struct cli *cli, struct regnames *rn, struct session_config *cfg,
+		session_cb cb, void *ctx);
+
+/* Open the session, run until done, drain; returns an EXIT_* code. */
+int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,
+		const struct run_hooks *h, struct run_result *r);
+
+/* EXIT_CMD_FAILED if the command failed, else EXIT_OK; says so on stderr. */
+int child_exit_code(const struct run_result *r);
+
+
+struct sysinfo;
+struct run_info;
+struct analyzer;
+struct findings;
+
+/* Wire the detector: register classes from the kernel's names, findings to fs. */
+/* @context: events kept per vCPU and printed with its findings (--context). */
+void setup_detection(struct analyzer *an, struct findings *fs, unsigned int context);
+/* Summarize a session for report.c; notes point into s. */
+void fill_run_info(struct run_info *ri, const struct session *s, const struct sysinfo *si,
+		   uint64_t duration_ns);
+
+#endif /* KVMSR_RUNNER_H */

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus text exposition of kvmsr's counts (metrics.h). */
+#include "output/metrics.h"
+
+/* Label values: \, " and newline escaped, as the format wants. */
+static void label(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample per vCPU of a per-vCPU counter. */
+#define PER_VCPU(name, help, expr)						\
+	do {									\
+		head(f, name, "counter", help);					\
+		for (size_t i = 0; i < a->nr_vcpus; i++) {			\
+			const struct vcpu_stats *v = &a->vcpus[i];		\
+										\
+			fprintf(f, name "{vm_pid=\"%u\",vcpu=\"%d\"} ", v->pid, v->vcpu_id); \
+			fprintf(f, "%.17g\n", (double)(expr));			\
+		}								\
+	} while (0)
+
+/* Histogram boundaries: 2^k ns for even k, 1.024 us .. 68.7 s (log2 buckets). */
+#define LE_FIRST 10
+#define LE_LAST 36
+
+static void loaded_histogram(FILE *f, const struct analyzer *a)
+{
+	const char *n = "kvmsr_vcpu_loaded_interval_seconds";
+
+	head(f, n, "histogram", "Durations of the intervals a vCPU spent with its sysregs on "
+	     "the CPU (load to put).");
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		const struct vcpu_stats *v = &a->vcpus[i];
+		uint64_t cum = 0, total = 0;
+		int b = 0;
+
+		for (int k = 0; k < KVMSR_HIST_BUCKETS; k++)
+			total += v->hist[k];
+		for (int k = LE_FIRST; k <= LE_LAST; k += 2) {
+			/* Bucket b holds durations in [2^b, 2^(b+1)) ns: all below 2^k. */
+			for (; b < k && b < KVMSR_HIST_BUCKETS; b++)
+				cum += v->hist[b];
+			fprintf(f, "%s_bucket{vm_pid=\"%u\",vcpu=\"%d\",le=\"%.9g\"} %llu\n", n,
+				v->pid, v->vcpu_id, (double)(1ULL << k) / 1e9,
+				(unsigned long long)cum);
+		}
+		fprintf(f, "%s_bucket{vm_pid=\"%u\",vcpu=\"%d\",le=\"+Inf\"} %llu\n", n, v->pid,
+			v->vcpu_id, (unsigned long long)total);
+		fprintf(f, "%s_sum{vm_pid=\"%u\",vcpu=\"%d\"} %.9f\n", n, v->pid, v->vcpu_id,
+			v->loaded_ns / 1e9);
+		fprintf(f, "%s_count{vm_pid=\"%u\",vcpu=\"%d\"} %llu\n", n, v->pid, v->vcpu_id,
+			(unsigned long long)total);
+	}
+}
+
+static void accessor_calls(FILE *f, const struct analyzer *a)
+{
+	const char *n = "kvmsr_vcpu_accessor_calls_total";
+
+	head(f, n, "counter", "vcpu_read_sys_reg()/vcpu_write_sys_reg() calls while the "
+	     "accessor probes were attached (see kvmsr_accessor_sampling_ratio), by "
+	     "operation and by where the sysregs were.");
+	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		const struct vcpu_stats *v = &a->vcpus[i];
+		const uint64_t *cnt[2] = { v->reads, v->writes };
+
+		for (int op = 0; op < 2; op++)
+			for (int on = 0; on < 2; on++)
+				fprintf(f, "%s{vm_pid=\"%u\",vcpu=\"%d\",op=\"%s\",sysregs=\"%s\"} "
+					"%llu\n", n, v->pid, v->vcpu_id, op ? "write" : "read",
+					on ? "cpu" : "memory", (unsigned long long)cnt[op][on]);
+	}
+}
+
+void metrics_render(FILE *f, const struct analyzer *a, const struct run_info *ri,
+		    const struct metrics_info *mi)
+{
+	head(f, "kvmsr_info", "gauge", "kvmsr's version, attach backend, the kernel and its "
+	     "KVM mode; always 1.");
+	fputs("kvmsr_info{version=", f);
+	label(f, mi->version);
+	fputs(",backend=", f);
+	label(f, ri->backend);
+	fputs(",kernel=", f);
+	label(f, mi->kernel);
+	fputs(",kvm_mode=", f);
+	label(f, ri->kvm_mode);
+	fprintf(f, ",sysregs_deferred=\"%s\"} 1\n", ri->defers ? "true" : "false");
+
+	PER_VCPU("kvmsr_vcpu_loads_total", "vCPU loads (kvm_arch_vcpu_load).", v->loads);
+	PER_VCPU("kvmsr_vcpu_puts_total", "vCPU puts (kvm_arch_vcpu_put).", v->puts);
+	PER_VCPU("kvmsr_vcpu_sysregs_loaded_seconds_total", "Time the vCPU's EL1 sysregs "
+		 "were on the CPU (closed load-put intervals).", v->loaded_ns / 1e9);
+	PER_VCPU("kvmsr_vcpu_resident_seconds_total", "Time between a vCPU's load and put, "
+		 "sysregs on the CPU or not.", v->resident_ns / 1e9);
+	loaded_histogram(f, a);
+	accessor_calls(f, a);
+
+	head(f, "kvmsr_accessor_sampling_ratio", "gauge", "Share of the time the accessor "
+	     "probes were attached (1 = every call counted).");
+	fprintf(f, "kvmsr_accessor_sampling_ratio %.6f\n", mi->sampling_ratio);
+	head(f, "kvmsr_findings_total", "counter", "Findings by kind: confirmed stale-read, "
+	     "lost-write, direct-access; warn and bug hits; imbalances.");
+	for (int k = 0; k < FIND__MAX; k++)
+		fprintf(f, "kvmsr_findings_total{kind=\"%s\"} %llu\n", finding_kind_name(k),
+			(unsigned long long)a->findings[k]);
+	head(f, "kvmsr_lost_records_total", "counter", "Ring-buffer records the kernel could "
+	     "not queue (the counts above are low by as much).");
+	fprintf(f, "kvmsr_lost_records_total %llu\n", (unsigned long long)ri->lost);
+	head(f, "kvmsr_probe_misses_total", "counter", "Program runs the kernel skipped "
+	     "(BPF recursion protection).");
+	fprintf(f, "kvmsr_probe_misses_total %llu\n", (unsigned long long)ri->probe_misses);
+}

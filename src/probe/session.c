@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Open, attach and poll the BPF half (session.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "symbols/ksyms.h"
+#include "probe/session.h"
+#include "kvmsr.skel.h"
+
+const char *backend_name(enum backend b)
+{
+	switch (b) {
+	case BACKEND_TRACEPOINT:
+		return "tracepoint";
+	case BACKEND_FENTRY:
+		return "fentry";
+	case BACKEND_KPROBE:
+		return "kprobe";
+	default:
+		return "auto";
+	}
+}
+
+/* The last libbpf error line, to explain a failed attempt. */
+static char last_libbpf_error[256];
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list copy;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(copy, ap);
+	vsnprintf(last_libbpf_error, sizeof(last_libbpf_error), fmt, copy);
+	va_end(copy);
+	last_libbpf_error[strcspn(last_libbpf_error, "\n")] = '\0';
+	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static bool kernel_btf_has(const char *name, int kind)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, name, kind) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+bool kernel_has_btf_tracepoint(const char *name)
+{
+	char type[128];
+
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	return kernel_btf_has(type, BTF_KIND_TYPEDEF);
+}
+
+/* The tracepoints kvmsr's kernel/ patch series adds; all or nothing. */
+static const char *const kvmsr_tracepoints[] = {
+	"kvm_vcpu_load", "kvm_vcpu_put", "kvm_vcpu_read_sys_reg", "kvm_vcpu_write_sys_reg",
+};
+
+bool kernel_has_kvmsr_tracepoints(void)
+{
+	for (size_t i = 0; i < sizeof(kvmsr_tracepoints) / sizeof(kvmsr_tracepoints[0]); i++)
+		if (!kernel_has_btf_tracepoint(kvmsr_tracepoints[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The programs of backend @b.  The tracepoint backend has no tracepoint for
+ * die() and kvm_arch_destroy_vm(): those are probed the @aux way.
+ */
+static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool counting,
+		 struct prog_role *r)
+{
+	enum backend kind = b;
+	int n = 0;
+
+#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, kind, is_ret })
+	if (b == BACKEND_TRACEPOINT) {
+		/* SYSREGS_ON_CPU is learned between these two. */
+		ROLE(tp_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(tp_vcpu_put, TGT_VCPU_PUT, true);
+		ROLE(tp_read_sys_reg, TGT_READ, true);
+		ROLE(tp_write_sys_reg, TGT_WRITE, true);
+		kind = aux;
+		if (aux == BACKEND_FENTRY) {
+			ROLE(fentry_vm_exit, TGT_VM_EXIT, false);
+			ROLE(fentry_die, TGT_DIE, false);
+		} else {
+			ROLE(kprobe_vm_exit, TGT_VM_EXIT, false);
+			ROLE(kprobe_die, TGT_DIE, false);
+		}
+	} else if (b == BACKEND_FENTRY) {
+		/* Calibration first: the sooner SYSREGS_ON_CPU is learned, the better. */
+		ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
+		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
+		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
+		ROLE(fexit_vhe_put, TGT_VHE_PUT, true);
+		if (counting)
+			ROLE(fentry_vcpu_load_count, TGT_VCPU_LOAD, false);
+		else
+			ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
+		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
+		ROLE(fexit_read_sys_reg, TGT_READ, true);
+		ROLE(fexit_write_sys_reg, TGT_WRITE, true);
+		ROLE(fentry_vm_exit, TGT_VM_EXIT, false);
+		ROLE(fentry_die, TGT_DIE, false);
+	} else {
+		ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
+		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
+		ROLE(kprobe_vhe_put, TGT_VHE_PUT, false);
+		ROLE(kretprobe_vhe_put, TGT_VHE_PUT, true);
+		if (counting) {
+			ROLE(kprobe_vcpu_load_count, TGT_VCPU_LOAD, false);
+		} else {
+			ROLE(kprobe_vcpu_load, TGT_VCPU_LOAD, false);
+			ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
+		}
+		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
+		ROLE(kprobe_read_sys_reg, TGT_READ, false);
+		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
+		ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
+		ROLE(kretprobe_write_sys_reg, TGT_WRITE, true);
+		ROLE(kprobe_vm_exit, TGT_VM_EXIT, false);
+		ROLE(kprobe_die, TGT_DIE, false);
+	}
+#undef ROLE
+	return n;
+}
+
+static void note(char *buf, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len >= SESSION_TEXT - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, SESSION_TEXT - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Records handed out per session_poll(): libbpf consumes until the ring is
+ * empty, which never happens while a guest produces faster than we read, and
+ * then a stop request would never be seen.
+ */
+#define POLL_BUDGET 16384
+#define BUDGET_SPENT (-EBUSY)
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	struct kvmsr_event e;
+	int rc;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	rc = s->cfg->cb ? s->cfg->cb(s->cfg->ctx, &e) : 0;
+	/* libbpf has already consumed this record when we stop here. */
+	if (!rc && ++s->polled >= POLL_BUDGET)
+		return BUDGET_SPENT;
+	return rc;
+}
+
+static void detach(struct session *s)
+{
+	memset(s->optional, 0, sizeof(s->optional));
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	for (int i = 0; i < s->nr_links; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nr_links = 0;
+	for (int i = 0; i < s->nr_roles; i++)
+		bpf_link__destroy(s->role_links[i]);
+	memset(s->role_links, 0, sizeof(s->role_links));
+	s->nr_roles = 0;
+	kvmsr_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+/*
+ * SYSREGS_ON_CPU until it is learned from the VHE load/put functions: BIT(4)
+ * from 6.0, BIT(2) from 6.14 (KERNEL-FACTS.md).  It decodes the few events
+ * between attaching and the first VHE load, and everything on kernels whose
+ * VHE functions cannot be probed; stat says whether the bit was learned and
+ * whether it agreed.
+ */
+static uint32_t assumed_on_cpu_mask(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return 0;
+	if (maj > 6 || (maj == 6 && min >= 14))
+		return 1u << 2;
+	return 1u << 4;
+}
+
+static struct bpf_link *attach_prog(struct session *s, const struct prog_role *r)
+{
+	if (r->kind == BACKEND_KPROBE)
+		return bpf_program__attach_kprobe(r->prog, r->ret, s->tg.t[r->target].name);
+	return bpf_program__attach(r->prog);
+}
+
+/* A tracepoint program: attached for the whole session. */
+static int attach_fixed(struct session *s, struct bpf_program *prog)
+{
+	struct bpf_link *l = bpf_program__attach(prog);
+
+	if (!l)
+		return -errno;
+	s->links[s->nr_links++] = l;
+	return 0;
+}
+
+/* One attempt with one backend; leaves s clean on failure. */
+static int try_backend(struct session *s, enum backend b, enum backend aux, char *err,
+		       size_t len)
+{
+	const struct session_config *c = s->cfg;
+	struct prog_role *r = s->roles;
+	struct bpf_program *p, *ioctl_prog;
+	bool ctx_on;
+	int n, i, e;
+
+	s->skel = kvmsr_bpf__open();
+	if (!s->skel) {
+		e = -errno;
+		snprintf(err, len, "cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	s->skel->rodata->filter_pid = c->pid;
+	s->skel->rodata->filter_vcpu = c->vcpu;
+	s->skel->rodata->filter_regs = c->filter_regs;
+	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
+	memcpy((void *)s->skel->rodata->checked_regs, c->checked_regs, sizeof(c->checked_regs));
+	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
+	s->skel->rodata->capture_stacks = c->stacks;
+	s->skel->rodata->aggregate = c->aggregate;
+	/* The flight recorder's context: only when asked for, never in counting. */
+	ctx_on = c->context && !c->aggregate;
+	s->skel->rodata->context_events = ctx_on;
+	s->skel->rodata->preempt_key_addr = ctx_on ? s->preempt_key_addr : 0;
+
+	bpf_object__for_each_program(p, s->skel->obj)
+		bpf_program__set_autoload(p, false);
+	n = s->nr_roles = roles(s->skel, b, aux, c->aggregate, r);
+	for (i = 0; i < n; i++) {
+		const char *fn = s->tg.t[r[i].target].name;
+
+		if (!fn) {
+			r[i].prog = NULL;	/* optional: absent or not wanted */
+			continue;
+		}
+		bpf_program__set_autoload(r[i].prog, true);
+		if (r[i].kind == BACKEND_FENTRY && bpf_program__set_attach_target(r[i].prog, 0, fn)) {
+			e = -errno;
+			snprintf(err, len, "%s: no BTF for %s", backend_name(b), fn);
+			goto fail;
+		}
+	}
+	/* Coverage and detection need every trap and entry: not in stat. */
+	if (c->aggregate)
+		s->traps = s->entries = false;
+	bpf_program__set_autoload(s->skel->progs.tp_sys_access, s->traps);
+	bpf_program__set_autoload(s->skel->progs.tp_kvm_entry, s->entries);
+	bpf_program__set_autoload(s->skel->progs.tp_error_report_end, s->warns);
+	bpf_program__set_autoload(s->skel->progs.tp_sys_reg_direct, s->direct);
+	s->switches = ctx_on && s->can_switches;
+	s->exits = ctx_on && c->context_exits && s->can_exits;
+	ioctl_prog = aux == BACKEND_KPROBE ? s->skel->progs.kprobe_vcpu_ioctl :
+		     s->skel->progs.fentry_vcpu_ioctl;
+	/* A trampoline needs the function in BTF, or the whole load fails. */
+	s->ioctls = ctx_on && (aux == BACKEND_KPROBE || s->ioctl_in_btf);
+	bpf_program__set_autoload(s->skel->progs.tp_sched_switch, s->switches);
+	bpf_program__set_autoload(s->skel->progs.tp_kvm_exit, s->exits);
+	bpf_program__set_autoload(ioctl_prog, s->ioctls);
+
+	last_libbpf_error[0] = '\0';
+	e = kvmsr_bpf__load(s->skel);
+	if (e) {
+		snprintf(err, len, "%s: loading failed (%s)%s%s", backend_name(b), strerror(-e),
+			 last_libbpf_error[0] ? ": " : "", last_libbpf_error);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (!r[i].prog)
+			continue;
+		s->role_links[i] = attach_prog(s, &r[i]);
+		e = s->role_links[i] ? 0 : -errno;
+		if (e && !s->tg.t[r[i].target].required) {
+			/* Optional: carry on without it and say so. */
+			note(s->notes, "%s (%s) not attached: %s. ", s->tg.t[r[i].target].role,
+			     s->tg.t[r[i].target].name, strerror(-e));
+			continue;
+		}
+		if (!e && !s->tg.t[r[i].target].required)
+			s->optional[r[i].target] = true;
+		if (e) {
+			snprintf(err, len, "%s: attaching to %s failed (%s)", backend_name(b),
+				 s->tg.t[r[i].target].name,
+				 e == -524 ? "errno 524: no BPF trampoline support" : strerror(-e));
+			goto fail;
+		}
+	}
+	if (s->traps && attach_fixed(s, s->skel->progs.tp_sys_access))
+		s->traps = false;
+	if (s->entries && attach_fixed(s, s->skel->progs.tp_kvm_entry))
+		s->entries = false;
+	if (s->warns && attach_fixed(s, s->skel->progs.tp_error_report_end))
+		s->warns = false;
+	if (s->direct && attach_fixed(s, s->skel->progs.tp_sys_reg_direct))
+		s->direct = false;
+	if (s->switches && attach_fixed(s, s->skel->progs.tp_sched_switch)) {
+		s->switches = false;
+		note(s->notes, "context: sched_switch not attached: vCPU thread switches are "
+		     "not seen. ");
+	}
+	if (s->exits && attach_fixed(s, s->skel->progs.tp_kvm_exit)) {
+		s->exits = false;
+		note(s->notes, "context: kvm:kvm_exit not attached: guest exits are not seen. ");
+	}
+	if (s->ioctls) {
+		struct bpf_link *l = ioctl_prog == s->skel->progs.kprobe_vcpu_ioctl ?
+			bpf_program__attach_kprobe(ioctl_prog, false, "kvm_vcpu_ioctl") :
+			bpf_program__attach(ioctl_prog);
+
+		if (l) {
+			s->links[s->nr_links++] = l;
+		} else {
+			s->ioctls = false;
+			note(s->notes, "context: kvm_vcpu_ioctl not probed (%s): the ioctl being "
+			     "served is not seen. ", strerror(errno));
+		}
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
+	if (!s->rb) {
+		e = -errno;
+		snprintf(err, len, "cannot open the ring buffer: %s", strerror(-e));
+		goto fail;
+	}
+	/* Every load/put program runs now: from here on they pair up. */
+	s->skel->bss->armed = 1;
+	s->backend = b;
+	s->aux = b == BACKEND_TRACEPOINT ? aux : b;
+	return 0;
+fail:
+	detach(s);
+	return e;
+}
+
+/*
+ * The tracepoint backend, preferred where the kernel has the kernel/ series:
+ * the accessors themselves say where each access was served, inlined
+ * callers included.  -ENOENT: not this way, try the probes.
+ */
+static int open_tracepoints(struct session *s, char *err, size_t len)
+{
+	enum backend forced = s->cfg->backend;
+	char why[SESSION_TEXT / 4] = "";
+	size_t kept = strlen(s->notes);
+	int e;
+
+	if (forced == BACKEND_FENTRY || forced == BACKEND_KPROBE) {
+		if (kernel_has_kvmsr_tracepoints())
+			snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm:kvm_vcpu_* "
+				 "tracepoints were not used (--backend %s)", backend_name(forced));
+		return -ENOENT;
+	}
+	if (!kernel_has_kvmsr_tracepoints()) {
+		if (forced == BACKEND_TRACEPOINT) {
+			snprintf(err, len, "--backend tracepoint: this kernel lacks the "
+				 "kvm:kvm_vcpu_{load,put,read_sys_reg,write_sys_reg} tracepoints "
+				 "(kvmsr's kernel/ patch series)");
+			return -EOPNOTSUPP;
+		}
+		return -ENOENT;
+	}
+	/* die() and VM teardown have no tracepoint: fentry, else kprobes. */
+	e = try_backend(s, BACKEND_TRACEPOINT, BACKEND_FENTRY, why, sizeof(why));
+	if (e) {
+		s->notes[kept] = '\0';
+		e = try_backend(s, BACKEND_TRACEPOINT, BACKEND_KPROBE, why, sizeof(why));
+	}
+	if (e) {
+		s->notes[kept] = '\0';
+		if (forced == BACKEND_TRACEPOINT) {
+			snprintf(err, len, "--backend tracepoint: %s", why);
+			return e;
+		}
+		snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm:kvm_vcpu_* "
+			 "tracepoints failed: %s", why);
+		return -ENOENT;
+	}
+	/* The load/put pair teaches SYSREGS_ON_CPU (VHE): see tp_vcpu_put. */
+	s->calibrating = true;
+	snprintf(s->why, sizeof(s->why), "tracepoint: the kernel has kvmsr's "
+		 "kvm:kvm_vcpu_* tracepoints (exact accessor locations)%s; BUG and VM "
+		 "teardown by %s", forced == BACKEND_TRACEPOINT ? " (forced)" : "",
+		 backend_name(s->aux));
+	return 0;
+}
+
+int session_open(struct session *s, const struct session_config *cfg, char *err, size_t len)
+{
+	char why[SESSION_TEXT / 2] = "";
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	libbpf_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	targets_resolve(&s->tg);
+	for (int i = 0; i < TGT__MAX; i++) {
+		if (s->tg.t[i].required && !s->tg.t[i].name) {
+			snprintf(err, len, "this kernel has no traceable %s (%s): is it an arm64 "
+				 "kernel with KVM built in?", s->tg.t[i].wanted, s->tg.t[i].role);
+			return -ENOENT;
+		}
+	}
+	s->traps = kernel_has_btf_tracepoint("kvm_sys_access");
+	s->entries = kernel_has_btf_tracepoint("kvm_entry");
+	s->warns = kernel_has_btf_tracepoint("error_report_end");
+	if (!s->warns)
+		note(s->notes, "no error_report_end tracepoint: WARN hits are not seen. ");
+	if (!s->traps)
+		note(s->notes, "kvm:kvm_sys_access is missing: accessor coverage cannot be "
+		     "measured. ");
+	s->direct = kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct");
+	if (cfg->context && !cfg->aggregate) {
+		/* What the flight recorder can have on this kernel, once for all attempts. */
+		s->can_switches = kernel_has_btf_tracepoint("sched_switch");
+		s->can_exits = kernel_has_btf_tracepoint("kvm_exit");
+		s->ioctl_in_btf = kernel_btf_has("kvm_vcpu_ioctl", BTF_KIND_FUNC);
+		s->preempt_key_addr = ksyms_addr_of(NULL, "preempt_notifier_key");
+	}
+	e = open_tracepoints(s, err, len);
+	if (e != -ENOENT)
+		return e;
+	if (cfg->backend == BACKEND_TRACEPOINT)
+		return e;
+	s->calibrating = s->tg.t[TGT_VHE_LOAD].name && s->tg.t[TGT_VHE_PUT].name;
+	if (!s->calibrating)
+		note(s->notes, "no VHE sysreg load/put function to probe: SYSREGS_ON_CPU is "
+		     "assumed from the kernel version. ");
+
+	if (cfg->backend != BACKEND_KPROBE) {
+		size_t kept = strlen(s->notes);
+
+		e = try_backend(s, BACKEND_FENTRY, BACKEND_FENTRY, why, sizeof(why));
+		if (e)
+			s->notes[kept] = '\0';	/* notes of the failed attempt */
+		if (!e) {
+			snprintf(s->why, sizeof(s->why), "fentry/fexit: BPF trampolines work on "
+				 "this kernel%s%s", cfg->backend == BACKEND_FENTRY ? " (forced)" : "",
+				 s->tp_why);
+			return 0;
+		}
+		if (cfg->backend == BACKEND_FENTRY) {
+			snprintf(err, len, "--backend fentry: %s", why);
+			return e;
+		}
+	}
+	e = try_backend(s, BACKEND_KPROBE, BACKEND_KPROBE, err, len);
+	if (e)
+		return e;
+	if (cfg->backend == BACKEND_KPROBE)
+		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe (forced)%s", s->tp_why);
+	else
+		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe, because %s%s", why, s->tp_why);
+	return 0;
+}
+
+int session_poll(struct session *s, int timeout_ms)
+{
+	int n;
+
+	s->polled = 0;
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	if (n == BUDGET_SPENT)
+		return POLL_BUDGET;	/* more is waiting */
+	if (n < 0 && n != -EINTR)
+		return n;
+	/*
+	 * The BPF side never wakes us for the stream, so epoll alone would
+	 * leave records unread: consume what is there on every tick as well.
+	 */
+	n = ring_buffer__consume(s->rb);
+	return n == BUDGET_SPENT ? POLL_BUDGET : n;
+}
+
+static uint64_t prog_misses(struct bpf_program *p)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+uint64_t session_probe_misses(const struct session *s)
+{
+	struct bpf_program *p;
+	uint64_t total = 0;
+
+	if (!s->skel)
+		return 0;
+	bpf_object__for_each_program(p, s->skel->obj)
+		total += prog_misses(p);
+	return total;
+}
+
+uint64_t session_lost(const struct session *s)
+{
+	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
+			     uint32_t *samples, uint32_t *conflicts)
+{
+	const struct kvmsr_bpf *k = s->skel;
+
+	*layout = k->bss->flag_layout;
+	*samples = k->bss->calib_samples;
+	*conflicts = k->bss->calib_conflicts;
+	return k->bss->on_cpu_mask ?: k->rodata->seed_on_cpu_mask;
+}
+
+uint32_t session_assumed_mask(const struct session *s)
+{
+	return s->skel->rodata->seed_on_cpu_mask;
+}
+
+int session_set_accessors(struct session *s, bool on)
+{
+	for (int i = 0; i < s->nr_roles; i++) {
+		const struct prog_role *r = &s->roles[i];
+
+		if (!r->prog || (r->target != TGT_READ && r->target != TGT_WRITE))
+			continue;
+		if (!on) {
+			bpf_link__destroy(s->role_links[i]);
+			s->role_links[i] = NULL;
+		} else if (!s->role_links[i]) {
+			s->role_links[i] = attach_prog(s, r);
+			if (!s->role_links[i])
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+void session_drop_calibration(struct session *s)
+{
+	for (int i = 0; i < s->nr_roles; i++) {
+		enum target_id t = s->roles[i].target;
+
+		if (t == TGT_VHE_LOAD || t == TGT_VHE_PUT) {
+			bpf_link__destroy(s->role_links[i]);
+			s->role_links[i] = NULL;
+		}
+	}
+}
+
+int session_vcpu_aggs_fd(const struct session *s)
+{
+	return bpf_map__fd(s->skel->maps.vcpu_aggs);
+}
+
+int session_reg_aggs_fd(const struct session *s)
+{
+	return bpf_map__fd(s->skel->maps.reg_aggs);
+}
+
+int session_stacks_fd(const struct session *s)
+{
+	return bpf_map__fd(s->skel->maps.stacks);
+}
+
+void session_close(struct session *s)
+{
+	detach(s);
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The recording file (recording.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "recording/file.h"
+
+/* Fixed part of the header; the text block of text_len bytes follows. */
+struct rec_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t abi_version;
+	uint32_t event_size;
+	uint32_t text_len;
+	uint64_t start_ns;
+};
+
+struct rec_hdr {
+	uint32_t tag;
+	uint32_t len;
+};
+
+#define REC_BUF (64u << 10)	/* ~1200 events: a kill loses at most that */
+
+static void put_bytes(struct rec_writer *w, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (!w->err && n) {
+		ssize_t k = write(w->fd, c, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			w->err = k < 0 ? -errno : -EIO;
+			return;
+		}
+		c += k;
+		n -= k;
+		w->bytes += k;
+	}
+}
+
+/* "key value" lines, then "reg INDEX NAME" for every named register. */
+static char *header_text(const struct rec_info *info, const struct regnames *rn, size_t *len)
+{
+	size_t cap = 2048 + (size_t)rn->count * 48, n;
+	char *t = malloc(cap);
+
+	if (!t)
+		return NULL;
+	n = snprintf(t, cap, "release %s\nmachine %s\nkvm_mode %s\nbackend %s\nnotes %s\n",
+		     info->release, info->machine, info->kvm_mode, info->backend, info->notes);
+	for (int i = 0; i < rn->count && n < cap; i++)
+		if (rn->name[i])
+			n += snprintf(t + n, cap - n, "reg %d %s\n", i, rn->name[i]);
+	*len = n < cap ? n : cap;
+	return t;
+}
+
+int rec_create(struct rec_writer *w, const char *path, const struct rec_info *info,
+	       const struct regnames *rn)
+{
+	struct rec_header h = { .version = REC_VERSION, .abi_version = KVMSR_ABI_VERSION,
+				.event_size = sizeof(struct kvmsr_event),
+				.start_ns = info->start_ns };
+	size_t len;
+	char *text;
+
+	memset(w, 0, sizeof(*w));
+	memcpy(h.magic, REC_MAGIC, sizeof(h.magic));
+	text = header_text(info, rn, &len);
+	if (!text)
+		return -ENOMEM;
+	h.text_len = len;
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		free(text);
+		return -errno;
+	}
+	w->buf = malloc(REC_BUF);	/* unbuffered if NULL */
+	put_bytes(w, &h, sizeof(h));
+	put_bytes(w, text, len);
+	free(text);
+	return w->err;
+}
+
+void rec_flush(struct rec_writer *w)
+{
+	put_bytes(w, w->buf, w->used);
+	w->used = 0;
+}
+
+/*
+ * Records collect in a buffer written out whole (rec_flush, by the caller
+ * about every 50 ms, and when full): one write() per record is too slow to
+ * keep up with a busy guest.  A kill loses the unflushed tail, never cuts
+ * the file anywhere but between records, except a torn last write.
+ */
+void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t len)
+{
+	struct rec_hdr h = { .tag = tag, .len = len };
+
+	if (!w->buf || w->used + sizeof(h) + len > REC_BUF)
+		rec_flush(w);
+	if (!w->buf || sizeof(h) + len > REC_BUF) {
+		put_bytes(w, &h, sizeof(h));
+		put_bytes(w, payload, len);
+		return;
+	}
+	memcpy(w->buf + w->used, &h, sizeof(h));
+	memcpy(w->buf + w->used + sizeof(h), payload, len);
+	w->used += sizeof(h) + len;
+}
+
+void rec_put_stack(struct rec_writer *w, const struct rec_stack *st)
+{
+	char buf[sizeof(uint32_t) * 2 + REC_STACK_DEPTH * (8 + 2 + 96)];
+	uint32_t id = st->id, n = st->n, off = 0;
+
+	memcpy(buf + off, &id, 4), off += 4;
+	memcpy(buf + off, &n, 4), off += 4;
+	for (int i = 0; i < st->n && i < REC_STACK_DEPTH; i++) {
+		uint16_t l = strnlen(st->name[i], sizeof(st->name[i]) - 1);
+
+		memcpy(buf + off, &st->ip[i], 8), off += 8;
+		memcpy(buf + off, &l, 2), off += 2;
+		memcpy(buf + off, st->name[i], l), off += l;
+	}
+	rec_put(w, REC_STACK, buf, off);
+}
+
+int rec_close(struct rec_writer *w, const struct rec_end *end)
+{
+	int err;
+
+	rec_put(w, REC_END, end, sizeof(*end));
+	rec_flush(w);
+	free(w->buf);
+	w->buf = NULL;
+	err = w->err;
+	if (close(w->fd) && !err)
+		err = -errno;
+	w->fd = -1;
+	return err;
+}
+
+/* ---- reading ---- */
+
+static int parse_text(struct rec_reader *r, char *text)
+{
+	int max = -1;
+
+	/* Two passes: the table's size, then the names. */
+	for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		int idx;
+
+		if (sscanf(l, "reg %d ", &idx) == 1 && idx >= 0 && idx < KVMSR_MAX_REGS &&
+		    idx > max)
+			max = idx;
+	}
+	r->rn.count = max + 1;
+	r->rn.name = calloc(r->rn.count ? r->rn.count : 1, sizeof(*r->rn.name));
+	if (!r->rn.name)
+		return -ENOMEM;
+	for (char *l = text, *next; l && *l; l = next) {
+		char key[16], val[1024];
+		int idx;
+
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (sscanf(l, "reg %d %95s", &idx, val) == 2) {
+			if (idx >= 0 && idx < r->rn.count && !r->rn.name[idx])
+				r->rn.name[idx] = strdup(val);
+			continue;
+		}
+		if (sscanf(l, "%15s", key) != 1)
+			continue;
+		val[0] = '\0';
+		sscanf(l + strlen(key), " %1023[^\n]", val);
+#define FIELD(k) else if (!strcmp(key, #k)) snprintf(r->info.k, sizeof(r->info.k), "%s", val)
+		if (0)
+			;
+		FIELD(release);
+		FIELD(machine);
+		FIELD(kvm_mode);
+		FIELD(backend);
+		FIELD(notes);
+#undef FIELD
+	}
+	return 0;
+}
+
+int rec_open(struct rec_reader *r, const char *path, char *err, size_t len)
+{
+	struct rec_header h;
+	char *text;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->f = fopen(path, "rb");
+	if (!r->f) {
+		e = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(-e));
+		return e;
+	}
+	if (fread(&h, sizeof(h), 1, r->f) != 1 || memcmp(h.magic, REC_MAGIC, 8)) {
+		snprintf(err, len, "%s: not a kvmsr recording (no %s header)", path, REC_MAGIC);
+		goto bad;
+	}
+	if (h.version != REC_VERSION) {
+		snprintf(err, len, "%s: recording format %u; this kvmsr reads format %u",
+			 path, h.version, REC_VERSION);
+		goto bad;
+	}
+	if (h.abi_version < KVMSR_ABI_OLDEST || h.abi_version > KVMSR_ABI_VERSION ||
+	    h.event_size != sizeof(struct kvmsr_event)) {
+		snprintf(err, len, "%s: event ABI %u (%u-byte records); this kvmsr reads ABI %u-%u",
+			 path, h.abi_version, h.event_size, KVMSR_ABI_OLDEST, KVMSR_ABI_VERSION);
+		goto bad;
+	}
+	if (h.text_len > REC_MAX_PAYLOAD) {
+		snprintf(err, len, "%s: damaged header (text of %u bytes)", path, h.text_len);
+		goto bad;
+	}
+	text = calloc(1, h.text_len + 1);
+	if (!text || fread(text, 1, h.text_len, r->f) != h.text_len) {
+		free(text);
+		snprintf(err, len, "%s: header cut short", path);
+		goto bad;
+	}
+	r->info.abi_version = h.abi_version;
+	r->info.start_ns = h.start_ns;
+	e = parse_text(r, text);
+	free(text);
+	if (e) {
+		snprintf(err, len, "%s: %s", path, strerror(-e));
+		rec_close_reader(r);
+		return e;
+	}
+	r->offset = sizeof(h) + h.text_len;
+	return 0;
+bad:
+	rec_close_reader(r);
+	return -EBADMSG;
+}
+
+static int keep_stack(struct rec_reader *r, const unsigned char *p, uint32_t len)
+{
+	struct rec_stack st = { 0 };
+	uint32_t off = 8, n;
+
+	if (len < 8)
+		return -EBADMSG;
+	memcpy(&st.id, p, 4);
+	memcpy(&n, p + 4, 4);
+	if (n > REC_STACK_DEPTH)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t l;
+
+		if (off + 10 > len)
+			return -EBADMSG;
+		memcpy(&st.ip[i], p + off, 8);
+		memcpy(&l, p + off + 8, 2);
+		off += 10;
+		if (off + l > len || l >= sizeof(st.name[i]))
+			return -EBADMSG;
+		memcpy(st.name[i], p + off, l);
+		off += l;
+	}
+	st.n = n;
+	if (r->nr_stacks == r->cap_stacks) {
+		int cap = r->cap_stacks ? r->cap_stacks * 2 : 64;
+		struct rec_stack *s = realloc(r->stacks, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		r->stacks = s;
+		r->cap_stacks = cap;
+	}
+	r->stacks[r->nr_stacks++] = st;
+	return 0;
+}
+
+int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_t len)
+{
+	static unsigned char buf[REC_MAX_PAYLOAD];
+
+	for (;;) {
+		struct rec_hdr h;
+		size_t got;
+
+		if (r->ended)
+			return 0;
+		got = fread(&h, 1, sizeof(h), r->f);
+		if (got < sizeof(h)) {
+			r->cut = true;	/* no END: killed, or a torn last record */
+			return 0;
+		}
+		if (h.len > REC_MAX_PAYLOAD || !h.tag || h.tag > REC_END) {
+			snprintf(err, len, "damaged record at offset %llu (tag %u, length %u)",
+				 (unsigned long long)r->offset, h.tag, h.len);
+			return -EBADMSG;
+		}
+		if (fread(buf, 1, h.len, r->f) != h.len) {
+			r->cut = true;
+			return 0;
+		}
+		r->offset += sizeof(h) + h.len;
+		r->records++;
+		switch (h.tag) {
+		case REC_EVENT:
+			if (h.len != sizeof(*e))
+				break;
+			memcpy(e, buf, sizeof(*e));
+			return 1;
+		case REC_LOST:
+			if (h.len != sizeof(r->lost))
+				break;
+			memcpy(&r->lost, buf, sizeof(r->lost));
+			continue;
+		case REC_STACK:
+			if (keep_stack(r, buf, h.len))
+				break;
+			continue;
+		case REC_END:
+			if (h.len != sizeof(r->end))
+				break;
+			memcpy(&r->end, buf, sizeof(r->end));
+			r->ended = true;
+			return 0;
+		}
+		snprintf(err, len, "damaged record at offset %llu (tag %u, length %u)",
+			 (unsigned long long)(r->offset - sizeof(h) - h.len), h.tag, h.len);
+		return -EBADMSG;
+	}
+}
+
+const struct rec_stack *rec_find_stack(const struct rec_reader *r, int32_t id)
+{
+	for (int i = r->nr_stacks - 1; i >= 0; i--)
+		if (r->stacks[i].id == id)
+			return &r->stacks[i];
+	return NULL;
+}
+
+const char *rec_name_of(const struct rec_reader *r, uint64_t ip)
+{
+	for (int i = r->nr_stacks - 1; i >= 0; i--)
+		for (int j = 0; j < r->stacks[i].n; j++)
+			if (r->stacks[i].ip[j] == ip)
+				return r->stacks[i].name[j];
+	return NULL;
+}
+
+void rec_close_reader(struct rec_reader *r)
+{
+	if (r->f)
+		fclose(r->f);
+	r->f = NULL;
+	free(r->stacks);
+	r->stacks = NULL;
+	regnames_free(&r->rn);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The recording file of `kvmsr record` / `kvmsr report`: pure C, no libbpf,
+ * so that a file is read the same on any machine.
+ *
+ * Layout: a fixed header, then records of { u32 tag, u32 len, payload[len] }
+ * appended as the session runs.  The header's text block carries what the
+ * recording host knew (kernel release, arch, KVM mode, backend) and its
+ * register name table from BTF, so names never depend on the reading host.
+ * A file is only ever appended to, a record at a time, so after a SIGKILL
+ * everything up to the last complete record reads; the END record says the
+ * recording was closed normally.  All integers little-endian (arm64, x86).
+ */
+#ifndef KVMSR_RECORDING_H
+#define KVMSR_RECORDING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "kvmsr_event.h"
+#include "symbols/regnames.h"
+
+#define REC_MAGIC "KVMSRREC"
+#define REC_VERSION 1
+#define REC_STACK_DEPTH 32
+#define REC_MAX_PAYLOAD (1u << 20)	/* a larger length means a damaged file */
+
+enum rec_tag {
+	REC_EVENT = 1,	/* struct kvmsr_event */
+	REC_LOST,	/* u64: records the ring buffer dropped so far (cumulative) */
+	REC_STACK,	/* u32 id, u32 n, then n x { u64 ip, u16 len, char name[len] } */
+	REC_END,	/* struct rec_end: closed normally */
+};
+
+/* What the recording host knew; strings are NUL-terminated, may be empty. */
+struct rec_info {
+	char release[80];
+	char machine[65];
+	char kvm_mode[24];
+	char backend[24];
+	char notes[1024];		/* what attaching warned about */
+	uint32_t abi_version;
+	uint64_t start_ns;		/* CLOCK_MONOTONIC of the recording host */
+};
+
+/* The run's summary facts, as the live report had them. */
+struct rec_end {
+	uint64_t end_ns;
+	uint64_t duration_ns;
+	uint64_t lost;			/* ring-buffer records dropped */
+	uint64_t probe_misses;
+	uint32_t on_cpu_mask;
+	uint8_t mask_learned, mask_disagrees, defers, traps;
+	char kvm_mode[24];
+};
+
+/* A REC_STACK under this id only names an address (WARN caller, BUG PC). */
+#define REC_NAMES_ID (-2)
+
+struct rec_stack {
+	int32_t id;
+	int n;
+	uint64_t ip[REC_STACK_DEPTH];
+	char name[REC_STACK_DEPTH][96];
+};
+
+/* ---- writing ---- */
+
+struct rec_writer {
+	int fd;
+	uint64_t bytes;
+	int err;			/* first write error (-errno), sticky */
+	char *buf;			/* whole records not written yet */
+	size_t used;
+};
+
+/* Create @path (truncating) and write the header; -errno on failure. */
+int rec_create(struct rec_writer *w, const char *path, const struct rec_info *info,
+	       const struct regnames *rn);
+void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t len);
+void rec_put_stack(struct rec_writer *w, const struct rec_stack *st);
+/* Write the buffered records out (whole records only: a kill cuts between). */
+void rec_flush(struct rec_writer *w);
+int rec_close(struct rec_writer *w, const struct rec_end *end);
+
+/* ---- reading ---- */
+
+struct rec_reader {
+	FILE *f;
+	struct rec_info info;
+	struct regnames rn;		/* from the file */
+	uint64_t offset;		/* of the next record */
+	uint64_t records;
+	bool ended;			/* END seen */
+	bool cut;			/* the file stops inside a record or without END */
+	struct rec_end end;
+	uint64_t lost;			/* last REC_LOST */
+	struct rec_stack *stacks;	/* REC_STACK records seen so far */
+	int nr_stacks, cap_stacks;
+};
+
+/* Open and check the header; on failure -errno and a message in err. */
+int rec_open(struct rec_reader *r, const char *path, char *err, size_t len);
+/*
+ * Next event into @e: 1, 0 at the end (r->cut/ended say how it ended), or
+ * -EBADMSG with a message for a damaged file.  Other records are absorbed.
+ */
+int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_t len);
+const struct rec_stack *rec_find_stack(const struct rec_reader *r, int32_t id);
+/* The name the recording host gave code address @ip, NULL if none. */
+const char *rec_name_of(const struct rec_reader *r, uint64_t ip);
+void rec_close_reader(struct rec_reader *r);
+
+#endif /* KVMSR_RECORDING_H */

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The live side of `kvmsr record` (recorder.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+#include "recording/recorder.h"
+#include "probe/session.h"
+#include "probe/sysinfo.h"
+
+int recorder_check(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+int recorder_open(struct recorder *r, const char *path, const struct session *s,
+		  const struct sysinfo *si, const struct regnames *rn, uint64_t start_ns)
+{
+	struct rec_info info = { .abi_version = KVMSR_ABI_VERSION, .start_ns = start_ns };
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(info.release, sizeof(info.release), "%s", si->release);
+	snprintf(info.machine, sizeof(info.machine), "%s", si->machine);
+	snprintf(info.kvm_mode, sizeof(info.kvm_mode), "%s", kvm_mode_name(si->mode));
+	snprintf(info.backend, sizeof(info.backend), "%s", backend_name(s->backend));
+	snprintf(info.notes, sizeof(info.notes), "%s", s->notes);
+	e = rec_create(&r->w, path, &info, rn);
+	r->open = !e;
+	return e;
+}
+
+/* Insert @id; true if it was new. */
+static bool first_time(struct recorder *r, int32_t id)
+{
+	size_t i;
+
+	if (2 * (r->nr_ids + 1) > r->cap_ids) {
+		size_t cap = r->cap_ids ? 2 * r->cap_ids : 1024;
+		int32_t *ids = malloc(cap * sizeof(*ids)), *old = r->stack_ids;
+
+		if (!ids)
+			return true;	/* write it again rather than lose it */
+		memset(ids, 0xff, cap * sizeof(*ids));
+		r->stack_ids = ids;
+		r->cap_ids = cap;
+		r->nr_ids = 0;
+		for (i = 0; old && i < cap / 2; i++)
+			if (old[i] >= 0)
+				first_time(r, old[i]);
+		free(old);
+	}
+	for (i = (uint32_t)id * 2654435761u % r->cap_ids; r->stack_ids[i] >= 0;
+	     i = (i + 1) % r->cap_ids)
+		if (r->stack_ids[i] == id)
+			return false;
+	r->stack_ids[i] = id;
+	r->nr_ids++;
+	return true;
+}
+
+void recorder_event(struct recorder *r, struct findings *fs, const struct kvmsr_event *e)
+{
+	static struct rec_stack st;
+
+	if (!r->open)
+		return;
+	/* The stack first, so a reader has it when the event refers to it. */
+	if (e->stack_id >= 0 && first_time(r, e->stack_id) && findings_stack(fs, e->stack_id, &st))
+		rec_put_stack(&r->w, &st);
+	/* A WARN's caller, a BUG's PC, a direct access's caller: named here. */
+	if (e->type == KVMSR_EV_WARN || e->type == KVMSR_EV_BUG || e->type == KVMSR_EV_DIRECT) {
+		memset(&st, 0, sizeof(st));
+		st.id = REC_NAMES_ID;
+		st.n = 1;
+		st.ip[0] = e->val;
+		findings_name(fs, e->val, st.name[0], sizeof(st.name[0]));
+		rec_put_stack(&r->w, &st);
+	}
+	rec_put(&r->w, REC_EVENT, e, sizeof(*e));
+}
+
+/* On every poll tick: the lost count if it grew, and the buffered records. */
+void recorder_tick(struct recorder *r, uint64_t lost)
+{
+	if (!r->open)
+		return;
+	if (lost != r->lost_written) {
+		rec_put(&r->w, REC_LOST, &lost, sizeof(lost));
+		r->lost_written = lost;
+	}
+	rec_flush(&r->w);
+}
+
+int recorder_close(struct recorder *r, const struct run_info *ri, uint64_t end_ns)
+{
+	struct rec_end end = {
+		.end_ns = end_ns, .duration_ns = ri->duration_ns, .lost = ri->lost,
+		.probe_misses = ri->probe_misses, .on_cpu_mask = ri->on_cpu_mask,
+		.mask_learned = ri->mask_learned, .mask_disagrees = ri->mask_disagrees,
+		.defers = ri->defers, .traps = ri->traps,
+	};
+	int e;
+
+	if (!r->open)
+		return -EBADF;
+	snprintf(end.kvm_mode, sizeof(end.kvm_mode), "%s", ri->kvm_mode);
+	recorder_tick(r, ri->lost);
+	e = rec_close(&r->w, &end);
+	r->open = false;
+	free(r->stack_ids);
+	r->stack_ids = NULL;
+	return e;
+}

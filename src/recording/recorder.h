@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live side of `kvmsr record`: every event of a streaming session into a
+ * recording (recording.h), each kernel stack once, symbolized on this host,
+ * the lost-record count as it grows, and the run's summary facts at the end.
+ */
+#ifndef KVMSR_RECORDER_H
+#define KVMSR_RECORDER_H
+
+#include "analysis/findings.h"
+#include "recording/file.h"
+#include "output/summary.h"
+
+struct session;
+struct sysinfo;
+
+struct recorder {
+	struct rec_writer w;
+	bool open;
+	uint64_t lost_written;
+	int32_t *stack_ids;		/* open-addressing set of stacks written */
+	size_t nr_ids, cap_ids;
+};
+
+/* Can @path be written?  Says why not on stderr (before attaching). */
+int recorder_check(const char *path);
+int recorder_open(struct recorder *r, const char *path, const struct session *s,
+		  const struct sysinfo *si, const struct regnames *rn, uint64_t start_ns);
+void recorder_event(struct recorder *r, struct findings *fs, const struct kvmsr_event *e);
+/* Every poll tick: the lost-record count if it grew, then flush. */
+void recorder_tick(struct recorder *r, uint64_t lost);
+/* The summary facts, then close; -errno if any write failed. */
+int recorder_close(struct recorder *r, const struct run_info *ri, uint64_t end_ns);
+
+#endif /* KVMSR_RECORDER_H */
