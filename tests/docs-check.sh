@@ -5,9 +5,9 @@
 # both where PREFIX/DESTDIR say. Prints "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-pass=0 fail=0
-ok() { echo "ok - docs: $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - docs: $*"; fail=$((fail + 1)); }
+source tests/lib/tally.sh
+ok() { tally_ok "docs: $*"; }
+nok() { tally_fail "docs: $*"; }
 bin=build/$(uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')/kvmsr
 [ -x "$bin" ] || bin=build/x86/kvmsr
 help=$("$bin" --help)
@@ -46,5 +46,4 @@ if command -v systemd-analyze >/dev/null; then
 else
 	echo "# docs: systemd-analyze not installed, docs/kvmsr.service not verified"
 fi
-echo "docs: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end docs

@@ -5,18 +5,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
-pass=0 fail=0
+source tests/lib/tally.sh
 
-# Add the counts of the last "N passed, N failed" line of a suite's output.
-count() {
-	local p f
-	read -r p f < <(grep -E '[0-9]+ passed, [0-9]+ failed' <<<"$1" | tail -1 |
-		sed -E 's/.*[^0-9]([0-9]+) passed, ([0-9]+) failed.*/\1 \2/; s/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
-	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
-}
+# Add the counts of the last "N passed, N failed" line of a suite's output
+# (none: one failure).
+count() { tally_add_output "$1" || true; }
 abort() {
 	echo "$1"
-	echo "$pass passed, $((fail + 1)) failed"
+	tally_add 0 1
+	tally_end
 	exit 1
 }
 
@@ -40,5 +37,4 @@ out=$(SELFTESTS="arm64/psci_test arm64/set_id_regs arm64/hypercalls guest_print_
 	ST_OUT=results/selftests-subset bash tests/selftests/run.sh newest:vhe 2>&1)
 echo "$out"; count "$out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

@@ -3,10 +3,10 @@
 # Prints "ok - ..." / "not ok - ..." lines; exit 1 if any failed.
 set -uo pipefail
 log=$1 series=$2 mode=$3
-pass=0 fail=0
+source "$(dirname "$0")/../lib/tally.sh"
 
-ok() { echo "ok - [$series $mode] $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - [$series $mode] $*"; fail=$((fail + 1)); }
+ok() { tally_ok "[$series $mode] $*"; }
+nok() { tally_fail "[$series $mode] $*"; }
 expect() { # expect DESCRIPTION COMMAND...
 	local d=$1; shift
 	if "$@"; then ok "$d"; else nok "$d"; fi
@@ -295,5 +295,4 @@ else
 fi
 rm -rf "$prom"
 
-echo "e2e [$series $mode]: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end "e2e [$series $mode]"

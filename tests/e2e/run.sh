@@ -11,7 +11,7 @@ matrix=("$@")
 iters=${E2E_ITERS:-50}
 out=${E2E_OUT:-results/e2e}
 mkdir -p "$out"
-pass=0 fail=0
+source tests/lib/tally.sh
 
 env_file=$(mktemp)
 trap 'rm -f "$env_file"' EXIT
@@ -26,9 +26,9 @@ for entry in "${matrix[@]}"; do
 	series=${entry%%:*} mode=${entry#*:}
 	# "patched": kvmsr's own kernel (kernel/, tests/kernel/build.sh).
 	if [[ $series == patched ]]; then
-		kdir=$(bash tests/kernel/build.sh) || { echo "not ok - [$entry] kernel build"; fail=$((fail + 1)); continue; }
+		kdir=$(bash tests/kernel/build.sh) || { tally_fail "[$entry] kernel build"; continue; }
 	else
-		kdir=$(bash tests/bed/kernel.sh "$series") || { echo "not ok - [$entry] kernel fetch"; fail=$((fail + 1)); continue; }
+		kdir=$(bash tests/bed/kernel.sh "$series") || { tally_fail "[$entry] kernel fetch"; continue; }
 	fi
 	log=$out/$series-$mode.log
 	echo "# booting $series ($(cat "$kdir/release")) in $mode mode, log $log"
@@ -38,9 +38,7 @@ for entry in "${matrix[@]}"; do
 	fi
 	res=$(bash tests/e2e/check.sh "$log" "$series" "$mode")
 	echo "$res"
-	p=$(tail -1 <<<"$res" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
-	f=$(tail -1 <<<"$res" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
-	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+	# Its last line, "e2e [SERIES MODE]: N passed, N failed"; none: one failure.
+	tally_add_output "$(tail -n 1 <<<"$res")" || true
 done
-echo "e2e: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end e2e

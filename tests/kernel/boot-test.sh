@@ -26,10 +26,11 @@ regnum() { grep -oE "^\s+$1 = [0-9]+" <<<"$btfc" | head -n 1 | grep -oE '[0-9]+$
 TTBR0=$(regnum TTBR0_EL1)
 [[ -n $TTBR0 ]] || { echo "boot-test: TTBR0_EL1 not in $kdir/btf" >&2; exit 1; }
 
-pass=0 fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-ko() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+TALLY_OK_PREFIX="PASS " TALLY_FAIL_PREFIX="FAIL "
+source "$repo/tests/lib/tally.sh"
+ok() { tally_ok "$@"; }
+ko() { tally_fail "$@"; }
+check() { tally_expect "$@"; }
 
 ((brc == 0)) && ok "boot + payload (rc=0)" || ko "boot + payload (boot.sh rc=$brc)"
 check "VHE mode" grep -q 'KT-MODE .*VHE mode initialized' "$log"
@@ -65,5 +66,4 @@ check "event kvm_vcpu_sys_reg_direct in tracefs" grep -q "KT-EVENT kvm_vcpu_sys_
 echo "INFO direct memory accesses to loaded sysregs (plain run): $(grep -c "$P .* kvm_vcpu_sys_reg_direct:" "$log" || true)"
 grep -m5 "$P .* kvm_vcpu_sys_reg_direct:" "$log" | sed 's/^/INFO   /' || true
 check "LKDTM WARNING in dmesg" grep -q 'KT-LKDTM .*WARNING:' "$log"
-echo "$pass passed, $fail failed (log $log)"
-((fail == 0))
+tally_end "" "(log $log)"

@@ -44,10 +44,11 @@ brc=0
 "$repo/tests/bed/boot.sh" --kernel "$kdir" --initrd "$out/initrd.cpio.gz" \
 	--log "$log" --timeout 300 || brc=$?
 
-pass=0 fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-ko() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+TALLY_OK_PREFIX="PASS " TALLY_FAIL_PREFIX="FAIL "
+source "$repo/tests/lib/tally.sh"
+ok() { tally_ok "$@"; }
+ko() { tally_fail "$@"; }
+check() { tally_expect "$@"; }
 tagged() { sed -n "s/^$1 //p" "$log"; }
 value() { tagged "$1" | head -n 1; }
 hex() { printf '%#x' "$1"; }
@@ -198,5 +199,4 @@ check "summary: no lost records" test "$(j "$summ" .lost_records)" = 0
 no_err() { ! tagged LK-KVMSR-ERR | grep -qiE 'error|failed'; }
 check "kvmsr stderr has no error" no_err
 echo "INFO kvmsr stderr: $(tagged LK-KVMSR-ERR | tr '\n' '|')"
-echo "$pass passed, $fail failed (log $log)"
-((fail == 0))
+tally_end "" "(log $log)"

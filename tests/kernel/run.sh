@@ -11,33 +11,26 @@
 # one nothing: the cache key is the patches, the fragment and the recipe.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-pass=0 fail=0
+source tests/lib/tally.sh
+TALLY_FAIL_PREFIX="FAIL "
 
 kdir=$(bash tests/kernel/build.sh) || {
-	echo "FAIL the patched kernel did not build (tests/kernel/build.sh)"
-	echo "0 passed, 1 failed"
+	tally_fail "the patched kernel did not build (tests/kernel/build.sh)"
+	tally_end
 	exit 1
 }
 for t in boot-test tp-test lkdtm-test; do
 	echo "# tests/kernel/$t.sh"
 	res=$(bash "tests/kernel/$t.sh" "$kdir" 2>&1)
 	echo "$res" | grep -E '^(PASS|FAIL|INFO)'
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$res" | tail -1)
-	p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$line")
-	f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' <<<"$line")
-	if [[ -z $line ]]; then
+	# Its "N passed, N failed (log ...)" line; none counts as one failure.
+	if ! tally_add_output "$res" ""; then
 		echo "FAIL $t.sh ended without a result line:"
 		tail -5 <<<"$res"
-		f=1 p=0
 	fi
-	pass=$((pass + p)) fail=$((fail + f))
 done
 echo "# tests/e2e/run.sh patched:vhe patched:nvhe patched:protected"
 res=$(E2E_OUT=${E2E_OUT:-results/e2e-patched} bash tests/e2e/run.sh patched:vhe patched:nvhe patched:protected 2>&1)
 echo "$res" | grep -E '^(not ok|e2e)'
-line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' <<<"$res" | tail -1)
-p=$(sed -n 's/^e2e: \([0-9]*\) passed.*/\1/p' <<<"$line")
-f=$(sed -n 's/^e2e: [0-9]* passed, \([0-9]*\) failed.*/\1/p' <<<"$line")
-pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
-echo "test-kernel: $pass passed, $fail failed"
-((fail == 0))
+tally_add_output "$res" e2e || true
+tally_end test-kernel

@@ -41,10 +41,11 @@ btfc=$(bpftool btf dump file "$kdir/btf" format c)
 regnum() { grep -oE "^\s+$1 = [0-9]+" <<<"$btfc" | head -n 1 | grep -oE '[0-9]+$'; }
 SCTLR=$(regnum SCTLR_EL1) TTBR0=$(regnum TTBR0_EL1)
 
-pass=0 fail=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-ko() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+TALLY_OK_PREFIX="PASS " TALLY_FAIL_PREFIX="FAIL "
+source "$repo/tests/lib/tally.sh"
+ok() { tally_ok "$@"; }
+ko() { tally_fail "$@"; }
+check() { tally_expect "$@"; }
 eq() { [[ $1 == "$2" ]]; }
 
 # kvmsr's NDJSON (the vmm's own lines share its stdout)
@@ -177,5 +178,4 @@ check "$t: at read_sr_from_cpu or write_sr_to_cpu" \
 check "$t: attributed to the loaded vCPU 0" \
 	eq "$(jq -r '[.vcpu_loaded, .vcpu] | join(" ")' <<<"$w")" "true 0"
 
-echo "$pass passed, $fail failed (log $log)"
-((fail == 0))
+tally_end "" "(log $log)"

@@ -24,9 +24,9 @@
 set -uo pipefail
 log=${1:?usage: check.sh LOG SERIES} series=${2:?}
 TOL=${REALVM_LOADED_TOL:-1} LOAD_NS=${REALVM_LOAD_NS:-1000000}
-pass=0 fail=0
-ok() { echo "ok - realvm $series: $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - realvm $series: $*"; fail=$((fail + 1)); }
+source "$(dirname "$0")/../lib/tally.sh"
+ok() { tally_ok "realvm $series: $*"; }
+nok() { tally_fail "realvm $series: $*"; }
 expect() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
 lines=$(tr -d '\r' <"$log")
 # field LINE KEY: the value of KEY=... in a line of key=value words.
@@ -175,4 +175,4 @@ want=${REALVM_EXPECT_RUNS:-1}
 expect "$nruns runs reported (at least $want)" [ "$nruns" -ge "$want" ]
 echo "realvm-boot: $series runs=$nruns checked=$tot_checked confirmed=$tot_confirmed lost=$tot_lost" \
 	"secs=$(tagged RV-DONE | sed -n 's/.*secs=\([0-9]*\).*/\1/p')${confirmed_list:+ confirmed_in:$confirmed_list}"
-echo "realvm-check: $pass passed, $fail failed"
+tally_end realvm-check

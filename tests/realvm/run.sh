@@ -30,9 +30,9 @@ series=("$@")
 ((${#series[@]})) || series=(newest 6.12)
 RUNS=${REALVM_RUNS:-1} MODES=${REALVM_MODES:-stat trace:busy record:busy serve}
 KEEP=${REALVM_KEEP:-1} OUT=${REALVM_OUT:-results/realvm}
-pass=0 fail=0
-finish() { echo "realvm: $pass passed, $fail failed"; [ "$fail" = 0 ]; exit; }
-nok() { echo "not ok - realvm: $*"; fail=$((fail + 1)); }
+source tests/lib/tally.sh
+finish() { tally_end realvm; exit; }
+nok() { tally_fail "realvm: $*"; }
 mkdir -p "$OUT"
 
 t0=${EPOCHREALTIME/./}
@@ -84,8 +84,7 @@ for s in "${series[@]}"; do
 	done
 	out=$(REALVM_EXPECT_RUNS=$((RUNS * nmodes)) bash tests/realvm/check.sh "$log" "$s")
 	grep -v '^realvm-check:' <<<"$out"
-	read -r p f < <(sed -n 's/^realvm-check: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/p' <<<"$out")
-	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+	tally_add_output "$out" realvm-check || true
 	echo "# realvm $s: boot took ${secs}s (log $log)"
 done
 echo "# realvm: total $(((${EPOCHREALTIME/./} - t0) / 1000000))s"

@@ -41,7 +41,8 @@ matrix=("$@")
 ((${#matrix[@]})) || matrix=(7.1:vhe newest:vhe patched:vhe 6.12:vhe)
 out=${ST_OUT:-results/selftests}
 mkdir -p "$out/evidence"
-pass=0 fail=0
+TALLY_OK_PREFIX="PASS - " TALLY_FAIL_PREFIX="FAIL - "
+source tests/lib/tally.sh
 
 # The selftests: PATH TIMEOUT(s) [ARGS].  Every arm64 one, then the generic
 # ones that apply; the two known to be fragile under TCG last (TESTBED.md).
@@ -90,16 +91,15 @@ arm64/vpmu_counter_access 120
 "
 
 log() { echo "# $*"; }
-ok() { echo "PASS - $*"; pass=$((pass + 1)); }
-nok() { echo "FAIL - $*"; fail=$((fail + 1)); }
+ok() { tally_ok "$@"; }
+nok() { tally_fail "$@"; }
 expect() { # expect DESCRIPTION COMMAND...
 	local d=$1
 	shift
 	if "$@"; then ok "$d"; else nok "$d"; fi
 }
 finish() {
-	echo "selftests: $pass passed, $fail failed"
-	[ "$fail" = 0 ]
+	tally_end selftests
 	exit
 }
 

@@ -11,11 +11,11 @@ export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
 series=${1:-newest}
 out=${PT_OUT:-results/serve}
 mkdir -p "$out"
-pass=0 fail=0
-ok() { echo "ok - prometheus: $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - prometheus: $*"; fail=$((fail + 1)); }
+source tests/lib/tally.sh
+ok() { tally_ok "prometheus: $*"; }
+nok() { tally_fail "prometheus: $*"; }
 expect() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-finish() { echo "prometheus: $pass passed, $fail failed"; [ "$fail" = 0 ]; exit; }
+finish() { tally_end prometheus; exit; }
 
 kdir=$(bash tests/bed/kernel.sh "$series") || { nok "kernel $series"; finish; }
 # The arm64 prometheus binary, through the test bed's private apt (cached).
