@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "analyzer.h"
-#include "regclass.h"
+#include "analysis/analyzer.h"
+#include "analysis/regclass.h"
 
 static double now_s(void)
 {

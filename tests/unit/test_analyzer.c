@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The analyzer's state machine, fed hand-built event sequences. */
 #include <string.h>
-#include "analyzer.h"
-#include "regclass.h"
+#include "analysis/analyzer.h"
+#include "analysis/regclass.h"
 #include "unit.h"
 
 #define PID 100

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The flight recorder: each finding carries its vCPU's last events. */
 #include <string.h>
-#include "analyzer.h"
+#include "analysis/analyzer.h"
 #include "unit.h"
 
 #define PID 300

@@ -4,8 +4,8 @@
  * detector falls into.  Every test fails if its rule is removed.
  */
 #include <string.h>
-#include "analyzer.h"
-#include "regclass.h"
+#include "analysis/analyzer.h"
+#include "analysis/regclass.h"
 #include "unit.h"
 
 #define PID 7

@@ -2,10 +2,10 @@
 /* Event formatting, event-type lists and KVM mode parsing. */
 #include <stdlib.h>
 #include <string.h>
-#include "finding_fmt.h"
-#include "findings.h"
-#include "format.h"
-#include "sysinfo.h"
+#include "output/finding_fmt.h"
+#include "analysis/findings.h"
+#include "output/event_fmt.h"
+#include "probe/sysinfo.h"
 #include "unit.h"
 
 static char *render_json(const struct kvmsr_event *e, const struct regnames *rn)

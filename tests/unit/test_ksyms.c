@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "ksyms.h"
+#include "symbols/ksyms.h"
 #include "unit.h"
 
 TEST(aliases_are_named_like_the_kernel_names_them)

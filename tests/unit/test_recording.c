@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "recording.h"
+#include "recording/file.h"
 #include "unit.h"
 
 static char *names[200];

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "regnames.h"
+#include "symbols/regnames.h"
 #include "unit.h"
 
 struct expect {

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "analyzer.h"
-#include "recording.h"
+#include "analysis/analyzer.h"
+#include "recording/file.h"
 #include "unit.h"
 
 #define CTX 64

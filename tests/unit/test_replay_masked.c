@@ -18,9 +18,9 @@
  */
 #include <string.h>
 #include <unistd.h>
-#include "analyzer.h"
-#include "recording.h"
-#include "regclass.h"
+#include "analysis/analyzer.h"
+#include "recording/file.h"
+#include "analysis/regclass.h"
 #include "unit.h"
 
 #define FIXTURE "tests/fixtures/masked-sctlr-realvm-6.12-fentry.kvmsr"
