@@ -98,7 +98,7 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 	struct run_info ri;
 	char err[SESSION_TEXT];
 	uint64_t traps, seen;
-	struct session s;
+	struct session *s = NULL;
 	int rc = EXIT_OK;
 
 	if (!si->dev_kvm) {
@@ -110,7 +110,7 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 	p.ttbr0_reg = regnames_find(&rn, "TTBR0_EL1");
 	cfg.ctx = &p;
 	analyzer_init(&p.an);
-	if (session_open(&s, &cfg, err, sizeof(err))) {
+	if (start_session(&s, &cfg, err, sizeof(err))) {
 		printf("self-test:    not run: %s\n", err);
 		rc = EXIT_ERROR;
 		goto out;
@@ -119,11 +119,11 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 		printf("self-test:    the probe guest failed: %s\n", err);
 		rc = EXIT_ERROR;
 	}
-	while (session_poll(&s, 0) > 0)
+	while (session_poll(s, 0) > 0)
 		;
 	analyzer_finish(&p.an, now_ns());
 	analyzer_totals(&p.an, &sum);
-	fill_run_info(&ri, &s, si, 0);
+	fill_run_info(&ri, s, si, 0);
 	coverage_ratio(&p.an, &traps, &seen);
 	printf("self-test:    a %u-iteration probe guest ran %llu KVM_RUN calls; kvmsr saw "
 	       "%llu loads, %llu puts%s\n", g.iters, (unsigned long long)g.runs,
@@ -142,16 +142,16 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 	       "memory-backed registers reached a probed accessor (%.0f%%)%s\n",
 	       (unsigned long long)seen, (unsigned long long)traps,
 	       traps ? 100.0 * seen / traps : 0.0,
-	       !s.traps ? " (unknown: no kvm:kvm_sys_access)" :
+	       !session_traps(s) ? " (unknown: no kvm:kvm_sys_access)" :
 	       seen < traps ? ": WARNING, calls the probes cannot see (inlined?)" : "");
 	printf("              the guest's %u TTBR0_EL1 writes seen with their exact values "
 	       "at vcpu_write_sys_reg: %llu\n", g.iters, (unsigned long long)p.ttbr0_exact);
-	if (s.backend == BACKEND_TRACEPOINT)
+	if (session_backend(s) == BACKEND_TRACEPOINT)
 		printf("              exact locations (kernel tracepoints): of the accessor calls "
 		       "made while loaded, %llu were served from the CPU, %llu from memory\n",
 		       (unsigned long long)p.located[1], (unsigned long long)p.located[0]);
-	session_close(&s);
 out:
+	session_close(s);
 	analyzer_free(&p.an);
 	regnames_free(&rn);
 	return rc;
@@ -164,7 +164,7 @@ int cmd_check(const struct cli *cli)
 	struct regnames rn;
 	char err[SESSION_TEXT];
 	struct sysinfo si;
-	struct session s;
+	struct session *s;
 	int rc = EXIT_OK, sctlr;
 
 	sysinfo_read(&si);
@@ -198,17 +198,18 @@ int cmd_check(const struct cli *cli)
 	       kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct") ? "yes: direct uses of "
 	       "a loaded register's memory copy are reported" : "no");
 
-	if (session_open(&s, &cfg, err, sizeof(err))) {
-		targets_resolve(&s.tg);
-		describe_targets(stdout, &s.tg);
+	if (start_session(&s, &cfg, err, sizeof(err))) {
+		if (s)
+			describe_targets(stdout, session_targets(s));
 		printf("backend:      NONE: %s\n", err);
+		session_close(s);
 		return EXIT_ERROR;
 	}
-	describe_targets(stdout, &s.tg);
-	printf("backend:      %s\n", s.why);
-	if (s.notes[0])
-		printf("coverage:     WARNING: %s\n", s.notes);
-	session_close(&s);
+	describe_targets(stdout, session_targets(s));
+	printf("backend:      %s\n", session_why(s));
+	if (session_notes(s)[0])
+		printf("coverage:     WARNING: %s\n", session_notes(s));
+	session_close(s);
 	if (!cli->no_probe && self_test(cli, &si))
 		rc = EXIT_ERROR;
 	return rc;

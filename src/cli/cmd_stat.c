@@ -66,7 +66,13 @@ static void on_opened(void *ctx, struct session *s)
 	st->fs.stacks_fd = session_stacks_fd(s);
 	st->s = s;
 	if (st->cli->output) {
-		e = recorder_open(&st->rec, st->cli->output, s, &st->si, &st->rn, now_ns());
+		struct recorder_origin o = {
+			.release = st->si.release, .machine = st->si.machine,
+			.kvm_mode = kvm_mode_name(st->si.mode),
+			.backend = backend_name(session_backend(s)), .notes = session_notes(s),
+		};
+
+		e = recorder_open(&st->rec, st->cli->output, &o, &st->rn, now_ns());
 		if (e)
 			fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->output,
 				strerror(-e));
@@ -227,7 +233,7 @@ int cmd_stat(const struct cli *cli)
 	struct session_config cfg;
 	struct run_result r;
 	struct run_info ri;
-	struct session s;
+	struct session *s = NULL;
 	int err;
 
 	sysinfo_read(&st.si);
@@ -257,26 +263,26 @@ int cmd_stat(const struct cli *cli)
 	setup_detection(&st.an, &st.fs, cli->context);
 	err = run_session(cli, &s, &cfg, &h, &r);
 	if (!err) {
-		on_poll(&st, &s, r.end_ns - r.start_ns);
+		on_poll(&st, s, r.end_ns - r.start_ns);
 		analyzer_finish(&st.an, r.end_ns);
 		if (cli->serve && cli->textfile)
 			write_textfile(&st);
 		if (!cli->json && !cli->serve)
 			printf("\n--- total, %.3f s\n", (r.end_ns - r.start_ns) / 1e9);
 		if (!cli->serve)
-			print(&st, &s, r.end_ns - r.start_ns, &ri);
+			print(&st, s, r.end_ns - r.start_ns, &ri);
 		if (!cli->json && !cli->serve)
 			findings_print_kept(&st.fs, stdout);
 		if (cli->output && recorder_close(&st.rec, &ri, r.end_ns)) {
 			fprintf(stderr, "kvmsr: writing %s failed\n", cli->output);
 			err = EXIT_ERROR;
 		}
-		session_close(&s);
 		if (!err)
 			err = child_exit_code(&r);
 		if (st.fs.failed)
 			err = EXIT_FINDINGS;
 	}
+	session_close(s);
 	if (st.http_fd >= 0)
 		close(st.http_fd);
 	findings_free(&st.fs);

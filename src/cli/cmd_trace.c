@@ -92,7 +92,7 @@ int cmd_trace(const struct cli *cli)
 	struct session_config cfg;
 	struct run_hooks h = { .opened = on_opened, .ctx = &t };
 	struct run_result r;
-	struct session s;
+	struct session *s = NULL;
 	struct sysinfo si;
 	int err;
 
@@ -115,12 +115,12 @@ int cmd_trace(const struct cli *cli)
 	err = run_session(cli, &s, &cfg, &h, &r);
 	if (!err) {
 		analyzer_finish(&t.an, r.end_ns);
-		summary(&t, &s, &si, &r);
-		session_close(&s);
+		summary(&t, s, &si, &r);
 		err = child_exit_code(&r);
 		if (t.fs.failed)
 			err = EXIT_FINDINGS;
 	}
+	session_close(s);
 	findings_free(&t.fs);
 	analyzer_free(&t.an);
 	regnames_free(&t.rn);

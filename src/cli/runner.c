@@ -127,50 +127,75 @@ int child_exit_code(const struct run_result *r)
 /* The final drain after a stop: at most this long. */
 #define DRAIN_NS 250000000ull
 
-int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,
-		const struct run_hooks *h, struct run_result *r)
-{
-	uint64_t deadline = 0, next_tick = 0, t_stop;
-	char err[SESSION_TEXT];
-	pid_t child = 0;
-	int gate = -1, n;
+/* A command being run under kvmsr: 0 if none (or reaped), and its gate. */
+struct child {
+	pid_t pid;
+	int gate;
+};
 
-	memset(r, 0, sizeof(*r));
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	if (cli->cmd) {
-		child = spawn_parked(cli->cmd, &gate);
-		if (child < 0) {
-			fprintf(stderr, "kvmsr: cannot start %s: %s\n", cli->cmd[0], strerror(errno));
-			return EXIT_ERROR;
-		}
-	}
-	if (session_open(s, cfg, err, sizeof(err))) {
-		fprintf(stderr, "kvmsr: %s\n", err);
-		if (child > 0) {
-			close(gate);
-			waitpid(child, NULL, 0);
-		}
+/* Start the command held at its gate, if there is one; EXIT_* code. */
+static int start_child(const struct cli *cli, struct child *c)
+{
+	c->pid = 0;
+	c->gate = -1;
+	if (!cli->cmd)
+		return EXIT_OK;
+	c->pid = spawn_parked(cli->cmd, &c->gate);
+	if (c->pid < 0) {
+		fprintf(stderr, "kvmsr: cannot start %s: %s\n", cli->cmd[0], strerror(errno));
 		return EXIT_ERROR;
 	}
-	if (h->opened)
-		h->opened(h->ctx, s);
-	/* Scripts wait for this line before starting their workload. */
-	fprintf(stderr, "kvmsr: attached (%s backend); %s\n", backend_name(s->backend),
-		cli->cmd ? "running the command" : "Ctrl-C to stop");
-	r->start_ns = now_ns();
+	return EXIT_OK;
+}
+
+int start_session(struct session **s, const struct session_config *cfg, char *err, size_t len)
+{
+	*s = session_new(cfg);
+	if (!*s) {
+		snprintf(err, len, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return session_open(*s, err, len);
+}
+
+/* Open and attach the session; on failure the parked command never runs. */
+static int open_session(struct session **s, const struct session_config *cfg,
+			const struct child *c)
+{
+	char err[SESSION_TEXT];
+
+	if (!start_session(s, cfg, err, sizeof(err)))
+		return EXIT_OK;
+	fprintf(stderr, "kvmsr: %s\n", err);
+	if (c->pid > 0) {
+		close(c->gate);
+		waitpid(c->pid, NULL, 0);
+	}
+	return EXIT_ERROR;
+}
+
+/* Release the parked command: the probes are in place. */
+static void release_child(const struct child *c, struct run_result *r)
+{
+	if (c->pid <= 0)
+		return;
+	if (write(c->gate, "g", 1) != 1)
+		fprintf(stderr, "kvmsr: cannot release the command: %s\n", strerror(errno));
+	close(c->gate);
+	r->child_ran = true;
+}
+
+/* Poll until a signal, --duration or the command's exit; hooks on the way. */
+static void poll_until_stop(const struct cli *cli, struct session *s, const struct run_hooks *h,
+			    struct run_result *r, struct child *c)
+{
+	uint64_t deadline = 0, next_tick = 0;
+	int n;
+
 	if (cli->duration > 0)
 		deadline = r->start_ns + (uint64_t)(cli->duration * 1e9);
 	if (h->tick && cli->interval > 0)
 		next_tick = r->start_ns + (uint64_t)(cli->interval * 1e9);
-	if (child > 0) {
-		if (write(gate, "g", 1) != 1)
-			fprintf(stderr, "kvmsr: cannot release the command: %s\n", strerror(errno));
-		close(gate);
-		r->child_ran = true;
-	}
-
 	while (!stop_requested) {
 		uint64_t t;
 
@@ -189,25 +214,52 @@ int run_session(const struct cli *cli, struct session *s, struct session_config 
 		}
 		if (deadline && t >= deadline)
 			break;
-		if (child > 0 && waitpid(child, &r->child_status, WNOHANG) == child) {
-			child = 0;
+		if (c->pid > 0 && waitpid(c->pid, &r->child_status, WNOHANG) == c->pid) {
+			c->pid = 0;
 			break;
 		}
 	}
-	/*
-	 * Drain what the kernel queued before we stopped, but not forever: a
-	 * VM that keeps running keeps queueing.  What comes after the stop
-	 * belongs to no report.
-	 */
-	t_stop = now_ns();
+}
+
+/*
+ * Drain what the kernel queued before we stopped, but not forever: a VM
+ * that keeps running keeps queueing.  What comes after the stop belongs to
+ * no report.  Then stop the command if it still runs: we started it.
+ */
+static void drain_and_reap(struct session *s, struct run_result *r, const struct child *c)
+{
+	uint64_t t_stop = now_ns();
+
 	while (session_poll(s, 0) > 0 && now_ns() - t_stop < DRAIN_NS)
 		;
 	r->end_ns = now_ns();
-	if (child > 0) {
-		/* Interrupted: the command was started by us, stop it too. */
-		kill(child, SIGTERM);
-		waitpid(child, &r->child_status, 0);
+	if (c->pid > 0) {
+		kill(c->pid, SIGTERM);
+		waitpid(c->pid, &r->child_status, 0);
 	}
+}
+
+int run_session(const struct cli *cli, struct session **s, struct session_config *cfg,
+		const struct run_hooks *h, struct run_result *r)
+{
+	struct child c;
+
+	memset(r, 0, sizeof(*r));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (start_child(cli, &c) || open_session(s, cfg, &c))
+		return EXIT_ERROR;
+	if (h->opened)
+		h->opened(h->ctx, *s);
+	/* Scripts wait for this line before starting their workload. */
+	fprintf(stderr, "kvmsr: attached (%s backend); %s\n",
+		backend_name(session_backend(*s)), cli->cmd ? "running the command" :
+		"Ctrl-C to stop");
+	r->start_ns = now_ns();
+	release_child(&c, r);
+	poll_until_stop(cli, *s, h, r, &c);
+	drain_and_reap(*s, r, &c);
 	return EXIT_OK;
 }
 
@@ -217,7 +269,7 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	uint32_t layout, samples, conflicts;
 
 	memset(ri, 0, sizeof(*ri));
-	ri->backend = backend_name(s->backend);
+	ri->backend = backend_name(session_backend(s));
 	ri->on_cpu_mask = session_on_cpu_mask(s, &layout, &samples, &conflicts);
 	ri->mask_learned = samples > 0 || layout == KVMSR_FLAG_BOOL;
 	ri->mask_disagrees = samples > 0 && ri->on_cpu_mask != session_assumed_mask(s);
@@ -226,9 +278,9 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->kvm_mode = samples > 0 && si->mode == KVM_MODE_UNKNOWN ? "VHE" : kvm_mode_name(si->mode);
 	ri->lost = session_lost(s);
 	ri->probe_misses = session_probe_misses(s);
-	ri->traps = s->traps;
+	ri->traps = session_traps(s);
 	ri->duration_ns = duration_ns;
-	ri->notes = s->notes;
+	ri->notes = session_notes(s);
 	ri->recording_cut = -1;
 }
 

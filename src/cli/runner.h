@@ -35,8 +35,18 @@ uint64_t now_ns(void);
 int prepare_run(const struct cli *cli, struct regnames *rn, struct session_config *cfg,
 		session_cb cb, void *ctx);
 
-/* Open the session, run until done, drain; returns an EXIT_* code. */
-int run_session(const struct cli *cli, struct session *s, struct session_config *cfg,
+/*
+ * session_new() and session_open() into *s: 0, or -errno with the message in
+ * @err.  The caller closes *s (NULL if out of memory) either way.
+ */
+int start_session(struct session **s, const struct session_config *cfg, char *err, size_t len);
+
+/*
+ * Open a session into *s, run until done, drain; returns an EXIT_* code.
+ * The caller closes *s (session_close), whatever the code: it is NULL or a
+ * session, opened only if EXIT_OK.
+ */
+int run_session(const struct cli *cli, struct session **s, struct session_config *cfg,
 		const struct run_hooks *h, struct run_result *r);
 
 /* EXIT_CMD_FAILED if the command failed, else EXIT_OK; says so on stderr. */

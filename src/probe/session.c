@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
@@ -11,6 +12,47 @@
 #include "symbols/ksyms.h"
 #include "probe/session.h"
 #include "kvmsr.skel.h"
+
+#define SESSION_MAX_LINKS 32
+#define SESSION_MAX_ROLES 20
+
+/* One program, the role it plays, how it attaches and whether at return. */
+struct prog_role {
+	struct bpf_program *prog;
+	enum target_id target;
+	enum backend kind;	/* TRACEPOINT, FENTRY or KPROBE */
+	bool ret;
+};
+
+struct session {
+	struct kvmsr_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[SESSION_MAX_LINKS];	/* tracepoints, fixed */
+	int nr_links;
+	struct prog_role roles[SESSION_MAX_ROLES];	/* function probes */
+	struct bpf_link *role_links[SESSION_MAX_ROLES];
+	int nr_roles;
+	struct targets tg;
+	enum backend backend;
+	enum backend aux;		/* TRACEPOINT: how die/VM exit are probed */
+	bool traps;			/* kvm:kvm_sys_access attached */
+	bool entries;			/* kvm:kvm_entry attached */
+	bool warns;			/* error_report_end attached */
+	bool direct;			/* kvm:kvm_vcpu_sys_reg_direct attached */
+	bool switches;			/* context: sched_switch of vCPU threads attached */
+	bool exits;			/* context: kvm:kvm_exit attached */
+	bool ioctls;			/* context: kvm_vcpu_ioctl probed */
+	/* What the kernel offers the flight recorder (probed once, with --context). */
+	bool can_switches, can_exits, ioctl_in_btf;
+	uint64_t preempt_key_addr;	/* preempt_notifier_key, 0 if not in kallsyms */
+	unsigned int polled;		/* records handed out by this session_poll() */
+	bool optional[TGT__MAX];	/* optional target attached */
+	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
+	char why[SESSION_TEXT];		/* how the backend was chosen */
+	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
+	char tp_why[SESSION_TEXT / 2];	/* why the kernel/ tracepoints are not used */
+	const struct session_config *cfg;
+};
 
 const char *backend_name(enum backend b)
 {
@@ -192,11 +234,14 @@ static void detach(struct session *s)
 }
 
 /*
- * SYSREGS_ON_CPU until it is learned from the VHE load/put functions: BIT(4)
- * from 6.0, BIT(2) from 6.14 (KERNEL-FACTS.md).  It decodes the few events
- * between attaching and the first VHE load, and everything on kernels whose
- * VHE functions cannot be probed; stat says whether the bit was learned and
- * whether it agreed.
+ * SYSREGS_ON_CPU until it is learned from the VHE load/put functions
+ * (docs/kernels.md): BIT(4) of sflags from 6.0 ("KVM: arm64: Convert vcpu
+ * sysregs_loaded_on_cpu to a state flag"; a bool before), BIT(2) from 6.14
+ * ("KVM: arm64: Move host SVE/SME state flags out of vCPU" took bits 0 and 1
+ * away and moved the rest down); stable trees may differ.  It decodes the
+ * few events between attaching and the first VHE load, and everything on
+ * kernels whose VHE functions cannot be probed; stat says whether the bit
+ * was learned and whether it agreed.
  */
 static uint32_t assumed_on_cpu_mask(void)
 {
@@ -228,15 +273,11 @@ static int attach_fixed(struct session *s, struct bpf_program *prog)
 	return 0;
 }
 
-/* One attempt with one backend; leaves s clean on failure. */
-static int try_backend(struct session *s, enum backend b, enum backend aux, char *err,
-		       size_t len)
+/* Open the BPF object and set its read-only configuration from s->cfg. */
+static int open_skel(struct session *s, bool ctx_on, char *err, size_t len)
 {
 	const struct session_config *c = s->cfg;
-	struct prog_role *r = s->roles;
-	struct bpf_program *p, *ioctl_prog;
-	bool ctx_on;
-	int n, i, e;
+	int e;
 
 	s->skel = kvmsr_bpf__open();
 	if (!s->skel) {
@@ -252,15 +293,23 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 	s->skel->rodata->capture_stacks = c->stacks;
 	s->skel->rodata->aggregate = c->aggregate;
-	/* The flight recorder's context: only when asked for, never in counting. */
-	ctx_on = c->context && !c->aggregate;
 	s->skel->rodata->context_events = ctx_on;
 	s->skel->rodata->preempt_key_addr = ctx_on ? s->preempt_key_addr : 0;
+	return 0;
+}
+
+/* Load only the role programs of backend @b whose targets this kernel has. */
+static int select_roles(struct session *s, enum backend b, enum backend aux, char *err,
+			size_t len)
+{
+	struct prog_role *r = s->roles;
+	struct bpf_program *p;
+	int n;
 
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
-	n = s->nr_roles = roles(s->skel, b, aux, c->aggregate, r);
-	for (i = 0; i < n; i++) {
+	n = s->nr_roles = roles(s->skel, b, aux, s->cfg->aggregate, r);
+	for (int i = 0; i < n; i++) {
 		const char *fn = s->tg.t[r[i].target].name;
 
 		if (!fn) {
@@ -269,11 +318,27 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 		}
 		bpf_program__set_autoload(r[i].prog, true);
 		if (r[i].kind == BACKEND_FENTRY && bpf_program__set_attach_target(r[i].prog, 0, fn)) {
-			e = -errno;
+			int e = -errno;
+
 			snprintf(err, len, "%s: no BTF for %s", backend_name(b), fn);
-			goto fail;
+			return e;
 		}
 	}
+	return 0;
+}
+
+/* The kvm_vcpu_ioctl program of the @aux way (the flight recorder's). */
+static struct bpf_program *ioctl_prog(const struct session *s, enum backend aux)
+{
+	return aux == BACKEND_KPROBE ? s->skel->progs.kprobe_vcpu_ioctl :
+	       s->skel->progs.fentry_vcpu_ioctl;
+}
+
+/* Load the fixed tracepoint programs this session wants and the kernel has. */
+static void select_fixed(struct session *s, enum backend aux, bool ctx_on)
+{
+	const struct session_config *c = s->cfg;
+
 	/* Coverage and detection need every trap and entry: not in stat. */
 	if (c->aggregate)
 		s->traps = s->entries = false;
@@ -283,41 +348,47 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	bpf_program__set_autoload(s->skel->progs.tp_sys_reg_direct, s->direct);
 	s->switches = ctx_on && s->can_switches;
 	s->exits = ctx_on && c->context_exits && s->can_exits;
-	ioctl_prog = aux == BACKEND_KPROBE ? s->skel->progs.kprobe_vcpu_ioctl :
-		     s->skel->progs.fentry_vcpu_ioctl;
 	/* A trampoline needs the function in BTF, or the whole load fails. */
 	s->ioctls = ctx_on && (aux == BACKEND_KPROBE || s->ioctl_in_btf);
 	bpf_program__set_autoload(s->skel->progs.tp_sched_switch, s->switches);
 	bpf_program__set_autoload(s->skel->progs.tp_kvm_exit, s->exits);
-	bpf_program__set_autoload(ioctl_prog, s->ioctls);
+	bpf_program__set_autoload(ioctl_prog(s, aux), s->ioctls);
+}
 
-	last_libbpf_error[0] = '\0';
-	e = kvmsr_bpf__load(s->skel);
-	if (e) {
-		snprintf(err, len, "%s: loading failed (%s)%s%s", backend_name(b), strerror(-e),
-			 last_libbpf_error[0] ? ": " : "", last_libbpf_error);
-		goto fail;
-	}
-	for (i = 0; i < n; i++) {
+/* Attach the role programs; an optional target that fails is noted, not fatal. */
+static int attach_roles(struct session *s, enum backend b, char *err, size_t len)
+{
+	const struct prog_role *r = s->roles;
+
+	for (int i = 0; i < s->nr_roles; i++) {
+		const struct target *t = &s->tg.t[r[i].target];
+		int e;
+
 		if (!r[i].prog)
 			continue;
 		s->role_links[i] = attach_prog(s, &r[i]);
 		e = s->role_links[i] ? 0 : -errno;
-		if (e && !s->tg.t[r[i].target].required) {
+		if (e && !t->required) {
 			/* Optional: carry on without it and say so. */
-			note(s->notes, "%s (%s) not attached: %s. ", s->tg.t[r[i].target].role,
-			     s->tg.t[r[i].target].name, strerror(-e));
+			note(s->notes, "%s (%s) not attached: %s. ", t->role, t->name, strerror(-e));
 			continue;
 		}
-		if (!e && !s->tg.t[r[i].target].required)
+		if (!e && !t->required)
 			s->optional[r[i].target] = true;
 		if (e) {
-			snprintf(err, len, "%s: attaching to %s failed (%s)", backend_name(b),
-				 s->tg.t[r[i].target].name,
+			snprintf(err, len, "%s: attaching to %s failed (%s)", backend_name(b), t->name,
 				 e == -524 ? "errno 524: no BPF trampoline support" : strerror(-e));
-			goto fail;
+			return e;
 		}
 	}
+	return 0;
+}
+
+/* Attach the fixed programs; each one that fails is dropped (and said so). */
+static void attach_all_fixed(struct session *s, enum backend aux)
+{
+	struct bpf_program *ioctl = ioctl_prog(s, aux);
+
 	if (s->traps && attach_fixed(s, s->skel->progs.tp_sys_access))
 		s->traps = false;
 	if (s->entries && attach_fixed(s, s->skel->progs.tp_kvm_entry))
@@ -336,9 +407,9 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 		note(s->notes, "context: kvm:kvm_exit not attached: guest exits are not seen. ");
 	}
 	if (s->ioctls) {
-		struct bpf_link *l = ioctl_prog == s->skel->progs.kprobe_vcpu_ioctl ?
-			bpf_program__attach_kprobe(ioctl_prog, false, "kvm_vcpu_ioctl") :
-			bpf_program__attach(ioctl_prog);
+		struct bpf_link *l = aux == BACKEND_KPROBE ?
+			bpf_program__attach_kprobe(ioctl, false, "kvm_vcpu_ioctl") :
+			bpf_program__attach(ioctl);
 
 		if (l) {
 			s->links[s->nr_links++] = l;
@@ -348,6 +419,34 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 			     "served is not seen. ", strerror(errno));
 		}
 	}
+}
+
+/* One attempt with one backend; leaves s clean on failure. */
+static int try_backend(struct session *s, enum backend b, enum backend aux, char *err,
+		       size_t len)
+{
+	/* The flight recorder's context: only when asked for, never in counting. */
+	bool ctx_on = s->cfg->context && !s->cfg->aggregate;
+	int e;
+
+	e = open_skel(s, ctx_on, err, len);
+	if (e)
+		return e;
+	e = select_roles(s, b, aux, err, len);
+	if (e)
+		goto fail;
+	select_fixed(s, aux, ctx_on);
+	last_libbpf_error[0] = '\0';
+	e = kvmsr_bpf__load(s->skel);
+	if (e) {
+		snprintf(err, len, "%s: loading failed (%s)%s%s", backend_name(b), strerror(-e),
+			 last_libbpf_error[0] ? ": " : "", last_libbpf_error);
+		goto fail;
+	}
+	e = attach_roles(s, b, err, len);
+	if (e)
+		goto fail;
+	attach_all_fixed(s, aux);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
 	if (!s->rb) {
 		e = -errno;
@@ -416,23 +515,24 @@ static int open_tracepoints(struct session *s, char *err, size_t len)
 	return 0;
 }
 
-int session_open(struct session *s, const struct session_config *cfg, char *err, size_t len)
+struct session *session_new(const struct session_config *cfg)
 {
-	char why[SESSION_TEXT / 2] = "";
-	int e;
+	struct session *s = calloc(1, sizeof(*s));
 
-	memset(s, 0, sizeof(*s));
+	if (!s)
+		return NULL;
 	s->cfg = cfg;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 	targets_resolve(&s->tg);
-	for (int i = 0; i < TGT__MAX; i++) {
-		if (s->tg.t[i].required && !s->tg.t[i].name) {
-			snprintf(err, len, "this kernel has no traceable %s (%s): is it an arm64 "
-				 "kernel with KVM built in?", s->tg.t[i].wanted, s->tg.t[i].role);
-			return -ENOENT;
-		}
-	}
+	return s;
+}
+
+/* What this kernel offers besides the targets, found once for all attempts. */
+static void probe_kernel(struct session *s)
+{
+	const struct session_config *cfg = s->cfg;
+
 	s->traps = kernel_has_btf_tracepoint("kvm_sys_access");
 	s->entries = kernel_has_btf_tracepoint("kvm_entry");
 	s->warns = kernel_has_btf_tracepoint("error_report_end");
@@ -449,17 +549,16 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 		s->ioctl_in_btf = kernel_btf_has("kvm_vcpu_ioctl", BTF_KIND_FUNC);
 		s->preempt_key_addr = ksyms_addr_of(NULL, "preempt_notifier_key");
 	}
-	e = open_tracepoints(s, err, len);
-	if (e != -ENOENT)
-		return e;
-	if (cfg->backend == BACKEND_TRACEPOINT)
-		return e;
-	s->calibrating = s->tg.t[TGT_VHE_LOAD].name && s->tg.t[TGT_VHE_PUT].name;
-	if (!s->calibrating)
-		note(s->notes, "no VHE sysreg load/put function to probe: SYSREGS_ON_CPU is "
-		     "assumed from the kernel version. ");
+}
 
-	if (cfg->backend != BACKEND_KPROBE) {
+/* The function probes: fentry/fexit where trampolines work, else kprobes. */
+static int open_probes(struct session *s, char *err, size_t len)
+{
+	enum backend forced = s->cfg->backend;
+	char why[SESSION_TEXT / 2] = "";
+	int e;
+
+	if (forced != BACKEND_KPROBE) {
 		size_t kept = strlen(s->notes);
 
 		e = try_backend(s, BACKEND_FENTRY, BACKEND_FENTRY, why, sizeof(why));
@@ -467,11 +566,11 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 			s->notes[kept] = '\0';	/* notes of the failed attempt */
 		if (!e) {
 			snprintf(s->why, sizeof(s->why), "fentry/fexit: BPF trampolines work on "
-				 "this kernel%s%s", cfg->backend == BACKEND_FENTRY ? " (forced)" : "",
+				 "this kernel%s%s", forced == BACKEND_FENTRY ? " (forced)" : "",
 				 s->tp_why);
 			return 0;
 		}
-		if (cfg->backend == BACKEND_FENTRY) {
+		if (forced == BACKEND_FENTRY) {
 			snprintf(err, len, "--backend fentry: %s", why);
 			return e;
 		}
@@ -479,11 +578,35 @@ int session_open(struct session *s, const struct session_config *cfg, char *err,
 	e = try_backend(s, BACKEND_KPROBE, BACKEND_KPROBE, err, len);
 	if (e)
 		return e;
-	if (cfg->backend == BACKEND_KPROBE)
+	if (forced == BACKEND_KPROBE)
 		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe (forced)%s", s->tp_why);
 	else
 		snprintf(s->why, sizeof(s->why), "kprobe/kretprobe, because %s%s", why, s->tp_why);
 	return 0;
+}
+
+int session_open(struct session *s, char *err, size_t len)
+{
+	int e;
+
+	for (int i = 0; i < TGT__MAX; i++) {
+		if (s->tg.t[i].required && !s->tg.t[i].name) {
+			snprintf(err, len, "this kernel has no traceable %s (%s): is it an arm64 "
+				 "kernel with KVM built in?", s->tg.t[i].wanted, s->tg.t[i].role);
+			return -ENOENT;
+		}
+	}
+	probe_kernel(s);
+	e = open_tracepoints(s, err, len);
+	if (e != -ENOENT)
+		return e;
+	if (s->cfg->backend == BACKEND_TRACEPOINT)
+		return e;
+	s->calibrating = s->tg.t[TGT_VHE_LOAD].name && s->tg.t[TGT_VHE_PUT].name;
+	if (!s->calibrating)
+		note(s->notes, "no VHE sysreg load/put function to probe: SYSREGS_ON_CPU is "
+		     "assumed from the kernel version. ");
+	return open_probes(s, err, len);
 }
 
 int session_poll(struct session *s, int timeout_ms)
@@ -597,5 +720,33 @@ int session_stacks_fd(const struct session *s)
 
 void session_close(struct session *s)
 {
+	if (!s)
+		return;
 	detach(s);
+	free(s);
+}
+
+enum backend session_backend(const struct session *s)
+{
+	return s->backend;
+}
+
+const char *session_why(const struct session *s)
+{
+	return s->why;
+}
+
+const char *session_notes(const struct session *s)
+{
+	return s->notes;
+}
+
+bool session_traps(const struct session *s)
+{
+	return s->traps;
+}
+
+const struct targets *session_targets(const struct session *s)
+{
+	return &s->tg;
 }

@@ -2,8 +2,10 @@
 /*
  * A tracing session: opens the embedded BPF object, picks the attach backend
  * by trial (the kernel/ series' tracepoints, else fentry/fexit, else
- * kprobes), attaches, and hands every ring-buffer record to a callback.  The only user-half file that talks to libbpf's
- * program and link API.
+ * kprobes), attaches, and hands every ring-buffer record to a callback.  The
+ * only user-half file that talks to libbpf's program and link API.  Opaque,
+ * in the manner of retsnoop's mass_attacher.h: session_new(), session_open()
+ * (load and attach), session_poll(), session_close() (which frees).
  */
 #ifndef KVMSR_SESSION_H
 #define KVMSR_SESSION_H
@@ -38,58 +40,27 @@ struct session_config {
 	void *ctx;
 };
 
-#define SESSION_MAX_LINKS 32
+/* Room for an error message or a session's why/notes text. */
 #define SESSION_TEXT 1024
 
-struct kvmsr_bpf;
-struct ring_buffer;
-struct bpf_link;
-struct bpf_program;
-
-/* One program, the role it plays, how it attaches and whether at return. */
-struct prog_role {
-	struct bpf_program *prog;
-	enum target_id target;
-	enum backend kind;	/* TRACEPOINT, FENTRY or KPROBE */
-	bool ret;
-};
-
-#define SESSION_MAX_ROLES 20
-
-struct session {
-	struct kvmsr_bpf *skel;
-	struct ring_buffer *rb;
-	struct bpf_link *links[SESSION_MAX_LINKS];	/* tracepoints, fixed */
-	int nr_links;
-	struct prog_role roles[SESSION_MAX_ROLES];	/* function probes */
-	struct bpf_link *role_links[SESSION_MAX_ROLES];
-	int nr_roles;
-	struct targets tg;
-	enum backend backend;
-	enum backend aux;		/* TRACEPOINT: how die/VM exit are probed */
-	bool traps;			/* kvm:kvm_sys_access attached */
-	bool entries;			/* kvm:kvm_entry attached */
-	bool warns;			/* error_report_end attached */
-	bool direct;			/* kvm:kvm_vcpu_sys_reg_direct attached */
-	bool switches;			/* context: sched_switch of vCPU threads attached */
-	bool exits;			/* context: kvm:kvm_exit attached */
-	bool ioctls;			/* context: kvm_vcpu_ioctl probed */
-	/* What the kernel offers the flight recorder (probed once, with --context). */
-	bool can_switches, can_exits, ioctl_in_btf;
-	uint64_t preempt_key_addr;	/* preempt_notifier_key, 0 if not in kallsyms */
-	unsigned int polled;		/* records handed out by this session_poll() */
-	bool optional[TGT__MAX];	/* optional target attached */
-	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
-	char why[SESSION_TEXT];		/* how the backend was chosen */
-	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
-	char tp_why[SESSION_TEXT / 2];	/* why the kernel/ tracepoints are not used */
-	const struct session_config *cfg;
-};
+/* Opaque: a session is used through the functions below only. */
+struct session;
 
 const char *backend_name(enum backend b);
 
-/* 0 on success; on failure a negative errno and a message in err. */
-int session_open(struct session *s, const struct session_config *cfg, char *err, size_t len);
+/*
+ * A session for @cfg (kept by pointer: it must outlive the session), with
+ * this kernel's attach targets resolved; nothing loaded yet.  NULL if out of
+ * memory.
+ */
+struct session *session_new(const struct session_config *cfg);
+
+/*
+ * Load the BPF object and attach it, picking the backend by trial.  0 on
+ * success; on failure a negative errno and a message in err (the session
+ * keeps its targets and can only be closed).
+ */
+int session_open(struct session *s, char *err, size_t len);
 
 /* Consume what is queued, waiting up to timeout_ms; <0 on error. */
 int session_poll(struct session *s, int timeout_ms);
@@ -110,7 +81,15 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 /* The bit assumed from the kernel version, used until one is learned. */
 uint32_t session_assumed_mask(const struct session *s);
 
+/* Detach everything and free the session; NULL is ignored. */
 void session_close(struct session *s);
+
+/* What the session found, for check and the summaries. */
+enum backend session_backend(const struct session *s);
+const char *session_why(const struct session *s);	/* how the backend was chosen */
+const char *session_notes(const struct session *s);	/* coverage warnings, or "" */
+bool session_traps(const struct session *s);		/* kvm:kvm_sys_access attached */
+const struct targets *session_targets(const struct session *s);
 
 /* Attach or detach the accessor probes (stat samples them in windows). */
 int session_set_accessors(struct session *s, bool on);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Attach targets per kernel.  KVM renamed its VHE sysreg load/put functions
- * twice (KERNEL-FACTS.md); the candidates are tried innermost first, because
- * the innermost one flips SYSREGS_ON_CPU and little else.
+ * twice (docs/kernels.md): kvm_vcpu_{load,put}_sysregs on 4.17-5.8,
+ * kvm_vcpu_{load,put}_sysregs_vhe on 5.9-6.6, __vcpu_{load,put}_switch_sysregs
+ * from 6.7.  The candidates are tried innermost first, because the innermost
+ * one flips SYSREGS_ON_CPU and little else.
  */
 #ifndef KVMSR_TARGETS_H
 #define KVMSR_TARGETS_H

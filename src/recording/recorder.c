@@ -7,8 +7,6 @@
 #include <unistd.h>
 #include <string.h>
 #include "recording/recorder.h"
-#include "probe/session.h"
-#include "probe/sysinfo.h"
 
 int recorder_check(const char *path)
 {
@@ -22,18 +20,18 @@ int recorder_check(const char *path)
 	return 0;
 }
 
-int recorder_open(struct recorder *r, const char *path, const struct session *s,
-		  const struct sysinfo *si, const struct regnames *rn, uint64_t start_ns)
+int recorder_open(struct recorder *r, const char *path, const struct recorder_origin *o,
+		  const struct regnames *rn, uint64_t start_ns)
 {
 	struct rec_info info = { .abi_version = KVMSR_ABI_VERSION, .start_ns = start_ns };
 	int e;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(info.release, sizeof(info.release), "%s", si->release);
-	snprintf(info.machine, sizeof(info.machine), "%s", si->machine);
-	snprintf(info.kvm_mode, sizeof(info.kvm_mode), "%s", kvm_mode_name(si->mode));
-	snprintf(info.backend, sizeof(info.backend), "%s", backend_name(s->backend));
-	snprintf(info.notes, sizeof(info.notes), "%s", s->notes);
+	snprintf(info.release, sizeof(info.release), "%s", o->release);
+	snprintf(info.machine, sizeof(info.machine), "%s", o->machine);
+	snprintf(info.kvm_mode, sizeof(info.kvm_mode), "%s", o->kvm_mode);
+	snprintf(info.backend, sizeof(info.backend), "%s", o->backend);
+	snprintf(info.notes, sizeof(info.notes), "%s", o->notes);
 	e = rec_create(&r->w, path, &info, rn);
 	r->open = !e;
 	return e;

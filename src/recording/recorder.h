@@ -11,8 +11,13 @@
 #include "recording/file.h"
 #include "output/summary.h"
 
-struct session;
-struct sysinfo;
+/* Where a recording is made, as text for its header. */
+struct recorder_origin {
+	const char *release, *machine;	/* uname */
+	const char *kvm_mode;
+	const char *backend;
+	const char *notes;		/* coverage warnings from attaching */
+};
 
 struct recorder {
 	struct rec_writer w;
@@ -24,8 +29,8 @@ struct recorder {
 
 /* Can @path be written?  Says why not on stderr (before attaching). */
 int recorder_check(const char *path);
-int recorder_open(struct recorder *r, const char *path, const struct session *s,
-		  const struct sysinfo *si, const struct regnames *rn, uint64_t start_ns);
+int recorder_open(struct recorder *r, const char *path, const struct recorder_origin *o,
+		  const struct regnames *rn, uint64_t start_ns);
 void recorder_event(struct recorder *r, struct findings *fs, const struct kvmsr_event *e);
 /* Every poll tick: the lost-record count if it grew, then flush. */
 void recorder_tick(struct recorder *r, uint64_t lost);
