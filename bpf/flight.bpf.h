@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The flight recorder (--context, `context_events`): stacks of every load
+ * and put, and the events around them: sched_switch of vCPU threads, the
+ * vCPU ioctl being served, guest exits.  Bodies only; the programs that call
+ * them are in tp.bpf.h, fentry.bpf.h and kprobe.bpf.h.
+ */
+#ifndef KVMSR_FLIGHT_BPF_H
+#define KVMSR_FLIGHT_BPF_H
+
+/*
+ * The stack of a load or put: the task's (BTF programs), or for kprobes
+ * (@caller non-NULL) the one frame the link register named.
+ */
+static __always_inline __s32 context_stack(const __u64 *caller)
+{
+	if (!context_events)
+		return -1;
+	/* BPF and trampoline frames, then the few callers the context shows. */
+	return event_stack(caller, KVMSR_CONTEXT_STACK_DEPTH);
+}
+
+/* Remember which vCPU this thread runs, for its switches. */
+static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 tid, __u32 pid,
+					   __s32 id)
+{
+	struct vcpu_task vt = { .pid = pid, .vcpu_id = id, .vcpu = (__u64)vcpu };
+	struct vcpu_task *old;
+
+	if (!context_events)
+		return;
+	old = bpf_map_lookup_elem(&vcpu_tasks, &tid);
+	if (!old || old->vcpu != vt.vcpu || old->pid != pid || old->vcpu_id != id)
+		bpf_map_update_elem(&vcpu_tasks, &tid, &vt, BPF_ANY);
+}
+
+/*
+ * What obliges the scheduler to call kvm_sched_out for this thread: the
+ * vCPU's preempt notifier on the thread's list, and preempt_notifier_key
+ * enabled (its static branches guard both notifier calls).
+ */
+static __always_inline __u8 notifier_flags(struct task_struct *t, __u64 vcpu)
+{
+	__u64 mine = vcpu + bpf_core_field_offset(struct kvm_vcpu, preempt_notifier);
+	__u8 f = 0;
+	int enabled = 0;
+
+	if (on_notifier_list(t, mine))
+		f |= KVMSR_F_SW_NOTIFIER;
+
+	if (preempt_key_addr &&
+	    !bpf_probe_read_kernel(&enabled, sizeof(enabled), (void *)preempt_key_addr)) {
+		f |= KVMSR_F_SW_KEY_KNOWN;
+		if (enabled > 0)
+			f |= KVMSR_F_SW_KEY_ON;
+	}
+	return f;
+}
+
+/*
+ * A vCPU thread leaves or takes a CPU.  sched_switch fires before the
+ * preempt notifiers: a thread leaving with its vCPU loaded is normal (the
+ * put of kvm_sched_out follows), a thread coming in while a vCPU is still
+ * loaded on the CPU means the last one to leave was never put.
+ */
+static __always_inline void on_switch(bool preempt, struct task_struct *prev,
+				      struct task_struct *next, __u64 prev_state)
+{
+	__u8 flags = preempt ? KVMSR_F_SW_PREEMPT : 0;
+	struct cpu_state *st;
+	struct vcpu_task *vt;
+	__u32 ptid, ntid;
+
+	/* Every context switch of the host comes here: out early when no vCPU thread. */
+	if (!armed)
+		return;
+	ptid = BPF_CORE_READ(prev, pid);
+	ntid = BPF_CORE_READ(next, pid);
+	/* Leaving with its own vCPU loaded: kvm_sched_out will put it. */
+	vt = bpf_map_lookup_elem(&vcpu_tasks, &ptid);
+	if (vt && wanted(vt->pid, vt->vcpu_id) && (st = this_cpu()))
+		EMIT_EVENT(.type = KVMSR_EV_SWITCH, .pid = vt->pid, .tid = ptid,
+			   .vcpu_id = vt->vcpu_id, .val = prev_state, .aux = ntid,
+			   .flags = flags | (st->vcpu && st->tid == ptid ? KVMSR_F_LOADED : 0) |
+				    notifier_flags(prev, vt->vcpu));
+	/* Coming in while a vCPU that prev did not load is still loaded here. */
+	vt = bpf_map_lookup_elem(&vcpu_tasks, &ntid);
+	if (vt && wanted(vt->pid, vt->vcpu_id) && (st = this_cpu()))
+		EMIT_EVENT(.type = KVMSR_EV_SWITCH, .pid = vt->pid, .tid = ntid,
+			   .vcpu_id = vt->vcpu_id, .aux = ptid,
+			   .flags = flags | KVMSR_F_SW_IN |
+				    (st->vcpu && st->tid != ptid ? KVMSR_F_LOADED : 0));
+}
+
+/* The vCPU ioctl being served (KVM_RUN, KVM_SET_ONE_REG, ...). */
+static __always_inline void on_vcpu_ioctl(struct file *filp, __u32 cmd, __u64 arg)
+{
+	struct kvm_vcpu *vcpu = BPF_CORE_READ(filp, private_data);
+	__u32 pid = current_pid();
+	__s32 id;
+
+	if (!armed || !vcpu)
+		return;
+	id = BPF_CORE_READ(vcpu, vcpu_id);
+	if (wanted(pid, id))
+		EMIT_EVENT(.type = KVMSR_EV_IOCTL, .pid = pid, .vcpu_id = id, .val = cmd,
+			   .aux = arg);
+}
+
+/* A guest exit: why (ESR_EL2.EC) and where (guest PC). */
+static __always_inline void on_guest_exit(int ret, __u32 esr_ec, __u64 vcpu_pc)
+{
+	__u8 flags = 0;
+	__u32 pid;
+	__s32 id;
+
+	if (loaded_here(&pid, &id, &flags))
+		EMIT_EVENT(.type = KVMSR_EV_EXIT, .flags = flags, .pid = pid, .vcpu_id = id,
+			   .reg = (__u16)ret, .val = esr_ec, .aux = vcpu_pc);
+}
+
+#endif /* KVMSR_FLIGHT_BPF_H */
