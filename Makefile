@@ -42,7 +42,8 @@ OUTPUT_SRCS := src/output/event_fmt.c src/output/summary.c src/output/finding_fm
 PROBE_SRCS := src/probe/session.c src/probe/targets.c src/probe/agg.c src/probe/sysinfo.c \
 	src/probe/guest.c
 CLI_SRCS := src/cli/main.c src/cli/runner.c src/cli/cmd_check.c src/cli/cmd_trace.c \
-	src/cli/cmd_stat.c src/cli/cmd_report.c src/recording/recorder.c
+	src/cli/cmd_stat.c src/cli/cmd_serve.c src/cli/cmd_record.c src/cli/cmd_report.c \
+	src/recording/recorder.c
 USER_SRCS := $(CLI_SRCS) $(PROBE_SRCS) $(OUTPUT_SRCS) $(ANALYSIS_SRCS) $(RECORDING_SRCS) \
 	$(SYMBOLS_SRCS)
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \

@@ -16,7 +16,7 @@ enum {
 };
 
 struct cli {
-	const char *command;		/* check, trace, stat, record, report */
+	const char *command;		/* check, trace, stat, serve, record, report */
 	enum backend backend;
 	unsigned int pid;
 	int vcpu;
@@ -34,7 +34,6 @@ struct cli {
 	const char *output;		/* record: -o FILE */
 	const char *input;		/* report: FILE */
 	const char *perfetto;		/* report: --perfetto OUT.json */
-	bool serve;			/* serve: counting stat as an exporter */
 	const char *listen;		/* serve: --listen ADDR:PORT */
 	const char *textfile;		/* serve: --textfile PATH */
 	int context;			/* --context N: flight recorder depth; -1: default */
@@ -44,7 +43,9 @@ struct cli {
 
 int cmd_check(const struct cli *cli);
 int cmd_trace(const struct cli *cli);
-int cmd_stat(const struct cli *cli);	/* also record: stat --exact into -o FILE */
+int cmd_stat(const struct cli *cli);
+int cmd_serve(const struct cli *cli);	/* counting stat as an exporter */
+int cmd_record(const struct cli *cli);	/* stat --exact into -o FILE */
 int cmd_report(const struct cli *cli);
 
 #endif /* KVMSR_CLI_H */

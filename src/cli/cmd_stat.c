@@ -6,54 +6,24 @@
  * exactly, accessor calls in sampling windows, because probing every
  * accessor call costs more than a host can leave on.  Only WARN/BUG hits and
  * VM teardown are streamed.  --exact streams everything through the analyzer
- * instead, like trace.
+ * instead, like trace.  serve and record are built on it (stat_run.h).
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/utsname.h>
 #include "probe/agg.h"
-#include "output/http.h"
-#include "output/metrics.h"
-#include "analysis/analyzer.h"
-#include "analysis/findings.h"
-#include "recording/recorder.h"
-#include "output/summary.h"
-#include "cli/runner.h"
-#include "probe/sysinfo.h"
+#include "cli/stat_run.h"
 
 /* Accessor probes are attached for sample_pct % of every period. */
 #define WINDOW_PERIOD_NS 2000000000ull
 /* Enough VHE load/put calls to trust the learned SYSREGS_ON_CPU bit. */
 #define CALIB_ENOUGH 8
 
-struct stat_ctx {
-	const struct cli *cli;
-	struct regnames rn;
-	struct analyzer an;	/* streamed events: all (--exact) or hits only */
-	struct findings fs;
-	struct sysinfo si;
-	bool window_on;
-	uint64_t window_start, sampled_ns, last_poll;
-	bool calib_dropped;
-	char sampling[160];
-	struct recorder rec;	/* record: every event into cli->output */
-	/* serve: the exporter */
-	struct session *s;
-	int http_fd;
-	uint64_t elapsed_ns;
-};
-
-static void render_metrics(void *ctx, FILE *f);
-
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct stat_ctx *st = ctx;
 
-	if (st->cli->output)
-		recorder_event(&st->rec, &st->fs, e);
+	if (st->ext && st->ext->event)
+		st->ext->event(st, e);
 	analyzer_feed(&st->an, e);
 	return 0;
 }
@@ -61,22 +31,11 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 static void on_opened(void *ctx, struct session *s)
 {
 	struct stat_ctx *st = ctx;
-	int e;
 
 	st->fs.stacks_fd = session_stacks_fd(s);
 	st->s = s;
-	if (st->cli->output) {
-		struct recorder_origin o = {
-			.release = st->si.release, .machine = st->si.machine,
-			.kvm_mode = kvm_mode_name(st->si.mode),
-			.backend = backend_name(session_backend(s)), .notes = session_notes(s),
-		};
-
-		e = recorder_open(&st->rec, st->cli->output, &o, &st->rn, now_ns());
-		if (e)
-			fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->output,
-				strerror(-e));
-	}
+	if (st->ext && st->ext->opened)
+		st->ext->opened(st, s);
 	if (st->cli->exact)
 		return;
 	/* Counting mode: the accessor probes start detached unless always on. */
@@ -93,11 +52,9 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	bool want = in_period < WINDOW_PERIOD_NS / 100 * st->cli->sample_pct;
 	uint32_t layout, samples, conflicts;
 
-	if (st->cli->output)
-		recorder_tick(&st->rec, session_lost(s));
 	st->elapsed_ns = elapsed;
-	if (st->http_fd >= 0)
-		http_serve(st->http_fd, render_metrics, st);
+	if (st->ext && st->ext->poll)
+		st->ext->poll(st, s);
 	if (st->cli->exact)
 		return;
 	if (st->window_on && elapsed > st->last_poll)
@@ -116,13 +73,8 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	}
 }
 
-/*
- * What to report: in counting mode a snapshot of the BPF maps (into @snap,
- * with the hits and imbalances streamed meanwhile), else the stream's
- * analyzer.  The caller frees @snap when it is returned.
- */
-static struct analyzer *current(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
-				struct analyzer *snap, struct run_info *ri)
+struct analyzer *stat_current(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
+			      struct analyzer *snap, struct run_info *ri)
 {
 	fill_run_info(ri, s, &st->si, elapsed_ns);
 	if (st->cli->exact)
@@ -153,7 +105,7 @@ static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
 	struct analyzer snap, *a;
 	struct run_info ri;
 
-	a = current(st, s, elapsed_ns, &snap, &ri);
+	a = stat_current(st, s, elapsed_ns, &snap, &ri);
 	if (st->cli->json) {
 		ri.finding_json = st->fs.kept;
 		ri.nr_finding_json = st->fs.nr_kept;
@@ -168,56 +120,12 @@ static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
 		*out = ri;
 }
 
-static bool vm_alive(uint32_t pid)
-{
-	return !(kill(pid, 0) && errno == ESRCH);
-}
-
-/* serve: the metrics of now; the vCPUs of VMs that are gone are dropped first. */
-static void render_metrics(void *ctx, FILE *f)
-{
-	struct stat_ctx *st = ctx;
-	struct metrics_info mi = { .kernel = st->si.release, .version = "0.1" };
-	struct analyzer snap, *a;
-	struct run_info ri;
-	uint64_t elapsed = st->elapsed_ns;
-
-	agg_prune(st->s, vm_alive);
-	a = current(st, st->s, elapsed, &snap, &ri);
-	mi.sampling_ratio = st->cli->sample_pct == 100 ? 1.0 :
-			    elapsed ? (double)st->sampled_ns / elapsed : 0.0;
-	metrics_render(f, a, &ri, &mi);
-	if (a == &snap)
-		analyzer_free(&snap);
-}
-
-/* node_exporter's textfile collector: rewrite atomically (write, rename). */
-static void write_textfile(struct stat_ctx *st)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", st->cli->textfile, (int)getpid());
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "kvmsr: cannot write %s: %s\n", tmp, strerror(errno));
-		return;
-	}
-	render_metrics(st, f);
-	if (fclose(f) || rename(tmp, st->cli->textfile)) {
-		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->textfile,
-			strerror(errno));
-		unlink(tmp);
-	}
-}
-
 static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 {
 	struct stat_ctx *st = ctx;
 
-	if (st->cli->serve) {
-		if (st->cli->textfile)
-			write_textfile(st);
+	if (st->ext && st->ext->tick) {
+		st->ext->tick(st, s, elapsed_ns);
 		return;
 	}
 	if (!st->cli->json)
@@ -225,68 +133,83 @@ static void on_tick(void *ctx, struct session *s, uint64_t elapsed_ns)
 	print(st, s, elapsed_ns, NULL);
 }
 
-int cmd_stat(const struct cli *cli)
+int stat_report(struct stat_ctx *st, const struct run_result *r)
 {
-	struct stat_ctx st = { .cli = cli, .http_fd = -1 };
-	struct run_hooks h = { .tick = on_tick, .opened = on_opened, .poll = on_poll,
-			       .ctx = &st };
-	struct session_config cfg;
-	struct run_result r;
-	struct run_info ri;
-	struct session *s = NULL;
+	if (!st->cli->json)
+		printf("\n--- total, %.3f s\n", (r->end_ns - r->start_ns) / 1e9);
+	print(st, st->s, r->end_ns - r->start_ns, &st->ri);
+	if (!st->cli->json)
+		findings_print_kept(&st->fs, stdout);
+	return EXIT_OK;
+}
+
+/* The session's config and the command's own set-up; an EXIT_* code. */
+static int stat_setup(struct stat_ctx *st, struct session_config *cfg)
+{
+	const struct cli *cli = st->cli;
 	int err;
 
-	sysinfo_read(&st.si);
-	err = prepare_run(cli, &st.rn, &cfg, on_event, &st);
+	sysinfo_read(&st->si);
+	err = prepare_run(cli, &st->rn, cfg, on_event, st);
 	if (err)
 		return err;
-	cfg.aggregate = !cli->exact;
+	cfg->aggregate = !cli->exact;
 	/* stat is for always-on use: no stacks; a recording and --context keep them. */
-	cfg.stacks = cli->output != NULL || cli->context > 0;
-	cfg.context = cli->exact && cli->context > 0;
-	if (cli->output && recorder_check(cli->output)) {
-		regnames_free(&st.rn);
-		return EXIT_ERROR;
+	cfg->stacks = cli->output != NULL || cli->context > 0;
+	cfg->context = cli->exact && cli->context > 0;
+	err = st->ext && st->ext->setup ? st->ext->setup(st) : EXIT_OK;
+	if (err) {
+		regnames_free(&st->rn);
+		return err;
 	}
-	if (cli->listen) {
-		char herr[256];
+	analyzer_init(&st->an);
+	findings_init(&st->fs, &st->rn, cli->json, NULL, cli->fail_mask);
+	setup_detection(&st->an, &st->fs, cli->context);
+	return EXIT_OK;
+}
 
-		st.http_fd = http_listen(cli->listen, herr, sizeof(herr));
-		if (st.http_fd < 0) {
-			fprintf(stderr, "kvmsr: %s\n", herr);
-			regnames_free(&st.rn);
-			return EXIT_ERROR;
-		}
-	}
-	analyzer_init(&st.an);
-	findings_init(&st.fs, &st.rn, cli->json, NULL, cli->fail_mask);
-	setup_detection(&st.an, &st.fs, cli->context);
-	err = run_session(cli, &s, &cfg, &h, &r);
-	if (!err) {
-		on_poll(&st, s, r.end_ns - r.start_ns);
-		analyzer_finish(&st.an, r.end_ns);
-		if (cli->serve && cli->textfile)
-			write_textfile(&st);
-		if (!cli->json && !cli->serve)
-			printf("\n--- total, %.3f s\n", (r.end_ns - r.start_ns) / 1e9);
-		if (!cli->serve)
-			print(&st, s, r.end_ns - r.start_ns, &ri);
-		if (!cli->json && !cli->serve)
-			findings_print_kept(&st.fs, stdout);
-		if (cli->output && recorder_close(&st.rec, &ri, r.end_ns)) {
-			fprintf(stderr, "kvmsr: writing %s failed\n", cli->output);
-			err = EXIT_ERROR;
-		}
-		if (!err)
-			err = child_exit_code(&r);
-		if (st.fs.failed)
-			err = EXIT_FINDINGS;
-	}
-	session_close(s);
-	if (st.http_fd >= 0)
-		close(st.http_fd);
-	findings_free(&st.fs);
-	analyzer_free(&st.an);
-	regnames_free(&st.rn);
+/* After a run: the last poll, the report, the exit code. */
+static int stat_finish(struct stat_ctx *st, const struct run_result *r)
+{
+	int err;
+
+	on_poll(st, st->s, r->end_ns - r->start_ns);
+	analyzer_finish(&st->an, r->end_ns);
+	err = st->ext && st->ext->finish ? st->ext->finish(st, r) : stat_report(st, r);
+	if (!err)
+		err = child_exit_code(r);
+	if (st->fs.failed)
+		err = EXIT_FINDINGS;
 	return err;
+}
+
+int stat_run(struct stat_ctx *st)
+{
+	struct run_hooks h = { .tick = on_tick, .opened = on_opened, .poll = on_poll,
+			       .ctx = st };
+	struct session_config cfg;
+	struct session *s = NULL;
+	struct run_result r;
+	int err;
+
+	err = stat_setup(st, &cfg);
+	if (err)
+		return err;
+	err = run_session(st->cli, &s, &cfg, &h, &r);
+	if (!err)
+		err = stat_finish(st, &r);
+	session_close(s);
+	if (st->ext && st->ext->cleanup)
+		st->ext->cleanup(st);
+	findings_free(&st->fs);
+	analyzer_free(&st->an);
+	regnames_free(&st->rn);
+	return err;
+}
+
+int cmd_stat(const struct cli *cli)
+{
+	struct stat_ctx st = { .cli = cli };
+
+	return stat_run(&st);
 }

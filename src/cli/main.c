@@ -130,24 +130,28 @@ static long parse_uint(const char *arg, struct argp_state *state, const char *wh
 	return v;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+static error_t parse_backend(const char *arg, struct argp_state *state, enum backend *b)
+{
+	static const enum backend all[] = {
+		BACKEND_TRACEPOINT, BACKEND_FENTRY, BACKEND_KPROBE, BACKEND_AUTO,
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(arg, backend_name(all[i]))) {
+			*b = all[i];
+			return 0;
+		}
+	}
+	argp_error(state, "unknown backend '%s' (tracepoint, fentry, kprobe or auto)", arg);
+	return EINVAL;
+}
+
+/* The options that take a number; ARGP_ERR_UNKNOWN if @key is none of them. */
+static error_t parse_number(int key, char *arg, struct argp_state *state)
 {
 	struct cli *c = state->input;
 
 	switch (key) {
-	case OPT_BACKEND:
-		if (!strcmp(arg, "tracepoint"))
-			c->backend = BACKEND_TRACEPOINT;
-		else if (!strcmp(arg, "fentry"))
-			c->backend = BACKEND_FENTRY;
-		else if (!strcmp(arg, "kprobe"))
-			c->backend = BACKEND_KPROBE;
-		else if (!strcmp(arg, "auto"))
-			c->backend = BACKEND_AUTO;
-		else
-			argp_error(state, "unknown backend '%s' (tracepoint, fentry, kprobe or auto)",
-				   arg);
-		break;
 	case OPT_PID:
 		c->pid = parse_uint(arg, state, "--pid");
 		if (!c->pid)
@@ -156,42 +160,72 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_VCPU:
 		c->vcpu = parse_uint(arg, state, "--vcpu");
 		break;
-	case OPT_REG:
-		c->regs = arg;
-		break;
 	case OPT_DURATION:
 		c->duration = parse_seconds(arg, state, "--duration");
 		break;
 	case OPT_INTERVAL:
 		c->interval = parse_seconds(arg, state, "--interval");
 		break;
-	case OPT_JSON:
-		c->json = true;
-		break;
-	case OPT_EVENTS:
-		if (parse_event_types(arg, &c->event_mask))
-			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,saved,warn,bug,"
-				   "vm-exit,direct,switch,ioctl,exit or all",
-				   arg);
-		break;
-	case OPT_VERBOSE:
-		c->verbose = true;
-		break;
-	case OPT_FAIL_ON:
-		if (parse_fail_on(arg, &c->fail_mask))
-			argp_error(state, "bad --fail-on '%s': use confirmed, warn, bug, imbalance, "
-				   "suspect or any", arg);
-		break;
-	case OPT_EXACT:
-		c->exact = true;
-		break;
 	case OPT_SAMPLE:
 		c->sample_pct = parse_uint(arg, state, "--sample");
 		if (c->sample_pct > 100)
 			argp_error(state, "--sample is a percentage, 0 to 100");
 		break;
+	case OPT_CONTEXT:
+		c->context = parse_uint(arg, state, "--context");
+		if (c->context > 4096)
+			argp_error(state, "--context is at most 4096 events");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* The options that take a name or a list of names. */
+static error_t parse_choice(int key, char *arg, struct argp_state *state)
+{
+	struct cli *c = state->input;
+
+	switch (key) {
+	case OPT_BACKEND:
+		return parse_backend(arg, state, &c->backend);
+	case OPT_EVENTS:
+		if (parse_event_types(arg, &c->event_mask))
+			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,saved,warn,bug,"
+				   "vm-exit,direct,switch,ioctl,exit or all",
+				   arg);
+		return 0;
+	case OPT_FAIL_ON:
+		if (parse_fail_on(arg, &c->fail_mask))
+			argp_error(state, "bad --fail-on '%s': use confirmed, warn, bug, imbalance, "
+				   "suspect or any", arg);
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+/* Switches and options whose value is kept as given. */
+static error_t parse_plain(int key, char *arg, struct argp_state *state)
+{
+	struct cli *c = state->input;
+
+	switch (key) {
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_VERBOSE:
+		c->verbose = true;
+		break;
+	case OPT_EXACT:
+		c->exact = true;
+		break;
 	case OPT_NO_PROBE:
 		c->no_probe = true;
+		break;
+	case OPT_REG:
+		c->regs = arg;
 		break;
 	case OPT_OUTPUT:
 		c->output = arg;
@@ -205,42 +239,135 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TEXTFILE:
 		c->textfile = arg;
 		break;
-	case OPT_CONTEXT:
-		c->context = parse_uint(arg, state, "--context");
-		if (c->context > 4096)
-			argp_error(state, "--context is at most 4096 events");
-		break;
-	case ARGP_KEY_ARG:
-		if (c->command && !strcmp(c->command, "report") && !c->input) {
-			c->input = arg;
-			break;
-		}
-		if (c->command)
-			argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
-		c->command = arg;
-		break;
-	case ARGP_KEY_END:
-		if (!c->command)
-			argp_error(state, "which command: check, trace, stat, serve, record or report?");
-		if (!strcmp(c->command, "record") && !c->output)
-			argp_error(state, "record needs -o FILE");
-		if (strcmp(c->command, "record") && c->output)
-			argp_error(state, "-o FILE is for record");
-		if (!strcmp(c->command, "report") && !c->input)
-			argp_error(state, "report needs the FILE to read");
-		if (strcmp(c->command, "report") && c->perfetto)
-			argp_error(state, "--perfetto is for report");
-		if (strcmp(c->command, "serve") && (c->listen || c->textfile))
-			argp_error(state, "--listen and --textfile are for serve");
-		if (c->context > 0 && (!strcmp(c->command, "serve") || !strcmp(c->command, "check") ||
-				       (!strcmp(c->command, "stat") && !c->exact)))
-			argp_error(state, "--context needs the event stream: trace, record, report "
-				   "or stat --exact");
-		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+/* What a command takes, for the checks of its options (bpftool's cmd table). */
+enum {
+	CMD_OUTPUT = 1 << 0,		/* needs -o FILE, which only it takes */
+	CMD_INPUT = 1 << 1,		/* needs FILE; --perfetto is only its */
+	CMD_SERVES = 1 << 2,		/* --listen and --textfile are only its */
+	CMD_STREAM = 1 << 3,		/* the event stream: --context, by default 16 */
+	CMD_STREAM_EXACT = 1 << 4,	/* the event stream with --exact (default 0) */
+	CMD_NO_ARGV = 1 << 5,		/* takes no -- CMD */
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(const struct cli *cli);
+	unsigned int flags;
+	int (*prepare)(struct cli *c);	/* after parsing: its checks and defaults */
+};
+
+static int prepare_serve(struct cli *c)
+{
+	if (c->cmd || c->exact)
+		return fprintf(stderr, "kvmsr: serve takes no command and counts in the "
+			       "kernel (no --exact)\n"), EXIT_USAGE;
+	if (!c->listen && !c->textfile)
+		c->listen = "127.0.0.1:9464";
+	if (c->textfile && !c->interval)
+		c->interval = 15;
+	return EXIT_OK;
+}
+
+static int prepare_record(struct cli *c)
+{
+	c->exact = true;
+	return EXIT_OK;
+}
+
+static const struct cmd cmds[] = {
+	{ "check", cmd_check, CMD_NO_ARGV, NULL },
+	{ "trace", cmd_trace, CMD_STREAM, NULL },
+	{ "stat", cmd_stat, CMD_STREAM_EXACT, NULL },
+	{ "serve", cmd_serve, CMD_SERVES, prepare_serve },
+	{ "record", cmd_record, CMD_OUTPUT | CMD_STREAM, prepare_record },
+	{ "report", cmd_report, CMD_INPUT | CMD_STREAM | CMD_NO_ARGV, NULL },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(name, cmds[i].name))
+			return &cmds[i];
+	return NULL;
+}
+
+/* The command, then report's FILE; anything else belongs after --. */
+static void take_arg(struct cli *c, char *arg, struct argp_state *state)
+{
+	const struct cmd *cmd = find_cmd(c->command);
+
+	if (cmd && (cmd->flags & CMD_INPUT) && !c->input) {
+		c->input = arg;
+		return;
+	}
+	if (c->command)
+		argp_error(state, "unexpected argument '%s' (a command goes after --)", arg);
+	c->command = arg;
+}
+
+/* Options that belong to another command, or a command missing its own. */
+static void check_options(const struct cli *c, struct argp_state *state)
+{
+	const struct cmd *cmd = find_cmd(c->command);
+	unsigned int f = cmd ? cmd->flags : 0;
+
+	if (!c->command)
+		argp_error(state, "which command: check, trace, stat, serve, record or report?");
+	if ((f & CMD_OUTPUT) && !c->output)
+		argp_error(state, "record needs -o FILE");
+	if (!(f & CMD_OUTPUT) && c->output)
+		argp_error(state, "-o FILE is for record");
+	if ((f & CMD_INPUT) && !c->input)
+		argp_error(state, "report needs the FILE to read");
+	if (!(f & CMD_INPUT) && c->perfetto)
+		argp_error(state, "--perfetto is for report");
+	if (!(f & CMD_SERVES) && (c->listen || c->textfile))
+		argp_error(state, "--listen and --textfile are for serve");
+	if (c->context > 0 && cmd && !(f & CMD_STREAM) && !((f & CMD_STREAM_EXACT) && c->exact))
+		argp_error(state, "--context needs the event stream: trace, record, report "
+			   "or stat --exact");
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	error_t e;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		take_arg(state->input, arg, state);
+		return 0;
+	case ARGP_KEY_END:
+		check_options(state->input, state);
+		return 0;
+	}
+	e = parse_number(key, arg, state);
+	if (e == ARGP_ERR_UNKNOWN)
+		e = parse_choice(key, arg, state);
+	if (e == ARGP_ERR_UNKNOWN)
+		e = parse_plain(key, arg, state);
+	return e;
+}
+
+/* Split off "-- CMD ARGS" before argp sees it; returns argp's argc. */
+static int split_command(int argc, char **argv, struct cli *c)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "kvmsr: nothing to run after --\n");
+			return -1;
+		}
+		c->cmd = &argv[i + 1];
+		return i;
+	}
+	return argc;
 }
 
 int main(int argc, char **argv)
@@ -249,57 +376,28 @@ int main(int argc, char **argv)
 					  "check|trace|stat|record [-- CMD [ARGS]]\nreport FILE\nserve",
 					  doc, NULL, NULL, NULL };
 	struct cli c = { .vcpu = -1, .sample_pct = 10, .context = -1 };
-	int dashdash = argc;
+	int nargs = split_command(argc, argv, &c), rc;
+	const struct cmd *cmd;
 
-	/* Split off "-- CMD ARGS" before argp sees it. */
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			dashdash = i;
-			break;
-		}
-	}
-	if (dashdash < argc) {
-		if (dashdash + 1 >= argc) {
-			fprintf(stderr, "kvmsr: nothing to run after --\n");
-			return EXIT_USAGE;
-		}
-		c.cmd = &argv[dashdash + 1];
-	}
+	if (nargs < 0)
+		return EXIT_USAGE;
 	if (parse_event_types("load,put,read,write,trap", &c.event_mask))
 		return EXIT_ERROR;
 	argp_err_exit_status = EXIT_USAGE;
-	if (argp_parse(&argp, dashdash, argv, 0, NULL, &c))
+	if (argp_parse(&argp, nargs, argv, 0, NULL, &c))
 		return EXIT_USAGE;
-
+	cmd = find_cmd(c.command);
+	if (!cmd) {
+		fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, serve, record or "
+			"report; see --help)\n", c.command);
+		return EXIT_USAGE;
+	}
 	if (c.context < 0)
-		c.context = !strcmp(c.command, "trace") || !strcmp(c.command, "record") ||
-			    !strcmp(c.command, "report") ? CONTEXT_DEFAULT : 0;
-	if (!strcmp(c.command, "check"))
-		return c.cmd ? (fprintf(stderr, "kvmsr: check takes no command\n"), EXIT_USAGE)
-			     : cmd_check(&c);
-	if (!strcmp(c.command, "trace"))
-		return cmd_trace(&c);
-	if (!strcmp(c.command, "stat"))
-		return cmd_stat(&c);
-	if (!strcmp(c.command, "serve")) {
-		if (c.cmd || c.exact)
-			return fprintf(stderr, "kvmsr: serve takes no command and counts in the "
-				       "kernel (no --exact)\n"), EXIT_USAGE;
-		c.serve = true;
-		if (!c.listen && !c.textfile)
-			c.listen = "127.0.0.1:9464";
-		if (c.textfile && !c.interval)
-			c.interval = 15;
-		return cmd_stat(&c);
+		c.context = cmd->flags & CMD_STREAM ? CONTEXT_DEFAULT : 0;
+	if ((cmd->flags & CMD_NO_ARGV) && c.cmd) {
+		fprintf(stderr, "kvmsr: %s takes no command\n", cmd->name);
+		return EXIT_USAGE;
 	}
-	if (!strcmp(c.command, "record")) {
-		c.exact = true;
-		return cmd_stat(&c);
-	}
-	if (!strcmp(c.command, "report"))
-		return c.cmd ? (fprintf(stderr, "kvmsr: report takes no command\n"), EXIT_USAGE)
-			     : cmd_report(&c);
-	fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, serve, record or report; "
-		"see --help)\n", c.command);
-	return EXIT_USAGE;
+	rc = cmd->prepare ? cmd->prepare(&c) : EXIT_OK;
+	return rc ? rc : cmd->fn(&c);
 }

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmsr record: stat --exact that also writes every event, with the register
+ * names and symbolized stacks of this host, to -o FILE (recording/recorder.h).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "recording/recorder.h"
+#include "cli/stat_run.h"
+
+struct record_ctx {
+	struct stat_ctx st;	/* first: stat_owner() */
+	struct recorder rec;
+};
+
+/* Can -o FILE be written?  Said before attaching. */
+static int record_setup(struct stat_ctx *st)
+{
+	return recorder_check(st->cli->output) ? EXIT_ERROR : EXIT_OK;
+}
+
+static void record_opened(struct stat_ctx *st, struct session *s)
+{
+	struct record_ctx *rc = stat_owner(st, struct record_ctx);
+	struct recorder_origin o = {
+		.release = st->si.release, .machine = st->si.machine,
+		.kvm_mode = kvm_mode_name(st->si.mode),
+		.backend = backend_name(session_backend(s)), .notes = session_notes(s),
+	};
+	int e;
+
+	e = recorder_open(&rc->rec, st->cli->output, &o, &st->rn, now_ns());
+	if (e)
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->output, strerror(-e));
+}
+
+static void record_event(struct stat_ctx *st, const struct kvmsr_event *e)
+{
+	recorder_event(&stat_owner(st, struct record_ctx)->rec, &st->fs, e);
+}
+
+static void record_poll(struct stat_ctx *st, struct session *s)
+{
+	recorder_tick(&stat_owner(st, struct record_ctx)->rec, session_lost(s));
+}
+
+/* stat's report, then the summary facts into the file. */
+static int record_finish(struct stat_ctx *st, const struct run_result *r)
+{
+	struct record_ctx *rc = stat_owner(st, struct record_ctx);
+
+	stat_report(st, r);
+	if (recorder_close(&rc->rec, &st->ri, r->end_ns)) {
+		fprintf(stderr, "kvmsr: writing %s failed\n", st->cli->output);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+static const struct stat_ext record_ext = {
+	.setup = record_setup,
+	.opened = record_opened,
+	.event = record_event,
+	.poll = record_poll,
+	.finish = record_finish,
+};
+
+int cmd_record(const struct cli *cli)
+{
+	struct record_ctx rc = { .st = { .cli = cli, .ext = &record_ext } };
+
+	return stat_run(&rc.st);
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmsr serve: the counting stat as a Prometheus exporter, to leave on:
+ * GET /metrics (--listen) and/or a node_exporter textfile (--textfile).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "probe/agg.h"
+#include "output/http.h"
+#include "output/metrics.h"
+#include "cli/stat_run.h"
+
+struct serve_ctx {
+	struct stat_ctx st;	/* first: stat_owner() */
+	int http_fd;
+};
+
+static bool vm_alive(uint32_t pid)
+{
+	return !(kill(pid, 0) && errno == ESRCH);
+}
+
+/* The metrics of now; the vCPUs of VMs that are gone are dropped first. */
+static void render_metrics(void *ctx, FILE *f)
+{
+	struct stat_ctx *st = ctx;
+	struct metrics_info mi = { .kernel = st->si.release, .version = "0.1" };
+	struct analyzer snap, *a;
+	struct run_info ri;
+	uint64_t elapsed = st->elapsed_ns;
+
+	agg_prune(st->s, vm_alive);
+	a = stat_current(st, st->s, elapsed, &snap, &ri);
+	mi.sampling_ratio = st->cli->sample_pct == 100 ? 1.0 :
+			    elapsed ? (double)st->sampled_ns / elapsed : 0.0;
+	metrics_render(f, a, &ri, &mi);
+	if (a == &snap)
+		analyzer_free(&snap);
+}
+
+/* node_exporter's textfile collector: rewrite atomically (write, rename). */
+static void write_textfile(struct stat_ctx *st)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", st->cli->textfile, (int)getpid());
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", tmp, strerror(errno));
+		return;
+	}
+	render_metrics(st, f);
+	if (fclose(f) || rename(tmp, st->cli->textfile)) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->textfile,
+			strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static int serve_setup(struct stat_ctx *st)
+{
+	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
+	char herr[256];
+
+	if (!st->cli->listen)
+		return EXIT_OK;
+	sv->http_fd = http_listen(st->cli->listen, herr, sizeof(herr));
+	if (sv->http_fd < 0) {
+		fprintf(stderr, "kvmsr: %s\n", herr);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+static void serve_poll(struct stat_ctx *st, struct session *s)
+{
+	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
+
+	if (sv->http_fd >= 0)
+		http_serve(sv->http_fd, render_metrics, st);
+}
+
+/* Every --interval and at the end: the textfile, never a report. */
+static void serve_tick(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns)
+{
+	if (st->cli->textfile)
+		write_textfile(st);
+}
+
+static int serve_finish(struct stat_ctx *st, const struct run_result *r)
+{
+	serve_tick(st, st->s, r->end_ns - r->start_ns);
+	return EXIT_OK;
+}
+
+static void serve_cleanup(struct stat_ctx *st)
+{
+	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
+
+	if (sv->http_fd >= 0)
+		close(sv->http_fd);
+}
+
+static const struct stat_ext serve_ext = {
+	.setup = serve_setup,
+	.poll = serve_poll,
+	.tick = serve_tick,
+	.finish = serve_finish,
+	.cleanup = serve_cleanup,
+};
+
+int cmd_serve(const struct cli *cli)
+{
+	struct serve_ctx sv = { .st = { .cli = cli, .ext = &serve_ext }, .http_fd = -1 };
+
+	return stat_run(&sv.st);
+}
