@@ -7,8 +7,8 @@
  * CO-RE against the running kernel's BTF (bpf_core_field_exists(),
  * bpf_core_enum_value_exists(), ___flavour types in kvm_types.h): one object
  * for every arm64 kernel, no #ifdef KERNEL_VERSION.  Commit ids are
- * upstream's; where none is given the id could not be confirmed and the
- * version is cited instead.  Quirks decided in user space (which VHE
+ * Linus' tree's; where none is given the id could not be confirmed and the
+ * version is cited instead.  docs/kernels.md tells the same per version.  Quirks decided in user space (which VHE
  * load/put function to attach to: kvm_vcpu_load_sysregs_vhe on 5.9-6.6,
  * kvm_vcpu_load_vhe/__vcpu_load_switch_sysregs on 6.7+) live in
  * src/probe/targets.c.
@@ -28,7 +28,8 @@
  *   size this kernel declares.
  * The bit itself is a macro BTF cannot name: BIT(4) on 6.0-6.13, BIT(2)
  *   since "KVM: arm64: Move host SVE/SME state flags out of vCPU" (v6.14;
- *   id not confirmed; 6.12.y stable keeps BIT(4)).  calib.bpf.h learns it.
+ *   id not confirmed against Linus' tree; 6.12.y stable keeps BIT(4)).
+ *   calib.bpf.h learns it.
  */
 static __always_inline __u32 flag_word(struct kvm_vcpu *vcpu)
 {
@@ -107,10 +108,10 @@ static __always_inline bool read_mem(struct kvm_vcpu *vcpu, __u32 reg, __u64 *ou
 
 /*
  * The kernel's enum sr_loc_attr bits as KVMSR_LOC_*, values by CO-RE.  The
- * enum came with locate_register()/struct sr_loc in the "KVM: arm64: Live
- * system register access fixes" series (Aug 2025, ~6.17; id not confirmed);
- * kvmsr's kernel/0002 moves it to sys_regs.h for its tracepoints.  Without
- * it in BTF the tracepoint's low bits are taken as they are.
+ * enum came with locate_register()/struct sr_loc in ec0ab059d435 ("KVM:
+ * arm64: Fix vcpu_{read,write}_sys_reg() accessors", 6.17-rc); kvmsr's
+ * kernel/0002 moves it to sys_regs.h for its tracepoints.  Without it in
+ * BTF the tracepoint's low bits are taken as they are.
  */
 static __always_inline __u8 abi_loc(int kloc)
 {
