@@ -81,6 +81,43 @@ static int probe_event(void *ctx, const struct kvmsr_event *e)
 	return 0;
 }
 
+/* What the probes saw of the probe guest; EXIT_ERROR if loads or puts are missing. */
+static int print_self_test(struct probe_ctx *p, const struct guest_probe_result *g,
+			   const struct session *s, const struct sysinfo *si)
+{
+	struct vcpu_stats sum;
+	struct run_info ri;
+	uint64_t traps, seen;
+
+	analyzer_totals(&p->an, &sum);
+	fill_run_info(&ri, s, si, 0);
+	coverage_ratio(&p->an, &traps, &seen);
+	printf("self-test:    a %u-iteration probe guest ran %llu KVM_RUN calls; kvmsr saw "
+	       "%llu loads, %llu puts%s\n", g->iters, (unsigned long long)g->runs,
+	       (unsigned long long)sum.loads, (unsigned long long)sum.puts,
+	       sum.loads >= g->runs && sum.loads == sum.puts ? "" : "  MISMATCH");
+	if (ri.defers)
+		printf("              SYSREGS_ON_CPU: sflags mask %#x, %s; %.1f ms loaded\n",
+		       ri.on_cpu_mask, ri.mask_learned ? "learned at run time" :
+		       "NOT learned (assumed from the version)", sum.loaded_ns / 1e6);
+	else
+		printf("              sysregs never went onto the CPU: not deferred in this "
+		       "mode\n");
+	printf("              accessor coverage: %llu of %llu trapped accesses to "
+	       "memory-backed registers reached a probed accessor (%.0f%%)%s\n",
+	       (unsigned long long)seen, (unsigned long long)traps,
+	       traps ? 100.0 * seen / traps : 0.0,
+	       !session_traps(s) ? " (unknown: no kvm:kvm_sys_access)" :
+	       seen < traps ? ": WARNING, calls the probes cannot see (inlined?)" : "");
+	printf("              the guest's %u TTBR0_EL1 writes seen with their exact values "
+	       "at vcpu_write_sys_reg: %llu\n", g->iters, (unsigned long long)p->ttbr0_exact);
+	if (session_backend(s) == BACKEND_TRACEPOINT)
+		printf("              exact locations (kernel tracepoints): of the accessor calls "
+		       "made while loaded, %llu were served from the CPU, %llu from memory\n",
+		       (unsigned long long)p->located[1], (unsigned long long)p->located[0]);
+	return sum.loads < g->runs || sum.loads != sum.puts ? EXIT_ERROR : EXIT_OK;
+}
+
 /*
  * Run a tiny guest of our own under kvmsr (retsnoop-style calibration): it
  * proves the probes fire, learns SYSREGS_ON_CPU and measures how much of the
@@ -93,11 +130,8 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 				      .cb = probe_event };
 	struct guest_probe_result g;
 	struct probe_ctx p = { .ttbr0_reg = -1 };
-	struct vcpu_stats sum;
 	struct regnames rn;
-	struct run_info ri;
 	char err[SESSION_TEXT];
-	uint64_t traps, seen;
 	struct session *s = NULL;
 	int rc = EXIT_OK;
 
@@ -122,34 +156,8 @@ static int self_test(const struct cli *cli, const struct sysinfo *si)
 	while (session_poll(s, 0) > 0)
 		;
 	analyzer_finish(&p.an, now_ns());
-	analyzer_totals(&p.an, &sum);
-	fill_run_info(&ri, s, si, 0);
-	coverage_ratio(&p.an, &traps, &seen);
-	printf("self-test:    a %u-iteration probe guest ran %llu KVM_RUN calls; kvmsr saw "
-	       "%llu loads, %llu puts%s\n", g.iters, (unsigned long long)g.runs,
-	       (unsigned long long)sum.loads, (unsigned long long)sum.puts,
-	       sum.loads >= g.runs && sum.loads == sum.puts ? "" : "  MISMATCH");
-	if (sum.loads < g.runs || sum.loads != sum.puts)
+	if (print_self_test(&p, &g, s, si))
 		rc = EXIT_ERROR;
-	if (ri.defers)
-		printf("              SYSREGS_ON_CPU: sflags mask %#x, %s; %.1f ms loaded\n",
-		       ri.on_cpu_mask, ri.mask_learned ? "learned at run time" :
-		       "NOT learned (assumed from the version)", sum.loaded_ns / 1e6);
-	else
-		printf("              sysregs never went onto the CPU: not deferred in this "
-		       "mode\n");
-	printf("              accessor coverage: %llu of %llu trapped accesses to "
-	       "memory-backed registers reached a probed accessor (%.0f%%)%s\n",
-	       (unsigned long long)seen, (unsigned long long)traps,
-	       traps ? 100.0 * seen / traps : 0.0,
-	       !session_traps(s) ? " (unknown: no kvm:kvm_sys_access)" :
-	       seen < traps ? ": WARNING, calls the probes cannot see (inlined?)" : "");
-	printf("              the guest's %u TTBR0_EL1 writes seen with their exact values "
-	       "at vcpu_write_sys_reg: %llu\n", g.iters, (unsigned long long)p.ttbr0_exact);
-	if (session_backend(s) == BACKEND_TRACEPOINT)
-		printf("              exact locations (kernel tracepoints): of the accessor calls "
-		       "made while loaded, %llu were served from the CPU, %llu from memory\n",
-		       (unsigned long long)p.located[1], (unsigned long long)p.located[0]);
 out:
 	session_close(s);
 	analyzer_free(&p.an);
@@ -157,27 +165,22 @@ out:
 	return rc;
 }
 
-int cmd_check(const struct cli *cli)
+/* The kernel, its KVM mode, registers and tracepoints; EXIT_ERROR if no registers. */
+static int describe_kernel(const struct sysinfo *si)
 {
-	struct session_config cfg = { .backend = cli->backend, .vcpu = -1,
-				      .verbose = cli->verbose };
 	struct regnames rn;
-	char err[SESSION_TEXT];
-	struct sysinfo si;
-	struct session *s;
 	int rc = EXIT_OK, sctlr;
 
-	sysinfo_read(&si);
-	printf("kernel:       %s (%s)\n", si.release, si.machine);
-	printf("BTF:          %s\n", si.btf ? "yes, /sys/kernel/btf/vmlinux" : "NO: kvmsr needs "
+	printf("kernel:       %s (%s)\n", si->release, si->machine);
+	printf("BTF:          %s\n", si->btf ? "yes, /sys/kernel/btf/vmlinux" : "NO: kvmsr needs "
 	       "CONFIG_DEBUG_INFO_BTF");
-	printf("/dev/kvm:     %s\n", si.dev_kvm ? "yes" : "no");
-	printf("KVM mode:     %s (%s)%s\n", kvm_mode_name(si.mode), si.mode_source,
-	       kvm_mode_defers(si.mode) ? ": EL1 sysregs are deferred to vcpu load/put" :
-	       si.mode == KVM_MODE_UNKNOWN ? "" :
+	printf("/dev/kvm:     %s\n", si->dev_kvm ? "yes" : "no");
+	printf("KVM mode:     %s (%s)%s\n", kvm_mode_name(si->mode), si->mode_source,
+	       kvm_mode_defers(si->mode) ? ": EL1 sysregs are deferred to vcpu load/put" :
+	       si->mode == KVM_MODE_UNKNOWN ? "" :
 	       ": sysregs are switched on every entry/exit, nothing is deferred");
-	if (strcmp(si.machine, "aarch64"))
-		printf("WARNING: kvmsr traces arm64 KVM; this is %s\n", si.machine);
+	if (strcmp(si->machine, "aarch64"))
+		printf("WARNING: kvmsr traces arm64 KVM; this is %s\n", si->machine);
 	if (!regnames_load(&rn, NULL)) {
 		sctlr = regnames_find(&rn, "SCTLR_EL1");
 		printf("registers:    enum vcpu_sysreg from BTF, highest index %d (SCTLR_EL1=%d)\n",
@@ -197,7 +200,20 @@ int cmd_check(const struct cli *cli)
 	       "location (memory or CPU)" : "no (stock kernel: locations are inferred)",
 	       kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct") ? "yes: direct uses of "
 	       "a loaded register's memory copy are reported" : "no");
+	return rc;
+}
 
+int cmd_check(const struct cli *cli)
+{
+	struct session_config cfg = { .backend = cli->backend, .vcpu = -1,
+				      .verbose = cli->verbose };
+	char err[SESSION_TEXT];
+	struct sysinfo si;
+	struct session *s;
+	int rc;
+
+	sysinfo_read(&si);
+	rc = describe_kernel(&si);
 	if (start_session(&s, &cfg, err, sizeof(err))) {
 		if (s)
 			describe_targets(stdout, session_targets(s));

@@ -83,13 +83,82 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
 	ri->duration_ns = a->last_ns > r->info.start_ns ? a->last_ns - r->info.start_ns : 0;
 }
 
+/* --perfetto OUT.json: open it and start the timeline; EXIT_* code. */
+static int open_perfetto(const struct cli *cli, struct report_ctx *rctx, struct perfetto *pf,
+			 FILE **pff, const struct regnames *rn)
+{
+	*pff = NULL;
+	if (!cli->perfetto)
+		return EXIT_OK;
+	*pff = fopen(cli->perfetto, "w");
+	if (!*pff) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", cli->perfetto, strerror(errno));
+		return EXIT_ERROR;
+	}
+	perfetto_begin(pf, *pff, rn);
+	rctx->pf = pf;
+	return EXIT_OK;
+}
+
+/* Every event of the file that --pid/--vcpu keep; >0 never, 0 at the end, <0 damage. */
+static int feed_events(const struct cli *cli, struct rec_reader *r, struct analyzer *an,
+		       struct perfetto *pf, bool *loaded_seen, char *err, size_t len)
+{
+	struct kvmsr_event e;
+	int k;
+
+	while ((k = rec_next_event(r, &e, err, len)) > 0) {
+		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
+							 e.vcpu_id != cli->vcpu))
+			continue;
+		*loaded_seen |= e.type == KVMSR_EV_LOAD && (e.flags & KVMSR_F_LOADED);
+		analyzer_feed(an, &e);
+		if (pf)
+			perfetto_event(pf, &e);
+	}
+	return k;
+}
+
+/* The summary, as stat --exact printed it live. */
+static void print_report(const struct cli *cli, const struct rec_reader *r, struct analyzer *an,
+			 struct findings *fs, struct run_info *ri)
+{
+	if (cli->json) {
+		ri->finding_json = fs->kept;
+		ri->nr_finding_json = fs->nr_kept;
+		report_stat_json(stdout, an, &r->rn, ri);
+	} else {
+		printf("recording: %s, kernel %s (%s), %llu records%s\n", cli->input,
+		       r->info.release, r->info.machine, (unsigned long long)r->records,
+		       r->ended ? "" : ", CUT");
+		report_stat_text(stdout, an, &r->rn, ri);
+		findings_print_kept(fs, stdout);
+	}
+	fflush(stdout);
+}
+
+/* A damaged or cut file, said after its summary (@k from feed_events()). */
+static int say_damage(const struct cli *cli, const struct rec_reader *r, int k, const char *err,
+		      int rc)
+{
+	if (k < 0) {
+		/* Everything before the damage is reported above. */
+		fprintf(stderr, "kvmsr: %s: %s\n", cli->input, err);
+		return EXIT_ERROR;
+	}
+	if (!r->ended && rc == EXIT_OK)
+		fprintf(stderr, "kvmsr: %s: the recording was cut after %llu records (kvmsr "
+			"killed?); everything before is reported\n", cli->input,
+			(unsigned long long)r->records);
+	return rc;
+}
+
 int cmd_report(const struct cli *cli)
 {
 	struct analyzer an;
 	struct findings fs;
 	struct rec_reader r;
 	struct run_info ri;
-	struct kvmsr_event e;
 	struct analyzer_config ac;
 	struct perfetto pf;
 	struct report_ctx rctx = { .fs = &fs };
@@ -102,16 +171,9 @@ int cmd_report(const struct cli *cli)
 		fprintf(stderr, "kvmsr: %s\n", err);
 		return EXIT_ERROR;
 	}
-	if (cli->perfetto) {
-		pff = fopen(cli->perfetto, "w");
-		if (!pff) {
-			fprintf(stderr, "kvmsr: cannot write %s: %s\n", cli->perfetto,
-				strerror(errno));
-			rec_close_reader(&r);
-			return EXIT_ERROR;
-		}
-		perfetto_begin(&pf, pff, &r.rn);
-		rctx.pf = &pf;
+	if (open_perfetto(cli, &rctx, &pf, &pff, &r.rn)) {
+		rec_close_reader(&r);
+		return EXIT_ERROR;
 	}
 	rctx.rn = &r.rn;
 	analyzer_init(&an);
@@ -122,42 +184,15 @@ int cmd_report(const struct cli *cli)
 	ac.on_finding = on_finding;
 	ac.ctx = &rctx;
 	analyzer_configure(&an, &ac);
-	while ((k = rec_next_event(&r, &e, err, sizeof(err))) > 0) {
-		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
-							 e.vcpu_id != cli->vcpu))
-			continue;
-		loaded_seen |= e.type == KVMSR_EV_LOAD && (e.flags & KVMSR_F_LOADED);
-		analyzer_feed(&an, &e);
-		if (pff)
-			perfetto_event(&pf, &e);
-	}
+	k = feed_events(cli, &r, &an, rctx.pf, &loaded_seen, err, sizeof(err));
 	analyzer_finish(&an, r.ended ? r.end.end_ns : an.last_ns);
 	if (pff && (perfetto_end(&pf, r.ended ? r.end.end_ns : an.last_ns) | fclose(pff))) {
 		fprintf(stderr, "kvmsr: writing %s failed\n", cli->perfetto);
 		rc = EXIT_ERROR;
 	}
 	file_run_info(&ri, &r, &an, loaded_seen);
-	if (cli->json) {
-		ri.finding_json = fs.kept;
-		ri.nr_finding_json = fs.nr_kept;
-		report_stat_json(stdout, &an, &r.rn, &ri);
-	} else {
-		printf("recording: %s, kernel %s (%s), %llu records%s\n", cli->input,
-		       r.info.release, r.info.machine, (unsigned long long)r.records,
-		       r.ended ? "" : ", CUT");
-		report_stat_text(stdout, &an, &r.rn, &ri);
-		findings_print_kept(&fs, stdout);
-	}
-	fflush(stdout);
-	if (k < 0) {
-		/* Everything before the damage is reported above. */
-		fprintf(stderr, "kvmsr: %s: %s\n", cli->input, err);
-		rc = EXIT_ERROR;
-	} else if (!r.ended && rc == EXIT_OK) {
-		fprintf(stderr, "kvmsr: %s: the recording was cut after %llu records (kvmsr "
-			"killed?); everything before is reported\n", cli->input,
-			(unsigned long long)r.records);
-	}
+	print_report(cli, &r, &an, &fs, &ri);
+	rc = say_damage(cli, &r, k, err, rc);
 	if (rc == EXIT_OK && fs.failed)
 		rc = EXIT_FINDINGS;
 	findings_free(&fs);
