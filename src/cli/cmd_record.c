@@ -57,12 +57,10 @@ static int record_finish(struct stat_ctx *st, const struct run_result *r)
 	return EXIT_OK;
 }
 
+/* stat --exact (main.c sets it) with every event also into the file. */
 static const struct stat_ext record_ext = {
-	.setup = record_setup,
-	.opened = record_opened,
-	.event = record_event,
-	.poll = record_poll,
-	.finish = record_finish,
+	.setup = record_setup, .opened = record_opened, .event = record_event,
+	.poll = record_poll, .finish = record_finish,
 };
 
 int cmd_record(const struct cli *cli)

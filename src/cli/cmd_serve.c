@@ -105,12 +105,10 @@ static void serve_cleanup(struct stat_ctx *st)
 		close(sv->http_fd);
 }
 
+/* Counting stat, never printed: the metrics go out by HTTP and the textfile. */
 static const struct stat_ext serve_ext = {
-	.setup = serve_setup,
-	.poll = serve_poll,
-	.tick = serve_tick,
-	.finish = serve_finish,
-	.cleanup = serve_cleanup,
+	.setup = serve_setup, .poll = serve_poll, .tick = serve_tick,
+	.finish = serve_finish, .cleanup = serve_cleanup,
 };
 
 int cmd_serve(const struct cli *cli)
