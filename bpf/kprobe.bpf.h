@@ -26,6 +26,38 @@ static __always_inline struct kvm_vcpu *stashed_vcpu(void)
 	return st ? st->stash : NULL;
 }
 
+/* The VHE load/put's return: @exit (calib_exit or put_exit) on the stash. */
+#define VHE_RETURN(exit, ...) ({					\
+	struct kvm_vcpu *__v = stashed_vcpu();				\
+									\
+	if (__v)							\
+		exit(__v, ##__VA_ARGS__);				\
+})
+
+/* kvm_arch_vcpu_load: the vCPU and the caller (LR) for the kretprobe. */
+static __always_inline void stash_load(struct kvm_vcpu *vcpu, __u64 caller)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st) {
+		st->stash = vcpu;
+		st->stash_caller = caller;
+	}
+}
+
+static __always_inline void load_return(void)
+{
+	struct cpu_state *st = this_cpu();
+
+	if (st && st->stash)
+		on_load(st->stash, &st->stash_caller);
+}
+
+static __always_inline void put_kprobe(struct kvm_vcpu *vcpu, __u64 caller)
+{
+	on_put(vcpu, false, &caller);
+}
+
 /*
  * Per thread: an accessor's arguments (it may sleep or migrate).  @val: the
  * value written (writes), or the return value (reads) at the return.
@@ -51,127 +83,38 @@ static __always_inline void accessor_return(__u8 type, __u64 ret)
 	bpf_map_delete_elem(&entry_args, &tid);
 }
 
-SEC("kprobe/kvm_arch_vcpu_load")
-int BPF_KPROBE(kprobe_vcpu_load, struct kvm_vcpu *vcpu)
-{
-	struct cpu_state *st = this_cpu();
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_vcpu_load", kprobe_vcpu_load,
+	  stash_load(vcpu, PT_REGS_RET(ctx)), struct kvm_vcpu *vcpu)
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_vcpu_load", kprobe_vcpu_load_count,
+	  count_load(vcpu, -1), struct kvm_vcpu *vcpu)
+THIN_PROG(BPF_KRETPROBE, "kretprobe/kvm_arch_vcpu_load", kretprobe_vcpu_load, load_return())
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_vcpu_put", kprobe_vcpu_put,
+	  put_kprobe(vcpu, PT_REGS_RET(ctx)), struct kvm_vcpu *vcpu)
 
-	if (st) {
-		st->stash = vcpu;
-		st->stash_caller = PT_REGS_RET(ctx);
-	}
-	return 0;
-}
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_vcpu_load_vhe", kprobe_vhe_load,
+	  (calib_enter(vcpu), stash_vcpu(vcpu)), struct kvm_vcpu *vcpu)
+THIN_PROG(BPF_KRETPROBE, "kretprobe/kvm_vcpu_load_vhe", kretprobe_vhe_load,
+	  VHE_RETURN(calib_exit, true))
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_vcpu_put_vhe", kprobe_vhe_put,
+	  (put_enter(vcpu), stash_vcpu(vcpu)), struct kvm_vcpu *vcpu)
+THIN_PROG(BPF_KRETPROBE, "kretprobe/kvm_vcpu_put_vhe", kretprobe_vhe_put,
+	  VHE_RETURN(put_exit))
 
-SEC("kprobe/kvm_arch_vcpu_load")
-int BPF_KPROBE(kprobe_vcpu_load_count, struct kvm_vcpu *vcpu)
-{
-	count_load(vcpu, -1);
-	return 0;
-}
+THIN_PROG(BPF_KPROBE, "kprobe/vcpu_read_sys_reg", kprobe_read_sys_reg,
+	  accessor_enter(ctx, vcpu, reg, 0), struct kvm_vcpu *vcpu, int reg)
+THIN_PROG(BPF_KRETPROBE, "kretprobe/vcpu_read_sys_reg", kretprobe_read_sys_reg,
+	  accessor_return(KVMSR_EV_READ, ret), u64 ret)
+THIN_PROG(BPF_KPROBE, "kprobe/vcpu_write_sys_reg", kprobe_write_sys_reg,
+	  accessor_enter(ctx, vcpu, reg, val), struct kvm_vcpu *vcpu, u64 val, int reg)
+THIN_PROG(BPF_KRETPROBE, "kretprobe/vcpu_write_sys_reg", kretprobe_write_sys_reg,
+	  accessor_return(KVMSR_EV_WRITE, 0))
 
-SEC("kretprobe/kvm_arch_vcpu_load")
-int BPF_KRETPROBE(kretprobe_vcpu_load)
-{
-	struct cpu_state *st = this_cpu();
-
-	if (st && st->stash)
-		on_load(st->stash, &st->stash_caller);
-	return 0;
-}
-
-SEC("kprobe/kvm_arch_vcpu_put")
-int BPF_KPROBE(kprobe_vcpu_put, struct kvm_vcpu *vcpu)
-{
-	__u64 caller = PT_REGS_RET(ctx);
-
-	on_put(vcpu, false, &caller);
-	return 0;
-}
-
-SEC("kprobe/kvm_vcpu_load_vhe")
-int BPF_KPROBE(kprobe_vhe_load, struct kvm_vcpu *vcpu)
-{
-	calib_enter(vcpu);
-	stash_vcpu(vcpu);
-	return 0;
-}
-
-SEC("kretprobe/kvm_vcpu_load_vhe")
-int BPF_KRETPROBE(kretprobe_vhe_load)
-{
-	struct kvm_vcpu *vcpu = stashed_vcpu();
-
-	if (vcpu)
-		calib_exit(vcpu, true);
-	return 0;
-}
-
-SEC("kprobe/kvm_vcpu_put_vhe")
-int BPF_KPROBE(kprobe_vhe_put, struct kvm_vcpu *vcpu)
-{
-	put_enter(vcpu);
-	stash_vcpu(vcpu);
-	return 0;
-}
-
-SEC("kretprobe/kvm_vcpu_put_vhe")
-int BPF_KRETPROBE(kretprobe_vhe_put)
-{
-	struct kvm_vcpu *vcpu = stashed_vcpu();
-
-	if (vcpu)
-		put_exit(vcpu);
-	return 0;
-}
-
-SEC("kprobe/vcpu_read_sys_reg")
-int BPF_KPROBE(kprobe_read_sys_reg, struct kvm_vcpu *vcpu, int reg)
-{
-	accessor_enter(ctx, vcpu, reg, 0);
-	return 0;
-}
-
-SEC("kretprobe/vcpu_read_sys_reg")
-int BPF_KRETPROBE(kretprobe_read_sys_reg, u64 ret)
-{
-	accessor_return(KVMSR_EV_READ, ret);
-	return 0;
-}
-
-SEC("kprobe/vcpu_write_sys_reg")
-int BPF_KPROBE(kprobe_write_sys_reg, struct kvm_vcpu *vcpu, u64 val, int reg)
-{
-	accessor_enter(ctx, vcpu, reg, val);
-	return 0;
-}
-
-SEC("kretprobe/vcpu_write_sys_reg")
-int BPF_KRETPROBE(kretprobe_write_sys_reg)
-{
-	accessor_return(KVMSR_EV_WRITE, 0);
-	return 0;
-}
-
-SEC("kprobe/kvm_arch_destroy_vm")
-int BPF_KPROBE(kprobe_vm_exit, struct kvm *kvm)
-{
-	on_vm_exit(kvm);
-	return 0;
-}
-
-SEC("kprobe/die")
-int BPF_KPROBE(kprobe_die, const char *str, struct pt_regs *regs)
-{
-	on_bug(regs, false);
-	return 0;
-}
-
-SEC("kprobe/kvm_vcpu_ioctl")
-int BPF_KPROBE(kprobe_vcpu_ioctl, struct file *filp, unsigned int ioctl, unsigned long arg)
-{
-	on_vcpu_ioctl(filp, ioctl, arg);
-	return 0;
-}
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_destroy_vm", kprobe_vm_exit,
+	  on_vm_exit(kvm), struct kvm *kvm)
+THIN_PROG(BPF_KPROBE, "kprobe/die", kprobe_die,
+	  on_bug(regs, false), const char *str, struct pt_regs *regs)
+THIN_PROG(BPF_KPROBE, "kprobe/kvm_vcpu_ioctl", kprobe_vcpu_ioctl,
+	  on_vcpu_ioctl(filp, ioctl, arg), struct file *filp, unsigned int ioctl,
+	  unsigned long arg)
 
 #endif /* KVMSR_KPROBE_BPF_H */

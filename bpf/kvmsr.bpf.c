@@ -29,7 +29,8 @@
  *   count.bpf.h       counting mode (stat)
  *   flight.bpf.h      the flight recorder (--context)
  *   stream.bpf.h      streaming bodies: load, put, access, SAVED, guest events
- *   fentry.bpf.h, tp.bpf.h, kprobe.bpf.h   the programs: unpack, call a body
+ *   wrap.bpf.h        THIN_PROG(): a program that unpacks and calls a body
+ *   fentry.bpf.h, tp.bpf.h, kprobe.bpf.h   the programs, one THIN_PROG each
  */
 #include "kvm_types.h"
 #include <bpf/bpf_helpers.h>
@@ -48,6 +49,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "count.bpf.h"
 #include "flight.bpf.h"
 #include "stream.bpf.h"
+#include "wrap.bpf.h"
 #include "fentry.bpf.h"
 #include "tp.bpf.h"
 #include "kprobe.bpf.h"

@@ -238,6 +238,13 @@ static __always_inline void on_fault(__u8 type, __u64 pc_or_caller, __s32 stack)
 		   .val = pc_or_caller, .stack_id = stack);
 }
 
+/* A WARN fired (kernel/panic.c __warn -> trace_error_report_end). */
+static __always_inline void on_warn(int detector, __u64 caller)
+{
+	if (is_warn(detector))
+		on_fault(KVMSR_EV_WARN, caller, task_stack());
+}
+
 /*
  * An oops: BUG() ends in die() on arm64.
  * @task_walk: walk the task's stack (fentry), else the faulting PC and LR.
