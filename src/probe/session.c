@@ -235,10 +235,10 @@ static void detach(struct session *s)
 
 /*
  * SYSREGS_ON_CPU until it is learned from the VHE load/put functions
- * (docs/kernels.md): BIT(4) of sflags from 6.0 ("KVM: arm64: Convert vcpu
+ * (docs/kernels.md): BIT(4) of sflags from 6.0 (30b6ab45f813 "Convert vcpu
  * sysregs_loaded_on_cpu to a state flag"; a bool before), BIT(2) from 6.14
- * ("KVM: arm64: Move host SVE/SME state flags out of vCPU" took bits 0 and 1
- * away and moved the rest down); stable trees may differ.  It decodes the
+ * ("Move host SVE/SME state flags out of vCPU" took bits 0 and 1 away and
+ * moved the rest down); 6.12.y stable keeps BIT(4).  It decodes the
  * few events between attaching and the first VHE load, and everything on
  * kernels whose VHE functions cannot be probed; stat says whether the bit
  * was learned and whether it agreed.

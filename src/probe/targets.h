@@ -2,8 +2,8 @@
 /*
  * Attach targets per kernel.  KVM renamed its VHE sysreg load/put functions
  * twice (docs/kernels.md): kvm_vcpu_{load,put}_sysregs on 4.17-5.8,
- * kvm_vcpu_{load,put}_sysregs_vhe on 5.9-6.6, __vcpu_{load,put}_switch_sysregs
- * from 6.7.  The candidates are tried innermost first, because the innermost
+ * kvm_vcpu_{load,put}_sysregs_vhe on 5.9-6.6 (13aeb9b400c5), and
+ * __vcpu_{load,put}_switch_sysregs from 6.7 (27cde4c0fe28).  The candidates are tried innermost first, because the innermost
  * one flips SYSREGS_ON_CPU and little else.
  */
 #ifndef KVMSR_TARGETS_H
