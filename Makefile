@@ -33,15 +33,16 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 
 # src/ in layers, each calling only those below it (docs/design.md):
 # cli -> probe, output -> analysis -> recording -> symbols.
-SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c
+SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c src/symbols/symbolize.c
 RECORDING_SRCS := src/recording/file.c
 ANALYZER_SRCS := src/analysis/analyzer.c src/analysis/regclass.c
 ANALYSIS_SRCS := $(ANALYZER_SRCS) src/analysis/findings.c
-OUTPUT_SRCS := src/output/event_fmt.c src/output/summary.c src/output/finding_fmt.c \
+OUTPUT_SRCS := src/output/json_writer.c src/output/text.c src/output/event_types.c \
+	src/output/event_fmt.c src/output/summary.c src/output/finding_fmt.c \
 	src/output/context_fmt.c src/output/perfetto.c src/output/metrics.c src/output/http.c
 PROBE_SRCS := src/probe/session.c src/probe/targets.c src/probe/agg.c src/probe/sysinfo.c \
 	src/probe/guest.c
-CLI_SRCS := src/cli/main.c src/cli/runner.c src/cli/cmd_check.c src/cli/cmd_trace.c \
+CLI_SRCS := src/cli/main.c src/cli/runner.c src/cli/pipeline.c src/cli/cmd_check.c src/cli/cmd_trace.c \
 	src/cli/cmd_stat.c src/cli/cmd_serve.c src/cli/cmd_record.c src/cli/cmd_report.c \
 	src/recording/recorder.c
 USER_SRCS := $(CLI_SRCS) $(PROBE_SRCS) $(OUTPUT_SRCS) $(ANALYSIS_SRCS) $(RECORDING_SRCS) \
@@ -72,11 +73,11 @@ $(BPF_BUILD)/kvmsr.bpf.o: bpf/kvmsr.bpf.c $(BPF_SRCS)
 $(BPF_BUILD)/kvmsr.skel.h: $(BPF_BUILD)/kvmsr.bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmsr_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: src/%.c $(SRC_HDRS) include/kvmsr_event.h $(BPF_BUILD)/kvmsr.skel.h
+$(BUILD)/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h) $(BPF_BUILD)/kvmsr.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/unit/%.c $(SRC_HDRS) $(wildcard tests/unit/*.h) include/kvmsr_event.h
+$(BUILD)/tests/%.o: tests/unit/%.c $(SRC_HDRS) $(wildcard tests/unit/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
@@ -123,7 +124,7 @@ demo: deps
 
 ANALYZER_BENCH := $(BUILD)/analyzer-bench
 
-$(ANALYZER_BENCH): tests/bench/analyzer_bench.c $(ANALYZER_SRCS) src/analysis/analyzer.h include/kvmsr_event.h
+$(ANALYZER_BENCH): tests/bench/analyzer_bench.c $(ANALYZER_SRCS) src/analysis/analyzer.h $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) tests/bench/analyzer_bench.c $(ANALYZER_SRCS) -o $@
 

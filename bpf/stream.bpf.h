@@ -273,7 +273,7 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 	int reg = BPF_CORE_READ(r, reg);
 
 	if (BPF_CORE_READ(params, is_write))
-		flags |= KVMSR_F_WRITE;
+		flags |= KVMSR_F_TRAP_WRITE;
 	if (reg > 0)
 		flags |= KVMSR_F_MEMREG;
 	if (!loaded_here(&pid, &id, &flags) || !reg_wanted(reg > 0 ? reg : 0))
@@ -315,7 +315,7 @@ static __always_inline void on_direct(struct kvm_vcpu *vcpu, __u32 reg, bool is_
 {
 	__u32 pid = current_pid();
 	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
-	__u8 flags = KVMSR_F_LOADED | (is_write ? KVMSR_F_WRITE : 0);
+	__u8 flags = KVMSR_F_LOADED | (is_write ? KVMSR_F_DIRECT_WRITE : 0);
 	__u64 mem = 0;
 
 	if (!wanted(pid, id) || !reg_wanted(reg))

@@ -31,8 +31,8 @@ enum kvmsr_event_type {
 	KVMSR_EV_TRAP,		/* kvm:kvm_sys_access: a trapped sysreg access */
 	KVMSR_EV_ENTRY,		/* kvm:kvm_entry: the vCPU enters the guest */
 	KVMSR_EV_SAVED,		/* the VHE put saved a register touched while loaded */
-	KVMSR_EV_ADJUST_PC,	/* __kvm_adjust_pc: exception entry may write ELR/SPSR */
-	KVMSR_EV_WARN,		/* error_report_end(WARN): a WARN fired */
+	/* 8: retired (an exception-entry event that was never emitted) */
+	KVMSR_EV_WARN = 9,	/* error_report_end(WARN): a WARN fired */
 	KVMSR_EV_BUG,		/* die(): an oops (BUG) */
 	KVMSR_EV_VM_EXIT,	/* kvm_arch_destroy_vm: the VM is gone */
 	KVMSR_EV_DIRECT,	/* kvm:kvm_vcpu_sys_reg_direct: memory copy of a
@@ -45,9 +45,16 @@ enum kvmsr_event_type {
 	KVMSR_EV__MAX,
 };
 
-/* kvmsr_event.flags */
+/*
+ * kvmsr_event.flags.  A bit means one thing per event type, and each name
+ * says the type it is for (the types that may carry a bit are listed in
+ * src/output/event_types.c, and a unit test holds every field to them).
+ * LOADED is common; SWITCH reuses the bits of other types under its own
+ * names.
+ */
 #define KVMSR_F_LOADED	 (1u << 0) /* sysregs on the CPU (SYSREGS_ON_CPU) */
-#define KVMSR_F_WRITE	 (1u << 1) /* TRAP: the guest wrote the register; DIRECT: a write */
+#define KVMSR_F_TRAP_WRITE (1u << 1) /* TRAP: the guest wrote the register */
+#define KVMSR_F_DIRECT_WRITE (1u << 1) /* DIRECT: the memory copy was written */
 #define KVMSR_F_NO_VCPU	 (1u << 2) /* TRAP/ENTRY: no loaded vCPU known here */
 #define KVMSR_F_MEMREG	 (1u << 3) /* TRAP: register has a sys_regs[] slot */
 #define KVMSR_F_MEM	 (1u << 4) /* READ/WRITE/SAVED: aux holds the memory copy */

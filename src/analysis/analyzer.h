@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kvmsr_event.h"
+#include "kvmsr_limits.h"	/* kvmsr_log2_bucket(), shared with the BPF side */
 
 /* Accessor traffic of one register on one vCPU; index [1] = while loaded. */
 struct reg_stats {
@@ -139,7 +140,6 @@ struct vcpu_stats {
 /* What the detector needs to know beyond the events. */
 struct analyzer_config {
 	const uint8_t *reg_class;	/* KVMSR_MAX_REGS RC_* bits (regclass.h), or NULL */
-	bool adjust_pc_watched;		/* ADJUST_PC events are emitted */
 	unsigned int context;		/* events kept per vCPU for findings, 0: none */
 	void (*on_finding)(void *ctx, const struct finding *f);
 	void *ctx;
@@ -209,7 +209,6 @@ struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_
 /* Find or add; NULL only when out of memory. */
 struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_id);
 struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg);
-unsigned int log2_bucket(uint64_t ns);
 
 /* Sum of all vCPUs, for the coverage summary. */
 void analyzer_totals(const struct analyzer *a, struct vcpu_stats *sum);

@@ -5,8 +5,9 @@
 
 /*
  * Saved by the VHE put path (__sysreg_save_el1_state, __sysreg_save_user_state,
- * __sysreg32_save_state) on every kernel from 4.17 to 7.x (KERNEL-FACTS.md),
- * and nothing but the accessor and the put writes them while loaded.
+ * __sysreg32_save_state) on every kernel from 4.17 to 7.x (docs/kernels.md,
+ * "Registers deferred on VHE"), and nothing but the accessor and the put
+ * writes them while loaded.
  */
 static const char *const deferred[] = {
 	"SCTLR_EL1", "TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "ESR_EL1", "AFSR0_EL1",

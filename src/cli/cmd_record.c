@@ -36,7 +36,7 @@ static void record_opened(struct stat_ctx *st, struct session *s)
 
 static void record_event(struct stat_ctx *st, const struct kvmsr_event *e)
 {
-	recorder_event(&stat_owner(st, struct record_ctx)->rec, &st->fs, e);
+	recorder_event(&stat_owner(st, struct record_ctx)->rec, &st->p.sy, e);
 }
 
 static void record_poll(struct stat_ctx *st, struct session *s)
@@ -49,8 +49,18 @@ static int record_finish(struct stat_ctx *st, const struct run_result *r)
 {
 	struct record_ctx *rc = stat_owner(st, struct record_ctx);
 
+	struct rec_end end;
+
 	stat_report(st, r);
-	if (recorder_close(&rc->rec, &st->ri, r->end_ns)) {
+	end = (struct rec_end){
+		.end_ns = r->end_ns, .duration_ns = st->ri.duration_ns, .lost = st->ri.lost,
+		.probe_misses = st->ri.probe_misses, .on_cpu_mask = st->ri.on_cpu_mask,
+		.mask_learned = st->ri.mask_learned, .mask_disagrees = st->ri.mask_disagrees,
+		.defers = st->ri.defers, .traps = st->ri.traps,
+	};
+
+	snprintf(end.kvm_mode, sizeof(end.kvm_mode), "%s", st->ri.kvm_mode);
+	if (recorder_close(&rc->rec, &end)) {
 		fprintf(stderr, "kvmsr: writing %s failed\n", st->cli->output);
 		return EXIT_ERROR;
 	}

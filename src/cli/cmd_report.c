@@ -7,18 +7,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "analysis/analyzer.h"
 #include "cli/cli.h"
+#include "cli/pipeline.h"
 #include "output/finding_fmt.h"
-#include "analysis/findings.h"
 #include "output/perfetto.h"
-#include "recording/file.h"
 #include "output/summary.h"
-#include "cli/runner.h"
+#include "output/text.h"
+#include "recording/file.h"
 
-static bool file_stack(void *ctx, int32_t id, struct rec_stack *out)
+static bool file_stack(void *ctx, int32_t id, struct sym_stack *out)
 {
-	const struct rec_stack *st = rec_find_stack(ctx, id);
+	const struct sym_stack *st = rec_find_stack(ctx, id);
 
 	if (!st)
 		return false;
@@ -26,33 +25,19 @@ static bool file_stack(void *ctx, int32_t id, struct rec_stack *out)
 	return true;
 }
 
-static void file_name(void *ctx, uint64_t ip, char *buf, size_t len)
+static bool file_name(void *ctx, uint64_t ip, char *buf, size_t len)
 {
 	const char *n = rec_name_of(ctx, ip);
 
 	if (n)
 		snprintf(buf, len, "%s", n);
-	else
-		snprintf(buf, len, "%#llx", (unsigned long long)ip);
+	return n;
 }
 
-struct report_ctx {
-	struct findings *fs;
-	struct perfetto *pf;	/* NULL without --perfetto */
-	const struct regnames *rn;
-};
-
-/* Findings go to the summary, and with --perfetto onto the timeline too. */
+/* With --perfetto, findings go onto the timeline as they come, too. */
 static void on_finding(void *ctx, const struct finding *f)
 {
-	struct report_ctx *rc = ctx;
-	char proof[512];
-
-	findings_on_finding(rc->fs, f);
-	if (rc->pf) {
-		finding_proof(f, rc->rn, proof, sizeof(proof));
-		perfetto_finding(rc->pf, f, proof);
-	}
+	perfetto_finding(ctx, f);
 }
 
 /* What the live summary had: from the END record, or the events if cut. */
@@ -84,7 +69,7 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
 }
 
 /* --perfetto OUT.json: open it and start the timeline; EXIT_* code. */
-static int open_perfetto(const struct cli *cli, struct report_ctx *rctx, struct perfetto *pf,
+static int open_perfetto(const struct cli *cli, struct pipeline *p, struct perfetto *pf,
 			 FILE **pff, const struct regnames *rn)
 {
 	*pff = NULL;
@@ -96,7 +81,7 @@ static int open_perfetto(const struct cli *cli, struct report_ctx *rctx, struct 
 		return EXIT_ERROR;
 	}
 	perfetto_begin(pf, *pff, rn);
-	rctx->pf = pf;
+	findings_stream(&p->fs, on_finding, pf);
 	return EXIT_OK;
 }
 
@@ -120,19 +105,22 @@ static int feed_events(const struct cli *cli, struct rec_reader *r, struct analy
 }
 
 /* The summary, as stat --exact printed it live. */
-static void print_report(const struct cli *cli, const struct rec_reader *r, struct analyzer *an,
-			 struct findings *fs, struct run_info *ri)
+static void print_report(const struct cli *cli, const struct rec_reader *r, struct pipeline *p,
+			 struct run_info *ri)
 {
+	char rel[sizeof(r->info.release)], mach[sizeof(r->info.machine)];
+	struct jw w;
+
 	if (cli->json) {
-		ri->finding_json = fs->kept;
-		ri->nr_finding_json = fs->nr_kept;
-		report_stat_json(stdout, an, &r->rn, ri);
+		jw_init(&w, stdout);
+		summary_json(&w, &p->an, &r->rn, ri, &p->fs, &p->sy);
 	} else {
 		printf("recording: %s, kernel %s (%s), %llu records%s\n", cli->input,
-		       r->info.release, r->info.machine, (unsigned long long)r->records,
-		       r->ended ? "" : ", CUT");
-		report_stat_text(stdout, an, &r->rn, ri);
-		findings_print_kept(fs, stdout);
+		       text_clean(r->info.release, rel, sizeof(rel)),
+		       text_clean(r->info.machine, mach, sizeof(mach)),
+		       (unsigned long long)r->records, r->ended ? "" : ", CUT");
+		summary_text(stdout, &p->an, &r->rn, ri);
+		findings_text(stdout, &p->fs, &r->rn, &p->sy);
 	}
 	fflush(stdout);
 }
@@ -155,13 +143,11 @@ static int say_damage(const struct cli *cli, const struct rec_reader *r, int k, 
 
 int cmd_report(const struct cli *cli)
 {
-	struct analyzer an;
-	struct findings fs;
+	struct pipeline p;
 	struct rec_reader r;
 	struct run_info ri;
-	struct analyzer_config ac;
 	struct perfetto pf;
-	struct report_ctx rctx = { .fs = &fs };
+	struct sym_source src = { file_stack, file_name, &r };
 	FILE *pff = NULL;
 	bool loaded_seen = false;
 	char err[512] = "";
@@ -171,32 +157,25 @@ int cmd_report(const struct cli *cli)
 		fprintf(stderr, "kvmsr: %s\n", err);
 		return EXIT_ERROR;
 	}
-	if (open_perfetto(cli, &rctx, &pf, &pff, &r.rn)) {
+	pipeline_init(&p, &r.rn, cli->fail_mask, true, cli->context);
+	sym_use_source(&p.sy, &src);
+	if (open_perfetto(cli, &p, &pf, &pff, &r.rn)) {
+		pipeline_free(&p);
 		rec_close_reader(&r);
 		return EXIT_ERROR;
 	}
-	rctx.rn = &r.rn;
-	analyzer_init(&an);
-	findings_init(&fs, &r.rn, cli->json, NULL, cli->fail_mask);
-	fs.source = (struct stack_source){ file_stack, file_name, &r };
-	setup_detection(&an, &fs, cli->context);
-	ac = an.cfg;
-	ac.on_finding = on_finding;
-	ac.ctx = &rctx;
-	analyzer_configure(&an, &ac);
-	k = feed_events(cli, &r, &an, rctx.pf, &loaded_seen, err, sizeof(err));
-	analyzer_finish(&an, r.ended ? r.end.end_ns : an.last_ns);
-	if (pff && (perfetto_end(&pf, r.ended ? r.end.end_ns : an.last_ns) | fclose(pff))) {
+	k = feed_events(cli, &r, &p.an, pff ? &pf : NULL, &loaded_seen, err, sizeof(err));
+	analyzer_finish(&p.an, r.ended ? r.end.end_ns : p.an.last_ns);
+	if (pff && (perfetto_end(&pf, r.ended ? r.end.end_ns : p.an.last_ns) | fclose(pff))) {
 		fprintf(stderr, "kvmsr: writing %s failed\n", cli->perfetto);
 		rc = EXIT_ERROR;
 	}
-	file_run_info(&ri, &r, &an, loaded_seen);
-	print_report(cli, &r, &an, &fs, &ri);
+	file_run_info(&ri, &r, &p.an, loaded_seen);
+	print_report(cli, &r, &p, &ri);
 	rc = say_damage(cli, &r, k, err, rc);
-	if (rc == EXIT_OK && fs.failed)
+	if (rc == EXIT_OK && pipeline_failed(&p, &p.an))
 		rc = EXIT_FINDINGS;
-	findings_free(&fs);
-	analyzer_free(&an);
+	pipeline_free(&p);
 	rec_close_reader(&r);
 	return rc;
 }

@@ -10,8 +10,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "probe/agg.h"
 #include "cli/stat_run.h"
+#include "output/finding_fmt.h"
+#include "output/summary.h"
+#include "probe/agg.h"
 
 /* Accessor probes are attached for sample_pct % of every period. */
 #define WINDOW_PERIOD_NS 2000000000ull
@@ -24,7 +26,7 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 
 	if (st->ext && st->ext->event)
 		st->ext->event(st, e);
-	analyzer_feed(&st->an, e);
+	analyzer_feed(&st->p.an, e);
 	return 0;
 }
 
@@ -32,7 +34,7 @@ static void on_opened(void *ctx, struct session *s)
 {
 	struct stat_ctx *st = ctx;
 
-	st->fs.stacks_fd = session_stacks_fd(s);
+	pipeline_live(&st->p, s);
 	st->s = s;
 	if (st->ext && st->ext->opened)
 		st->ext->opened(st, s);
@@ -73,30 +75,39 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	}
 }
 
+/*
+ * What a report showed, for --fail-on: the most of each kind, since serve
+ * forgets the vCPUs of VMs that are gone.
+ */
+static struct analyzer *note_reported(struct stat_ctx *st, struct analyzer *a)
+{
+	for (int k = 0; k < FIND__MAX; k++)
+		if (a->findings[k] > st->reported[k])
+			st->reported[k] = a->findings[k];
+	return a;
+}
+
 struct analyzer *stat_current(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
 			      struct analyzer *snap, struct run_info *ri)
 {
 	fill_run_info(ri, s, &st->si, elapsed_ns);
 	if (st->cli->exact)
-		return &st->an;
+		return note_reported(st, &st->p.an);
 	analyzer_init(snap);
 	agg_snapshot(s, snap, now_ns(), st->cli->vcpu);
-	memcpy(snap->findings, st->an.findings, sizeof(snap->findings));
+	/* Imbalances are counted in the kernel here, not streamed. */
+	memcpy(snap->findings, st->p.an.findings, sizeof(snap->findings));
 	for (size_t i = 0; i < snap->nr_vcpus; i++) {
 		snap->findings[FIND_DOUBLE_LOAD] += snap->vcpus[i].double_loads;
 		snap->findings[FIND_ORPHAN_PUT] += snap->vcpus[i].orphan_puts;
 	}
-	/* Imbalances are counted in the kernel here, not streamed. */
-	if ((st->fs.fail_mask & (1u << FIND_DOUBLE_LOAD) && snap->findings[FIND_DOUBLE_LOAD]) ||
-	    (st->fs.fail_mask & (1u << FIND_ORPHAN_PUT) && snap->findings[FIND_ORPHAN_PUT]))
-		st->fs.failed = true;
 	snprintf(st->sampling, sizeof(st->sampling), "sampled: accessor probes attached "
 		 "%.0f%% of the time (%.2f s of %.2f s; --sample 100 or --exact for all)",
 		 elapsed_ns ? 100.0 * st->sampled_ns / elapsed_ns : 0.0,
 		 st->sampled_ns / 1e9, elapsed_ns / 1e9);
 	ri->sampling = st->cli->sample_pct == 100 ? "all calls counted in the kernel" :
 		       st->sampling;
-	return snap;
+	return note_reported(st, snap);
 }
 
 static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
@@ -107,11 +118,12 @@ static void print(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns,
 
 	a = stat_current(st, s, elapsed_ns, &snap, &ri);
 	if (st->cli->json) {
-		ri.finding_json = st->fs.kept;
-		ri.nr_finding_json = st->fs.nr_kept;
-		report_stat_json(stdout, a, &st->rn, &ri);
+		struct jw w;
+
+		jw_init(&w, stdout);
+		summary_json(&w, a, &st->rn, &ri, &st->p.fs, &st->p.sy);
 	} else {
-		report_stat_text(stdout, a, &st->rn, &ri);
+		summary_text(stdout, a, &st->rn, &ri);
 	}
 	if (a == &snap)
 		analyzer_free(&snap);
@@ -139,7 +151,7 @@ int stat_report(struct stat_ctx *st, const struct run_result *r)
 		printf("\n--- total, %.3f s\n", (r->end_ns - r->start_ns) / 1e9);
 	print(st, st->s, r->end_ns - r->start_ns, &st->ri);
 	if (!st->cli->json)
-		findings_print_kept(&st->fs, stdout);
+		findings_text(stdout, &st->p.fs, &st->rn, &st->p.sy);
 	return EXIT_OK;
 }
 
@@ -162,9 +174,7 @@ static int stat_setup(struct stat_ctx *st, struct session_config *cfg)
 		regnames_free(&st->rn);
 		return err;
 	}
-	analyzer_init(&st->an);
-	findings_init(&st->fs, &st->rn, cli->json, NULL, cli->fail_mask);
-	setup_detection(&st->an, &st->fs, cli->context);
+	pipeline_init(&st->p, &st->rn, cli->fail_mask, true, cli->context);
 	return EXIT_OK;
 }
 
@@ -174,11 +184,12 @@ static int stat_finish(struct stat_ctx *st, const struct run_result *r)
 	int err;
 
 	on_poll(st, st->s, r->end_ns - r->start_ns);
-	analyzer_finish(&st->an, r->end_ns);
+	analyzer_finish(&st->p.an, r->end_ns);
 	err = st->ext && st->ext->finish ? st->ext->finish(st, r) : stat_report(st, r);
 	if (!err)
 		err = child_exit_code(r);
-	if (st->fs.failed)
+	note_reported(st, &st->p.an);
+	if (findings_fail(&st->p.fs, st->reported))
 		err = EXIT_FINDINGS;
 	return err;
 }
@@ -201,8 +212,7 @@ int stat_run(struct stat_ctx *st)
 	session_close(s);
 	if (st->ext && st->ext->cleanup)
 		st->ext->cleanup(st);
-	findings_free(&st->fs);
-	analyzer_free(&st->an);
+	pipeline_free(&st->p);
 	regnames_free(&st->rn);
 	return err;
 }

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kvmsr trace: the live event stream. */
+/* kvmsr trace: the live event stream, findings among the events as they come. */
 #include <stdio.h>
 #include <unistd.h>
-#include "analysis/analyzer.h"
-#include "analysis/findings.h"
-#include "output/event_fmt.h"
-#include "output/summary.h"
+#include "cli/pipeline.h"
 #include "cli/runner.h"
+#include "output/event_fmt.h"
+#include "output/finding_fmt.h"
+#include "output/summary.h"
 #include "probe/sysinfo.h"
 
 struct trace_ctx {
 	const struct cli *cli;
 	struct regnames rn;
-	struct analyzer an;
-	struct findings fs;
+	struct pipeline p;
+	struct jw w;		/* stdout, with --json */
 	uint64_t t0;
 	uint64_t printed;
 };
@@ -22,57 +22,54 @@ static void on_opened(void *ctx, struct session *s)
 {
 	struct trace_ctx *t = ctx;
 
-	t->fs.stacks_fd = session_stacks_fd(s);
+	pipeline_live(&t->p, s);
 }
 
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct trace_ctx *t = ctx;
 
-	analyzer_feed(&t->an, e);
+	analyzer_feed(&t->p.an, e);
 	if (!(t->cli->event_mask & (1u << e->type)))
 		return 0;
 	if (!t->t0)
 		t->t0 = e->ts_ns;
-	if (t->cli->json)
-		format_event_json(stdout, e, &t->rn);
-	else
-		format_event_text(stdout, e, &t->rn, t->t0);
+	if (t->cli->json) {
+		event_json(&t->w, e, &t->rn);
+		jw_end_line(&t->w);
+	} else {
+		event_text(stdout, e, &t->rn, t->t0);
+	}
 	t->printed++;
 	return 0;
+}
+
+/* Each finding as it comes, between the events, seen at once. */
+static void on_finding(void *ctx, const struct finding *f)
+{
+	struct trace_ctx *t = ctx;
+
+	if (t->cli->json) {
+		finding_json(&t->w, f, &t->rn, &t->p.sy);
+		jw_end_line(&t->w);
+	} else {
+		finding_text(stdout, f, &t->rn, &t->p.sy);
+	}
+	fflush(stdout);
 }
 
 static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo *si,
 		    const struct run_result *r)
 {
 	struct run_info ri;
-	uint64_t traps, seen, total = 0;
+	uint64_t traps, seen;
 
 	fill_run_info(&ri, s, si, r->end_ns - r->start_ns);
-	coverage_ratio(&t->an, &traps, &seen);
-	for (int i = 0; i < KVMSR_EV__MAX; i++)
-		total += t->an.events[i];
-	if (t->cli->json) {
-		printf("{\"event\":\"summary\",\"backend\":\"%s\",\"kvm_mode\":\"%s\","
-		       "\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
-		       "\"events\":%llu,\"printed\":%llu,\"lost_records\":%llu,"
-		       "\"probe_misses\":%llu,"
-		       "\"coverage_trapped\":%llu,\"coverage_seen\":%llu,",
-		       ri.backend, ri.kvm_mode, ri.on_cpu_mask, ri.mask_learned ? "true" : "false",
-		       (unsigned long long)total,
-		       (unsigned long long)t->printed, (unsigned long long)ri.lost,
-		       (unsigned long long)ri.probe_misses,
-		       (unsigned long long)traps, (unsigned long long)seen);
-		report_findings(stdout, &t->an, true);
-		printf("}\n");
-	} else {
-		fprintf(stderr, "kvmsr: %llu events (%llu shown), %llu lost; backend %s; "
-			"coverage %llu/%llu trapped accesses seen at an accessor\n",
-			(unsigned long long)total, (unsigned long long)t->printed,
-			(unsigned long long)ri.lost, ri.backend, (unsigned long long)seen,
-			(unsigned long long)traps);
-		report_findings(stderr, &t->an, false);
-	}
+	coverage_ratio(&t->p.an, &traps, &seen);
+	if (t->cli->json)
+		summary_trace_json(&t->w, &t->p.an, &ri, t->printed);
+	else
+		summary_trace_text(stderr, &t->p.an, &ri, t->printed);
 	if (ri.probe_misses)
 		fprintf(stderr, "kvmsr: WARNING: the kernel skipped %llu probe runs (BPF recursion "
 			"protection): events are missing, imbalances may be kvmsr's own\n",
@@ -104,25 +101,24 @@ int cmd_trace(const struct cli *cli)
 	cfg.context = cli->context > 0;
 	/* A record per guest exit doubles the guest-side stream: on request. */
 	cfg.context_exits = cfg.context && (cli->event_mask & (1u << KVMSR_EV_EXIT));
-	analyzer_init(&t.an);
-	findings_init(&t.fs, &t.rn, cli->json, stdout, cli->fail_mask);
-	setup_detection(&t.an, &t.fs, cli->context);
+	pipeline_init(&t.p, &t.rn, cli->fail_mask, false, cli->context);
+	findings_stream(&t.p.fs, on_finding, &t);
+	jw_init(&t.w, stdout);
 	/* A pipe or file gets big writes; a terminal sees lines as they come. */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	if (!cli->json)
-		format_header(stdout);
+		event_text_header(stdout);
 	err = run_session(cli, &s, &cfg, &h, &r);
 	if (!err) {
-		analyzer_finish(&t.an, r.end_ns);
+		analyzer_finish(&t.p.an, r.end_ns);
 		summary(&t, s, &si, &r);
 		err = child_exit_code(&r);
-		if (t.fs.failed)
+		if (pipeline_failed(&t.p, &t.p.an))
 			err = EXIT_FINDINGS;
 	}
 	session_close(s);
-	findings_free(&t.fs);
-	analyzer_free(&t.an);
+	pipeline_free(&t.p);
 	regnames_free(&t.rn);
 	return err;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "analysis/findings.h"
-#include "output/event_fmt.h"
+#include "output/event_types.h"
 
 const char *argp_program_version = "kvmsr 0.1";
 const char *argp_program_bug_address = "the kvmsr issue tracker";
@@ -66,7 +66,7 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
        OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104 };
 
-static const struct argp_option options[] = {
+static struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
 	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
 	  "fentry if it has BPF trampolines, else kprobe)", 0 },
@@ -84,10 +84,7 @@ static const struct argp_option options[] = {
 	{ "duration", OPT_DURATION, "SECONDS", 0, "stop after this long", 0 },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "stat: also report every interval", 0 },
 	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
-	{ "events", OPT_EVENTS, "LIST", 0, "trace: event types to print, from load,put,"
-	  "read,write,trap,entry,saved,warn,bug,vm-exit,direct,switch,ioctl,exit,all (default: "
-	  "load,put,read,"
-	  "write,trap); findings are always printed", 0 },
+	{ "events", OPT_EVENTS, "LIST", 0, NULL /* events_doc(): the event-type table */, 0 },
 	{ "exact", OPT_EXACT, NULL, 0, "stat: stream every event through the analyzer "
 	  "(accessor coverage and confirmed findings; costs like trace)", 0 },
 	{ "sample", OPT_SAMPLE, "PCT", 0, "stat: share of the time the accessor probes are "
@@ -173,8 +170,8 @@ static error_t parse_number(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_CONTEXT:
 		c->context = parse_uint(arg, state, "--context");
-		if (c->context > 4096)
-			argp_error(state, "--context is at most 4096 events");
+		if (c->context > ANALYZER_MAX_CONTEXT)
+			argp_error(state, "--context is at most %d events", ANALYZER_MAX_CONTEXT);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -192,9 +189,8 @@ static error_t parse_choice(int key, char *arg, struct argp_state *state)
 		return parse_backend(arg, state, &c->backend);
 	case OPT_EVENTS:
 		if (parse_event_types(arg, &c->event_mask))
-			argp_error(state, "bad --events '%s': use load,put,read,write,trap,entry,saved,warn,bug,"
-				   "vm-exit,direct,switch,ioctl,exit or all",
-				   arg);
+			argp_error(state, "bad --events '%s': use %s or all", arg,
+				   event_type_list());
 		return 0;
 	case OPT_FAIL_ON:
 		if (parse_fail_on(arg, &c->fail_mask))
@@ -370,6 +366,20 @@ static int split_command(int argc, char **argv, struct cli *c)
 	return argc;
 }
 
+#define EVENTS_DEFAULT "load,put,read,write,trap"
+
+/* --events' help names the types of the event-type table. */
+static void events_doc(void)
+{
+	static char doc[512];
+
+	snprintf(doc, sizeof(doc), "trace: event types to print, from %s,all (default: %s); "
+		 "findings are always printed", event_type_list(), EVENTS_DEFAULT);
+	for (struct argp_option *o = options; o->name; o++)
+		if (o->key == OPT_EVENTS)
+			o->doc = doc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt,
@@ -381,8 +391,9 @@ int main(int argc, char **argv)
 
 	if (nargs < 0)
 		return EXIT_USAGE;
-	if (parse_event_types("load,put,read,write,trap", &c.event_mask))
+	if (parse_event_types(EVENTS_DEFAULT, &c.event_mask))
 		return EXIT_ERROR;
+	events_doc();
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, nargs, argv, 0, NULL, &c))
 		return EXIT_USAGE;

@@ -9,8 +9,6 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "cli/runner.h"
-#include "analysis/analyzer.h"
-#include "analysis/findings.h"
 #include "analysis/regclass.h"
 #include "output/summary.h"
 #include "probe/sysinfo.h"
@@ -282,22 +280,4 @@ void fill_run_info(struct run_info *ri, const struct session *s, const struct sy
 	ri->duration_ns = duration_ns;
 	ri->notes = session_notes(s);
 	ri->recording_cut = -1;
-}
-
-void setup_detection(struct analyzer *an, struct findings *fs, unsigned int context)
-{
-	/*
-	 * Exception entry (__kvm_adjust_pc) runs inside the world switch with
-	 * KVM's vectors installed: a kprobe there panics the host (seen on
-	 * Debian 6.1), so it is never probed and ELR/SPSR get no verdict.
-	 */
-	struct analyzer_config ac = {
-		.reg_class = fs->reg_class,
-		.adjust_pc_watched = false,
-		.on_finding = findings_on_finding,
-		.ctx = fs,
-		.context = context,
-	};
-
-	analyzer_configure(an, &ac);
 }

@@ -55,12 +55,6 @@ int child_exit_code(const struct run_result *r);
 
 struct sysinfo;
 struct run_info;
-struct analyzer;
-struct findings;
-
-/* Wire the detector: register classes from the kernel's names, findings to fs. */
-/* @context: events kept per vCPU and printed with its findings (--context). */
-void setup_detection(struct analyzer *an, struct findings *fs, unsigned int context);
 /* Summarize a session for report.c; notes point into s. */
 void fill_run_info(struct run_info *ri, const struct session *s, const struct sysinfo *si,
 		   uint64_t duration_ns);

@@ -12,9 +12,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cli/pipeline.h"
 #include "cli/runner.h"
-#include "analysis/analyzer.h"
-#include "analysis/findings.h"
 #include "output/summary.h"
 #include "probe/sysinfo.h"
 
@@ -37,8 +36,8 @@ struct stat_ctx {
 	const struct cli *cli;
 	const struct stat_ext *ext;	/* NULL: plain stat */
 	struct regnames rn;
-	struct analyzer an;	/* streamed events: all (--exact) or hits only */
-	struct findings fs;
+	struct pipeline p;	/* streamed events: all (--exact) or hits only */
+	uint64_t reported[FIND__MAX];	/* the most of each kind a report showed */
 	struct sysinfo si;
 	bool window_on;
 	uint64_t sampled_ns, last_poll;

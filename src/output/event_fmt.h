@@ -1,25 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* One event as a text line or an NDJSON object. */
-#ifndef KVMSR_FORMAT_H
-#define KVMSR_FORMAT_H
+/* One event as a `trace` text line or an NDJSON object, from the event-type table. */
+#ifndef KVMSR_EVENT_FMT_H
+#define KVMSR_EVENT_FMT_H
 
 #include <stdint.h>
 #include <stdio.h>
 #include "kvmsr_event.h"
+#include "output/json_writer.h"
 #include "symbols/regnames.h"
 
-const char *event_type_name(unsigned int type);
-/* The name of a vCPU ioctl command ("KVM_RUN"), NULL if not known. */
-const char *vcpu_ioctl_name(uint32_t cmd);
-/* Parse "load,put,read" into a bitmask of (1 << KVMSR_EV_*); -1 on error. */
-int parse_event_types(const char *list, unsigned int *mask);
+void event_text_header(FILE *f);
+void event_text(FILE *f, const struct kvmsr_event *e, const struct regnames *rn, uint64_t t0_ns);
+/* The event as one JSON object: the fields every event has, then its type's. */
+void event_json(struct jw *w, const struct kvmsr_event *e, const struct regnames *rn);
+/* Only the fields of its type (Perfetto's args). */
+void event_json_fields(struct jw *w, const struct kvmsr_event *e, const struct regnames *rn);
 
-/* "memory", or the KVMSR_LOC_* bits as "loaded|mapped|translated|special". */
-const char *loc_name(unsigned int loc, char *buf, size_t len);
-
-void format_header(FILE *f);
-void format_event_text(FILE *f, const struct kvmsr_event *e, const struct regnames *rn,
-		       unsigned long long t0_ns);
-void format_event_json(FILE *f, const struct kvmsr_event *e, const struct regnames *rn);
-
-#endif /* KVMSR_FORMAT_H */
+#endif /* KVMSR_EVENT_FMT_H */

@@ -1,23 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Finding output for trace and stat (finding_fmt.h). */
+/* Findings as text blocks and JSON objects (finding_fmt.h). */
 #include <string.h>
+#include "output/context_fmt.h"
 #include "output/finding_fmt.h"
+#include "output/text.h"
 
-bool frame_is_plumbing(const char *frame)
-{
-	static const char *const prefixes[] = {
-		"bpf_", "__bpf_", "kprobe", "__kprobe", "kretprobe", "arch_rethook",
-		"rethook", "trampoline_probe", "ftrace", "0x",
-		/* bpf_get_task_stack() walks from itself, tracepoints add their own */
-		"arch_stack_walk", "stack_trace_save", "get_callchain", "__traceiter_",
-		"trace_call_bpf", "perf_", NULL,
-	};
-
-	for (const char *const *p = prefixes; *p; p++)
-		if (!strncmp(frame, *p, strlen(*p)))
-			return true;
-	return false;
-}
+#define MAX_FRAMES ((int)(sizeof(((struct finding_frames *)0)->name) / SYM_NAME_LEN))
 
 /* Why a mismatch is only a suspect, in words (docs/detection.md). */
 static const char *doubt_text(const struct finding *f, char *buf, size_t len)
@@ -33,16 +21,14 @@ static const char *doubt_text(const struct finding *f, char *buf, size_t len)
 	return buf;
 }
 
-void finding_proof(const struct finding *f, const struct regnames *rn, char *buf, size_t len)
+/* A read or write that disagrees with what the put saved from the CPU. */
+static void proof_mismatch(const struct finding *f, const char *reg, char *buf, size_t len)
 {
-	char rb[32];
-	const char *reg = f->reg >= 0 ? regnames_get(rn, f->reg, rb, sizeof(rb)) : "";
 	unsigned long long v = f->value, s = f->saved;
 	char mem[48] = "", held[192];
 
 	if (f->before_known)
 		snprintf(mem, sizeof(mem), " (memory held %#llx)", (unsigned long long)f->before);
-
 	switch (f->kind) {
 	case FIND_STALE_READ:
 		snprintf(buf, len, "vcpu_read_sys_reg(%s) returned %#llx%s while the sysregs "
@@ -65,19 +51,48 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 			 "entries all with TVM trapping it)",
 			 reg, v, held, s, mem, (unsigned long long)f->guarded_entries);
 		break;
-	case FIND_SUSPECT_STALE_READ:
-	case FIND_SUSPECT_LOST_WRITE:
+	default:	/* the suspect ones */
 		snprintf(buf, len, "vcpu_%s_sys_reg(%s) %s %#llx while the sysregs were on the CPU, "
 			 "and the put that ended the interval saved %#llx from the CPU%s; not "
 			 "proven: %s", f->kind == FIND_SUSPECT_LOST_WRITE ? "write" : "read", reg,
 			 f->kind == FIND_SUSPECT_LOST_WRITE ? "wrote" : "returned", v, s, mem,
 			 doubt_text(f, held, sizeof(held)));
+	}
+}
+
+/* A WARN or BUG, and whether a vCPU was loaded where it fired. */
+static void proof_hit(const struct finding *f, char *buf, size_t len)
+{
+	const char *what = f->kind == FIND_WARN ? "WARN" : "BUG";
+
+	if (f->vcpu_loaded)
+		snprintf(buf, len, "%s while vCPU %d of VM %u was loaded on CPU %u: "
+			 "attributed to KVM", what, f->vcpu_id, f->pid, f->cpu);
+	else
+		snprintf(buf, len, "%s on CPU %u with no vCPU loaded there (outside KVM), "
+			 "task of process %u", what, f->cpu, f->pid);
+}
+
+void finding_proof(const struct finding *f, const struct regnames *rn, char *buf, size_t len)
+{
+	char rb[48], mem[48] = "";
+	const char *reg = f->reg >= 0 ? text_reg(rn, f->reg, rb, sizeof(rb)) : "";
+
+	switch (f->kind) {
+	case FIND_STALE_READ:
+	case FIND_LOST_WRITE:
+	case FIND_SUSPECT_STALE_READ:
+	case FIND_SUSPECT_LOST_WRITE:
+		proof_mismatch(f, reg, buf, len);
 		break;
 	case FIND_DIRECT_ACCESS:
+		if (f->before_known)
+			snprintf(mem, sizeof(mem), " (memory held %#llx)",
+				 (unsigned long long)f->before);
 		snprintf(buf, len, "the memory copy of %s was %s directly (at %#llx) while "
 			 "the vCPU was loaded and the accessors would use the CPU's %s "
-			 "(kvm_vcpu_sys_reg_direct)%s", reg, f->is_write ? "written" : "read", v,
-			 reg, mem);
+			 "(kvm_vcpu_sys_reg_direct)%s", reg, f->is_write ? "written" : "read",
+			 (unsigned long long)f->value, reg, mem);
 		break;
 	case FIND_SUSPECT:
 		snprintf(buf, len, "%llu reads of %s while loaded returned exactly the memory copy, "
@@ -86,14 +101,7 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 		break;
 	case FIND_WARN:
 	case FIND_BUG:
-		if (f->vcpu_loaded)
-			snprintf(buf, len, "%s while vCPU %d of VM %u was loaded on CPU %u: "
-				 "attributed to KVM", f->kind == FIND_WARN ? "WARN" : "BUG",
-				 f->vcpu_id, f->pid, f->cpu);
-		else
-			snprintf(buf, len, "%s on CPU %u with no vCPU loaded there (outside KVM), "
-				 "task of process %u", f->kind == FIND_WARN ? "WARN" : "BUG", f->cpu,
-				 f->pid);
+		proof_hit(f, buf, len);
 		break;
 	case FIND_DOUBLE_LOAD:
 		snprintf(buf, len, "vCPU loaded on CPU %u while still loaded since CPU %u: no put "
@@ -113,7 +121,7 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 	}
 }
 
-static const char *strength(enum finding_kind k)
+const char *finding_strength(enum finding_kind k)
 {
 	if (finding_is_confirmed(k))
 		return "confirmed";
@@ -124,89 +132,154 @@ static const char *strength(enum finding_kind k)
 	return "imbalance";
 }
 
-void format_finding_text(FILE *out, const struct finding *f, const struct regnames *rn,
-			 const char *const *frames, int nframes)
+/* A WARN's or BUG's faulting address, a direct access's caller: where its stack begins. */
+static uint64_t anchor(const struct finding *f)
 {
-	char proof[512], rb[32];
+	bool anchored = f->kind == FIND_WARN || f->kind == FIND_BUG ||
+			f->kind == FIND_DIRECT_ACCESS;
+
+	return anchored ? f->value : 0;
+}
+
+/*
+ * The frames to show, innermost first, into @fr.  The walk starts inside
+ * kvmsr's own BPF program: begin at the anchor when the stack holds it,
+ * else after the plumbing frames on top.  A WARN's caller comes first when
+ * the stack lacks it.
+ */
+static int frames_of(const struct finding *f, struct symbolizer *sy, struct finding_frames *fr)
+{
+	static struct sym_stack st;
+	uint64_t start = anchor(f);
+	int n = 0, i = 0;
+	bool top = true;
+
+	if (f->kind == FIND_WARN && f->value)
+		sym_name(sy, f->value, fr->name[n++], sizeof(fr->name[0]));
+	if (!sym_stack(sy, f->stack_id, &st))
+		return fr->n = n;
+	for (int j = 0; start && j < st.n; j++) {
+		if (st.ip[j] == start) {
+			i = j;
+			top = false;
+			break;
+		}
+	}
+	for (; i < st.n && n < MAX_FRAMES; i++) {
+		if (top && sym_is_plumbing(st.name[i]))
+			continue;
+		top = false;
+		if (n == 1 && f->kind == FIND_WARN && f->value && !strcmp(fr->name[0], st.name[i]))
+			continue;	/* the caller named above */
+		snprintf(fr->name[n++], sizeof(fr->name[0]), "%s", st.name[i]);
+	}
+	return fr->n = n;
+}
+
+void finding_text(FILE *out, const struct finding *f, const struct regnames *rn,
+		  struct symbolizer *sy)
+{
+	static struct finding_frames fr;
+	char proof[512], rb[48], nb[SYM_NAME_LEN];
 
 	finding_proof(f, rn, proof, sizeof(proof));
-	fprintf(out, "FINDING %s %s", strength(f->kind), finding_kind_name(f->kind));
+	fprintf(out, "FINDING %s %s", finding_strength(f->kind), finding_kind_name(f->kind));
 	if (f->vcpu_id >= 0)
 		fprintf(out, " vm %u vcpu %d", f->pid, f->vcpu_id);
 	if (f->reg >= 0)
-		fprintf(out, " %s", regnames_get(rn, f->reg, rb, sizeof(rb)));
+		fprintf(out, " %s", text_reg(rn, f->reg, rb, sizeof(rb)));
 	fprintf(out, ": %s\n", proof);
-	for (int i = 0; i < nframes; i++)
-		fprintf(out, "    %s %s\n", i ? "<-" : "at", frames[i]);
+	frames_of(f, sy, &fr);
+	for (int i = 0; i < fr.n; i++)
+		fprintf(out, "    %s %s\n", i ? "<-" : "at", text_clean(fr.name[i], nb, sizeof(nb)));
+	context_text(out, f, rn, sy);
 }
 
-void json_escaped(FILE *out, const char *s)
+/* What proves or describes it, by kind. */
+static void proof_fields(struct jw *w, const struct finding *f)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-void format_finding_json(FILE *out, const struct finding *f, const struct regnames *rn,
-			 const char *const *frames, int nframes)
-{
-	char proof[512], rb[32];
-
-	finding_proof(f, rn, proof, sizeof(proof));
-	fprintf(out, "{\"event\":\"finding\",\"kind\":\"%s\",\"strength\":\"%s\",\"ts_ns\":%llu,"
-		"\"pid\":%u,\"vcpu\":%d,\"cpu\":%u", finding_kind_name(f->kind), strength(f->kind),
-		(unsigned long long)f->ts_ns, f->pid, f->vcpu_id, f->cpu);
-	if (f->reg >= 0)
-		fprintf(out, ",\"reg\":\"%s\"", regnames_get(rn, f->reg, rb, sizeof(rb)));
 	switch (f->kind) {
 	case FIND_STALE_READ:
 	case FIND_LOST_WRITE:
 	case FIND_SUSPECT_STALE_READ:
 	case FIND_SUSPECT_LOST_WRITE:
-		fprintf(out, ",\"value\":\"%#llx\",\"saved\":\"%#llx\"",
-			(unsigned long long)f->value, (unsigned long long)f->saved);
+		jw_kv_hex(w, "value", f->value);
+		jw_kv_hex(w, "saved", f->saved);
 		if (f->before_known)
-			fprintf(out, ",\"memory_before_put\":\"%#llx\"",
-				(unsigned long long)f->before);
-		fprintf(out, ",\"guarded_entries\":%llu,\"served_from_memory\":\"%s\"",
-			(unsigned long long)f->guarded_entries,
-			f->exact ? "tracepoint" : "inferred");
+			jw_kv_hex(w, "memory_before_put", f->before);
+		jw_kv_u64(w, "guarded_entries", f->guarded_entries);
+		jw_kv_str(w, "served_from_memory", f->exact ? "tracepoint" : "inferred");
 		if (!f->exact)
-			fprintf(out, ",\"held_bits\":\"%#llx\"", (unsigned long long)f->held);
+			jw_kv_hex(w, "held_bits", f->held);
 		if (f->doubt)
-			fprintf(out, ",\"doubt\":\"%s\"", finding_doubt_name(f->doubt));
+			jw_kv_str(w, "doubt", finding_doubt_name(f->doubt));
 		break;
 	case FIND_DIRECT_ACCESS:
-		fprintf(out, ",\"is_write\":%s,\"caller\":\"%#llx\"",
-			f->is_write ? "true" : "false", (unsigned long long)f->value);
+		jw_kv_bool(w, "is_write", f->is_write);
+		jw_kv_hex(w, "caller", f->value);
 		if (f->before_known)
-			fprintf(out, ",\"memory\":\"%#llx\"", (unsigned long long)f->before);
+			jw_kv_hex(w, "memory", f->before);
 		break;
 	case FIND_SUSPECT:
-		fprintf(out, ",\"count\":%llu", (unsigned long long)f->count);
+		jw_kv_u64(w, "count", f->count);
 		break;
 	case FIND_WARN:
 	case FIND_BUG:
-		fprintf(out, ",\"address\":\"%#llx\",\"vcpu_loaded\":%s",
-			(unsigned long long)f->value, f->vcpu_loaded ? "true" : "false");
+		jw_kv_hex(w, "address", f->value);
+		jw_kv_bool(w, "vcpu_loaded", f->vcpu_loaded);
 		break;
 	case FIND_DOUBLE_LOAD:
 	case FIND_OPEN_AT_EXIT:
-		fprintf(out, ",\"loaded_cpu\":%u", f->other_cpu);
+		jw_kv_u64(w, "loaded_cpu", f->other_cpu);
 		break;
 	default:
 		break;
 	}
-	fprintf(out, ",\"stack\":[");
-	for (int i = 0; i < nframes; i++) {
-		if (i)
-			fputc(',', out);
-		json_escaped(out, frames[i]);
-	}
-	fprintf(out, "],\"proof\":");
-	json_escaped(out, proof);
+}
+
+void finding_json(struct jw *w, const struct finding *f, const struct regnames *rn,
+		  struct symbolizer *sy)
+{
+	static struct finding_frames fr;
+	char proof[512], rb[64];
+
+	finding_proof(f, rn, proof, sizeof(proof));
+	jw_obj_begin(w);
+	jw_kv_str(w, "event", "finding");
+	jw_kv_str(w, "kind", finding_kind_name(f->kind));
+	jw_kv_str(w, "strength", finding_strength(f->kind));
+	jw_kv_u64(w, "ts_ns", f->ts_ns);
+	jw_kv_u64(w, "pid", f->pid);
+	jw_kv_i64(w, "vcpu", f->vcpu_id);
+	jw_kv_u64(w, "cpu", f->cpu);
+	if (f->reg >= 0)
+		jw_kv_str(w, "reg", regnames_get(rn, f->reg, rb, sizeof(rb)));
+	proof_fields(w, f);
+	jw_key(w, "stack");
+	jw_arr_begin(w);
+	frames_of(f, sy, &fr);
+	for (int i = 0; i < fr.n; i++)
+		jw_str(w, fr.name[i]);
+	jw_arr_end(w);
+	jw_kv_str(w, "proof", proof);
+	context_json(w, f, rn, sy);
+	jw_obj_end(w);
+}
+
+void findings_text(FILE *out, const struct findings *fs, const struct regnames *rn,
+		   struct symbolizer *sy)
+{
+	for (int i = 0; i < fs->nr_kept; i++)
+		finding_text(out, &fs->kept[i], rn, sy);
+	if (fs->dropped)
+		fprintf(out, "(%llu more findings not listed)\n", (unsigned long long)fs->dropped);
+}
+
+void findings_json(struct jw *w, const struct findings *fs, const struct regnames *rn,
+		   struct symbolizer *sy)
+{
+	jw_arr_begin(w);
+	for (int i = 0; i < fs->nr_kept; i++)
+		finding_json(w, &fs->kept[i], rn, sy);
+	jw_arr_end(w);
 }

@@ -3,43 +3,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output/event_fmt.h"
+#include "output/event_types.h"
+#include "output/finding_fmt.h"
 #include "output/perfetto.h"
 
 /* Trace-event time is in microseconds; three decimals keep nanoseconds. */
-static void ts(struct perfetto *p, const char *key, uint64_t ns)
+static void us(struct perfetto *p, const char *key, uint64_t ns, uint64_t from)
 {
-	uint64_t d = ns > p->t0 ? ns - p->t0 : 0;
+	uint64_t d = ns > from ? ns - from : 0;
 
-	fprintf(p->f, ",\"%s\":%llu.%03llu", key, (unsigned long long)(d / 1000),
+	jw_key(&p->w, key);
+	jw_numf(&p->w, "%llu.%03llu", (unsigned long long)(d / 1000),
 		(unsigned long long)(d % 1000));
 }
 
-static void sep(struct perfetto *p)
+/* The track of vCPU N of a VM is thread N + 1 of its process (tid 0: the VM). */
+static void on_track(struct perfetto *p, uint32_t pid, int32_t vcpu)
 {
-	fputs(p->first ? "\n" : ",\n", p->f);
-	p->first = false;
+	jw_kv_u64(&p->w, "pid", pid);
+	jw_kv_i64(&p->w, "tid", vcpu >= 0 ? vcpu + 1 : 0);
 }
 
-static void json_str(FILE *f, const char *s)
+static void meta(struct perfetto *p, const char *what, uint32_t pid, int32_t vcpu,
+		 const char *name)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "ph", "M");
+	jw_kv_str(&p->w, "name", what);
+	on_track(p, pid, vcpu);
+	jw_key(&p->w, "args");
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "name", name);
+	jw_obj_end(&p->w);
+	jw_obj_end(&p->w);
 }
 
-/* vCPU N of a VM is thread N + 1 of process "VM <pid>" (tid 0 is reserved). */
 static struct perfetto_open *track(struct perfetto *p, uint32_t pid, int32_t vcpu)
 {
-	for (size_t i = 0; i < p->nr; i++)
+	char name[32];
+	bool new_vm = true;
+
+	for (size_t i = 0; i < p->nr; i++) {
 		if (p->open[i].pid == pid && p->open[i].vcpu == vcpu)
 			return &p->open[i];
+		new_vm &= p->open[i].pid != pid;
+	}
 	if (p->nr == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 16;
 		struct perfetto_open *o = realloc(p->open, cap * sizeof(*o));
@@ -49,117 +57,129 @@ static struct perfetto_open *track(struct perfetto *p, uint32_t pid, int32_t vcp
 		p->open = o;
 		p->cap = cap;
 	}
+	snprintf(name, sizeof(name), "vCPU %d", vcpu);
+	meta(p, "thread_name", pid, vcpu, name);
+	if (new_vm) {
+		snprintf(name, sizeof(name), "VM %u", pid);
+		meta(p, "process_name", pid, -1, name);
+	}
 	p->open[p->nr] = (struct perfetto_open){ .pid = pid, .vcpu = vcpu };
-	sep(p);
-	fprintf(p->f, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%u,\"tid\":%d,"
-		"\"args\":{\"name\":\"vCPU %d\"}}", pid, vcpu + 1, vcpu);
-	for (size_t i = 0; i < p->nr; i++)
-		if (p->open[i].pid == pid)
-			return &p->open[p->nr++];
-	sep(p);
-	fprintf(p->f, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%u,\"args\":{\"name\":"
-		"\"VM %u\"}}", pid, pid);
 	return &p->open[p->nr++];
 }
 
 int perfetto_begin(struct perfetto *p, FILE *f, const struct regnames *rn)
 {
 	memset(p, 0, sizeof(*p));
-	p->f = f;
+	jw_init(&p->w, f);
 	p->rn = rn;
-	p->first = true;
-	fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"kvmsr report\"},"
-	      "\"traceEvents\":[", f);
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "displayTimeUnit", "ns");
+	jw_key(&p->w, "otherData");
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "source", "kvmsr report");
+	jw_obj_end(&p->w);
+	jw_key(&p->w, "traceEvents");
+	jw_arr_begin(&p->w);
 	return 0;
 }
 
 static void slice(struct perfetto *p, struct perfetto_open *o, uint64_t end)
 {
-	sep(p);
-	fprintf(p->f, "{\"ph\":\"X\",\"cat\":\"load\",\"name\":\"%s\",\"pid\":%u,\"tid\":%d",
-		o->loaded ? "sysregs on CPU" : "resident (sysregs in memory)", o->pid,
-		o->vcpu + 1);
-	ts(p, "ts", o->since);
-	end = end > o->since ? end - o->since : 0;
-	fprintf(p->f, ",\"dur\":%llu.%03llu}", (unsigned long long)(end / 1000),
-		(unsigned long long)(end % 1000));
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "ph", "X");
+	jw_kv_str(&p->w, "cat", "load");
+	jw_kv_str(&p->w, "name", o->loaded ? "sysregs on CPU" : "resident (sysregs in memory)");
+	on_track(p, o->pid, o->vcpu);
+	us(p, "ts", o->since, p->t0);
+	us(p, "dur", end, o->since);
+	jw_obj_end(&p->w);
 	o->since = 0;
 	p->slices++;
 }
 
+/* An instant on a vCPU's track (a VM's, for no vCPU); the caller adds args and ends it. */
 static void instant(struct perfetto *p, const char *cat, const char *name, uint32_t pid,
 		    int32_t vcpu, uint64_t ns)
 {
-	sep(p);
-	fprintf(p->f, "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"%s\",\"name\":", cat);
-	json_str(p->f, name);
-	fprintf(p->f, ",\"pid\":%u,\"tid\":%d", pid, vcpu + 1);
-	ts(p, "ts", ns);
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "ph", "i");
+	jw_kv_str(&p->w, "s", vcpu >= 0 ? "t" : "p");
+	jw_kv_str(&p->w, "cat", cat);
+	jw_kv_str(&p->w, "name", name);
+	on_track(p, pid, vcpu);
+	us(p, "ts", ns, p->t0);
 	p->instants++;
+}
+
+static void event_instant(struct perfetto *p, const struct ev_type *t, const struct kvmsr_event *e)
+{
+	char name[96], rb[64];
+
+	if (t->timeline_name)
+		snprintf(name, sizeof(name), "%s", t->timeline_name);
+	else
+		snprintf(name, sizeof(name), "%s %s", t->name,
+			 regnames_get(p->rn, e->reg, rb, sizeof(rb)));
+	instant(p, t->timeline_cat, name, e->pid, e->vcpu_id, e->ts_ns);
+	jw_key(&p->w, "args");
+	jw_obj_begin(&p->w);
+	event_json_fields(&p->w, e, p->rn);
+	jw_obj_end(&p->w);
+	jw_obj_end(&p->w);
 }
 
 void perfetto_event(struct perfetto *p, const struct kvmsr_event *e)
 {
+	const struct ev_type *t = ev_type(e->type);
 	struct perfetto_open *o;
-	char name[64], rb[32], lb[48];
 
 	if (!p->t0)
 		p->t0 = e->ts_ns;
-	if (e->vcpu_id < 0 || !(o = track(p, e->pid, e->vcpu_id)))
+	if (!t || e->vcpu_id < 0 || !(o = track(p, e->pid, e->vcpu_id)))
 		return;
-	switch (e->type) {
-	case KVMSR_EV_LOAD:
+	switch (t->timeline) {
+	case EVT_BEGIN:
 		if (o->since)
 			slice(p, o, e->ts_ns);	/* a double load: end the first there */
 		o->since = e->ts_ns ? e->ts_ns : 1;
 		o->loaded = e->flags & KVMSR_F_LOADED;
 		break;
-	case KVMSR_EV_PUT:
+	case EVT_END:
 		if (o->since)
 			slice(p, o, e->ts_ns);
 		break;
-	case KVMSR_EV_ENTRY:
-		instant(p, "guest", "guest entry", e->pid, e->vcpu_id, e->ts_ns);
-		fputc('}', p->f);
-		break;
-	case KVMSR_EV_READ:
-	case KVMSR_EV_WRITE:
-		snprintf(name, sizeof(name), "%s %s", e->type == KVMSR_EV_READ ? "read" : "write",
-			 regnames_get(p->rn, e->reg, rb, sizeof(rb)));
-		instant(p, "accessor", name, e->pid, e->vcpu_id, e->ts_ns);
-		fprintf(p->f, ",\"args\":{\"value\":\"%#llx\",\"sysregs\":\"%s\"",
-			(unsigned long long)e->val, e->flags & KVMSR_F_LOADED ? "on CPU" : "memory");
-		if (e->flags & KVMSR_F_LOC)
-			fprintf(p->f, ",\"served\":\"%s\"", loc_name(e->loc, lb, sizeof(lb)));
-		fputs("}}", p->f);
+	case EVT_INSTANT:
+		event_instant(p, t, e);
 		break;
 	}
 }
 
-void perfetto_finding(struct perfetto *p, const struct finding *f, const char *proof)
+void perfetto_finding(struct perfetto *p, const struct finding *f)
 {
-	char name[64];
+	char name[64], proof[512];
 
 	snprintf(name, sizeof(name), "FINDING %s", finding_kind_name(f->kind));
-	sep(p);
+	finding_proof(f, p->rn, proof, sizeof(proof));
 	/* Findings without a vCPU (a WARN outside KVM) go on the process track. */
-	fprintf(p->f, "{\"ph\":\"i\",\"s\":\"%s\",\"cat\":\"finding\",\"name\":\"%s\",\"pid\":%u,"
-		"\"tid\":%d", f->vcpu_id >= 0 ? "t" : "p", name, f->pid,
-		f->vcpu_id >= 0 ? f->vcpu_id + 1 : 0);
-	ts(p, "ts", f->ts_ns);
-	fputs(",\"args\":{\"proof\":", p->f);
-	json_str(p->f, proof);
-	fputs("}}", p->f);
-	p->instants++;
+	instant(p, "finding", name, f->pid, f->vcpu_id, f->ts_ns);
+	jw_key(&p->w, "args");
+	jw_obj_begin(&p->w);
+	jw_kv_str(&p->w, "proof", proof);
+	jw_obj_end(&p->w);
+	jw_obj_end(&p->w);
 }
 
 int perfetto_end(struct perfetto *p, uint64_t end_ns)
 {
+	FILE *f = p->w.f;
+
 	for (size_t i = 0; i < p->nr; i++)
 		if (p->open[i].since)
 			slice(p, &p->open[i], end_ns);
-	fputs("\n]}\n", p->f);
+	jw_arr_end(&p->w);
+	jw_obj_end(&p->w);
+	jw_end_line(&p->w);
 	free(p->open);
 	p->open = NULL;
-	return fflush(p->f) || ferror(p->f) ? -1 : 0;
+	return fflush(f) || ferror(f) ? -1 : 0;
 }

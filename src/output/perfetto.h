@@ -3,9 +3,10 @@
  * `kvmsr report FILE --perfetto OUT.json`: the Chrome trace-event JSON that
  * Perfetto and chrome://tracing open.  One process per VM, one track per
  * vCPU: loaded intervals as slices ("sysregs on CPU", or "resident" when
- * they stayed in memory), guest entries and accessor calls as instant
- * events on the track, findings as instant events with their proof.
- * Pure C, fed the recording's events in order.
+ * they stayed in memory), and the instants the event-type table marks
+ * (guest entries, accessor calls) with their fields as args; findings as
+ * instant events with their proof.  Pure C, fed the recording's events in
+ * order.
  */
 #ifndef KVMSR_PERFETTO_H
 #define KVMSR_PERFETTO_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "analysis/analyzer.h"
+#include "output/json_writer.h"
 #include "symbols/regnames.h"
 
 struct perfetto_open {
@@ -23,10 +25,9 @@ struct perfetto_open {
 };
 
 struct perfetto {
-	FILE *f;
+	struct jw w;
 	const struct regnames *rn;
 	uint64_t t0;			/* ns of the first event: time 0 */
-	bool first;			/* no trace event written yet */
 	struct perfetto_open *open;	/* vCPUs seen, with their open interval */
 	size_t nr, cap;
 	uint64_t slices, instants;
@@ -34,7 +35,7 @@ struct perfetto {
 
 int perfetto_begin(struct perfetto *p, FILE *f, const struct regnames *rn);
 void perfetto_event(struct perfetto *p, const struct kvmsr_event *e);
-void perfetto_finding(struct perfetto *p, const struct finding *f, const char *proof);
+void perfetto_finding(struct perfetto *p, const struct finding *f);
 /* Close what is still open at @end_ns and the JSON; -1 on a write error. */
 int perfetto_end(struct perfetto *p, uint64_t end_ns);
 

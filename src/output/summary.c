@@ -1,28 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
-/* stat summaries (report.h). */
+/* Run summaries: stat/record/report tables and JSON, the trace summary (summary.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "output/finding_fmt.h"
 #include "output/summary.h"
+#include "output/text.h"
 
 #define TOP_REGS 4
 
-void report_findings(FILE *f, const struct analyzer *a, bool json)
+/* The finding counts as members of an open JSON object. */
+void summary_findings_json(struct jw *w, const struct analyzer *a)
+{
+	struct vcpu_stats sum;
+
+	analyzer_totals(a, &sum);
+	jw_key(w, "findings");
+	jw_obj_begin(w);
+	for (int k = 0; k < FIND__MAX; k++)
+		jw_kv_u64(w, finding_kind_name(k), a->findings[k]);
+	jw_obj_end(w);
+	jw_kv_u64(w, "checked", sum.checked);
+	jw_kv_u64(w, "unchecked", sum.unchecked);
+	jw_kv_u64(w, "unverified_imbalances", a->unverified);
+	jw_kv_u64(w, "gaps", a->gaps);
+}
+
+void summary_findings_text(FILE *f, const struct analyzer *a)
 {
 	const uint64_t *n = a->findings;
 	struct vcpu_stats sum;
 
 	analyzer_totals(a, &sum);
-	if (json) {
-		fprintf(f, "\"findings\":{");
-		for (int k = 0; k < FIND__MAX; k++)
-			fprintf(f, "%s\"%s\":%llu", k ? "," : "", finding_kind_name(k),
-				(unsigned long long)n[k]);
-		fprintf(f, "},\"checked\":%llu,\"unchecked\":%llu,\"unverified_imbalances\":%llu,"
-			"\"gaps\":%llu", (unsigned long long)sum.checked,
-			(unsigned long long)sum.unchecked, (unsigned long long)a->unverified,
-			(unsigned long long)a->gaps);
-		return;
-	}
 	fprintf(f, "findings: %llu confirmed (%llu stale reads, %llu lost writes, %llu direct "
 		"accesses) in %llu loaded accesses checked (by the put, or served from the CPU as "
 		"the kernel's tracepoint says; %llu not checkable); "
@@ -95,7 +104,7 @@ static int top_regs(const struct vcpu_stats *v, int *idx, int max)
 static void print_gaps(FILE *f, const struct analyzer *a, const struct regnames *rn)
 {
 	uint64_t traps[KVMSR_MAX_REGS] = { 0 }, seen[KVMSR_MAX_REGS] = { 0 };
-	char buf[32];
+	char buf[48];
 	int shown = 0;
 
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
@@ -110,7 +119,7 @@ static void print_gaps(FILE *f, const struct analyzer *a, const struct regnames 
 		if (traps[r] == seen[r])
 			continue;
 		fprintf(f, "%s%s %llu/%llu", shown++ ? ", " : "  not seen at an accessor: ",
-			regnames_get(rn, r, buf, sizeof(buf)),
+			text_reg(rn, r, buf, sizeof(buf)),
 			(unsigned long long)(traps[r] - seen[r]), (unsigned long long)traps[r]);
 	}
 	if (shown)
@@ -141,42 +150,47 @@ static void print_coverage(FILE *f, const struct analyzer *a, const struct regna
 	print_gaps(f, a, rn);
 }
 
-void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
-		      const struct run_info *ri)
+/* One vCPU's row of the stat table, and what is wrong with its counts. */
+static void vcpu_row(FILE *f, const struct vcpu_stats *v, const struct regnames *rn)
 {
-	char buf[32];
+	char rd[32], wr[32], buf[48];
+	int top[TOP_REGS], n = top_regs(v, top, TOP_REGS);
+
+	snprintf(rd, sizeof(rd), "%llu/%llu", (unsigned long long)v->reads[1],
+		 (unsigned long long)v->reads[0]);
+	snprintf(wr, sizeof(wr), "%llu/%llu", (unsigned long long)v->writes[1],
+		 (unsigned long long)v->writes[0]);
+	fprintf(f, "%-8u %4d %7llu %7llu %12.3f %5.1f%% %15s %15s ", v->pid, v->vcpu_id,
+		(unsigned long long)v->loads, (unsigned long long)v->puts,
+		v->loaded_ns / 1e6, 100.0 * vcpu_loaded_share(v), rd, wr);
+	for (int j = 0; j < n; j++)
+		fprintf(f, " %s:%llu", text_reg(rn, top[j], buf, sizeof(buf)),
+			(unsigned long long)reg_total(&v->regs[top[j]]));
+	fputc('\n', f);
+	if (v->missed_puts)
+		fprintf(f, "  WARNING: %llu put(s) not seen by the probe (the VHE put had "
+			"cleared SYSREGS_ON_CPU by the next load): loaded time is high by "
+			"up to those gaps\n", (unsigned long long)v->missed_puts);
+	if (v->double_loads || v->orphan_puts)
+		fprintf(f, "  imbalance: %llu load(s) without a put, %llu put(s) without a "
+			"load\n", (unsigned long long)v->double_loads,
+			(unsigned long long)v->orphan_puts);
+}
+
+void summary_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
+		  const struct run_info *ri)
+{
+	char tb[SUMMARY_TEXT];
 
 	fprintf(f, "%-8s %4s %7s %7s %12s %6s %15s %15s  %s\n", "VM_PID", "VCPU", "LOADS",
 		"PUTS", "LOADED_MS", "SHARE", "READS(cpu/mem)", "WRITES(cpu/mem)",
 		"TOP REGISTERS");
-	for (size_t i = 0; i < a->nr_vcpus; i++) {
-		const struct vcpu_stats *v = &a->vcpus[i];
-		char rd[32], wr[32];
-		int top[TOP_REGS], n = top_regs(v, top, TOP_REGS);
-
-		snprintf(rd, sizeof(rd), "%llu/%llu", (unsigned long long)v->reads[1],
-			 (unsigned long long)v->reads[0]);
-		snprintf(wr, sizeof(wr), "%llu/%llu", (unsigned long long)v->writes[1],
-			 (unsigned long long)v->writes[0]);
-		fprintf(f, "%-8u %4d %7llu %7llu %12.3f %5.1f%% %15s %15s ", v->pid, v->vcpu_id,
-			(unsigned long long)v->loads, (unsigned long long)v->puts,
-			v->loaded_ns / 1e6, 100.0 * vcpu_loaded_share(v), rd, wr);
-		for (int j = 0; j < n; j++)
-			fprintf(f, " %s:%llu", regnames_get(rn, top[j], buf, sizeof(buf)),
-				(unsigned long long)reg_total(&v->regs[top[j]]));
-		fputc('\n', f);
-		if (v->missed_puts)
-			fprintf(f, "  WARNING: %llu put(s) not seen by the probe (the VHE put had "
-				"cleared SYSREGS_ON_CPU by the next load): loaded time is high by "
-				"up to those gaps\n", (unsigned long long)v->missed_puts);
-		if (v->double_loads || v->orphan_puts)
-			fprintf(f, "  imbalance: %llu load(s) without a put, %llu put(s) without a "
-				"load\n", (unsigned long long)v->double_loads,
-				(unsigned long long)v->orphan_puts);
-	}
+	for (size_t i = 0; i < a->nr_vcpus; i++)
+		vcpu_row(f, &a->vcpus[i], rn);
 	if (!a->nr_vcpus)
 		fprintf(f, "(no vCPU was loaded while tracing)\n");
-	fprintf(f, "backend: %s; KVM mode: %s; ", ri->backend, ri->kvm_mode);
+	fprintf(f, "backend: %s; ", text_clean(ri->backend, tb, sizeof(tb)));
+	fprintf(f, "KVM mode: %s; ", text_clean(ri->kvm_mode, tb, sizeof(tb)));
 	if (!ri->defers)
 		fprintf(f, "sysregs are not deferred to load/put in this mode\n");
 	else if (ri->on_cpu_mask)
@@ -194,7 +208,7 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 	if (ri->sampling)
 		fprintf(f, "findings: stale reads and lost writes are not checked by counting "
 			"stat (use --exact or trace); ");
-	report_findings(f, a, false);
+	summary_findings_text(f, a);
 	fprintf(f, "lost records: %llu%s\n", (unsigned long long)ri->lost,
 		ri->lost ? " (ring buffer full: counts above are low)" : "");
 	if (ri->probe_misses)
@@ -204,100 +218,174 @@ void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *
 	if (a->bad_records)
 		fprintf(f, "malformed records: %llu\n", (unsigned long long)a->bad_records);
 	if (ri->notes && ri->notes[0])
-		fprintf(f, "note: %s\n", ri->notes);
+		fprintf(f, "note: %s\n", text_clean(ri->notes, tb, sizeof(tb)));
 	if (ri->recording_cut > 0)
 		fprintf(f, "WARNING: the recording was cut after %llu records (kvmsr killed?): "
 			"everything before that is reported above\n",
 			(unsigned long long)ri->recording_records);
 }
 
-static void json_str(FILE *f, const char *s)
+/* Accessor traffic, of a vCPU or of one of its registers: members of an open object. */
+static void access_json(struct jw *w, const uint64_t reads[2], const uint64_t writes[2],
+			uint64_t traps, uint64_t traps_seen)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
+	jw_kv_u64(w, "reads_loaded", reads[1]);
+	jw_kv_u64(w, "reads_unloaded", reads[0]);
+	jw_kv_u64(w, "writes_loaded", writes[1]);
+	jw_kv_u64(w, "writes_unloaded", writes[0]);
+	jw_kv_u64(w, "trapped", traps);
+	jw_kv_u64(w, "trapped_seen", traps_seen);
 }
 
-void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *rn,
-		      const struct run_info *ri)
+static void regs_json(struct jw *w, const struct vcpu_stats *v, const struct regnames *rn)
+{
+	char buf[64];
+
+	jw_key(w, "regs");
+	jw_obj_begin(w);
+	for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
+		const struct reg_stats *s = &v->regs[r];
+
+		if (!reg_total(s) && !s->traps)
+			continue;
+		jw_key(w, regnames_get(rn, r, buf, sizeof(buf)));
+		jw_obj_begin(w);
+		jw_kv_i64(w, "index", r);
+		access_json(w, s->reads, s->writes, s->traps, s->traps_seen);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void vcpu_json(struct jw *w, const struct vcpu_stats *v, const struct regnames *rn)
+{
+	static const struct { const char *key; size_t off; } before[] = {
+		{ "loads", offsetof(struct vcpu_stats, loads) },
+		{ "puts", offsetof(struct vcpu_stats, puts) },
+		{ "loaded_ns", offsetof(struct vcpu_stats, loaded_ns) },
+		{ "resident_ns", offsetof(struct vcpu_stats, resident_ns) },
+	}, after[] = {
+		{ "entries", offsetof(struct vcpu_stats, entries) },
+		{ "double_loads", offsetof(struct vcpu_stats, double_loads) },
+		{ "orphan_puts", offsetof(struct vcpu_stats, orphan_puts) },
+		{ "missed_puts", offsetof(struct vcpu_stats, missed_puts) },
+	};
+#define U64_AT(v, off) (*(const uint64_t *)((const char *)(v) + (off)))
+
+	jw_obj_begin(w);
+	jw_kv_u64(w, "pid", v->pid);
+	jw_kv_i64(w, "vcpu", v->vcpu_id);
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
+		jw_kv_u64(w, before[i].key, U64_AT(v, before[i].off));
+	jw_key(w, "loaded_share");
+	jw_numf(w, "%.6f", vcpu_loaded_share(v));
+	access_json(w, v->reads, v->writes, v->traps, v->traps_seen);
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++)
+		jw_kv_u64(w, after[i].key, U64_AT(v, after[i].off));
+	jw_key(w, "loaded_hist_log2_ns");
+	jw_arr_begin(w);
+	for (int b = 0; b < KVMSR_HIST_BUCKETS; b++)
+		jw_u64(w, v->hist[b]);
+	jw_arr_end(w);
+	regs_json(w, v, rn);
+	jw_obj_end(w);
+#undef U64_AT
+}
+
+static void run_json(struct jw *w, const struct analyzer *a, const struct run_info *ri)
 {
 	uint64_t traps, seen;
-	char buf[32];
 
 	coverage_ratio(a, &traps, &seen);
-	fprintf(f, "{\"backend\":");
-	json_str(f, ri->backend);
-	fprintf(f, ",\"kvm_mode\":");
-	json_str(f, ri->kvm_mode);
-	fprintf(f, ",\"sysregs_deferred\":%s,\"on_cpu_mask\":%u,\"on_cpu_mask_learned\":%s,"
-		"\"on_cpu_mask_disagrees\":%s,\"duration_ns\":%llu,\"lost_records\":%llu,"
-		"\"probe_misses\":%llu,\"malformed_records\":%llu,"
-		"\"coverage\":{\"available\":%s,\"trapped\":%llu,\"seen\":%llu},"
-		"\"exact\":%s,\"vcpus\":[",
-		ri->defers ? "true" : "false", ri->on_cpu_mask, ri->mask_learned ? "true" : "false",
-		ri->mask_disagrees ? "true" : "false",
-		(unsigned long long)ri->duration_ns, (unsigned long long)ri->lost,
-		(unsigned long long)ri->probe_misses, (unsigned long long)a->bad_records,
-		ri->traps ? "true" : "false",
-		(unsigned long long)traps, (unsigned long long)seen, ri->sampling ? "false" : "true");
-	for (size_t i = 0; i < a->nr_vcpus; i++) {
-		const struct vcpu_stats *v = &a->vcpus[i];
-		int first = 1;
+	jw_kv_str(w, "backend", ri->backend);
+	jw_kv_str(w, "kvm_mode", ri->kvm_mode);
+	jw_kv_bool(w, "sysregs_deferred", ri->defers);
+	jw_kv_u64(w, "on_cpu_mask", ri->on_cpu_mask);
+	jw_kv_bool(w, "on_cpu_mask_learned", ri->mask_learned);
+	jw_kv_bool(w, "on_cpu_mask_disagrees", ri->mask_disagrees);
+	jw_kv_u64(w, "duration_ns", ri->duration_ns);
+	jw_kv_u64(w, "lost_records", ri->lost);
+	jw_kv_u64(w, "probe_misses", ri->probe_misses);
+	jw_kv_u64(w, "malformed_records", a->bad_records);
+	jw_key(w, "coverage");
+	jw_obj_begin(w);
+	jw_kv_bool(w, "available", ri->traps);
+	jw_kv_u64(w, "trapped", traps);
+	jw_kv_u64(w, "seen", seen);
+	jw_obj_end(w);
+	jw_kv_bool(w, "exact", !ri->sampling);
+}
 
-		fprintf(f, "%s{\"pid\":%u,\"vcpu\":%d,\"loads\":%llu,\"puts\":%llu,"
-			"\"loaded_ns\":%llu,\"resident_ns\":%llu,\"loaded_share\":%.6f,"
-			"\"reads_loaded\":%llu,\"reads_unloaded\":%llu,\"writes_loaded\":%llu,"
-			"\"writes_unloaded\":%llu,\"trapped\":%llu,\"trapped_seen\":%llu,"
-			"\"entries\":%llu,\"double_loads\":%llu,\"orphan_puts\":%llu,"
-			"\"missed_puts\":%llu,\"loaded_hist_log2_ns\":[",
-			i ? "," : "", v->pid, v->vcpu_id, (unsigned long long)v->loads,
-			(unsigned long long)v->puts, (unsigned long long)v->loaded_ns,
-			(unsigned long long)v->resident_ns, vcpu_loaded_share(v),
-			(unsigned long long)v->reads[1], (unsigned long long)v->reads[0],
-			(unsigned long long)v->writes[1], (unsigned long long)v->writes[0],
-			(unsigned long long)v->traps, (unsigned long long)v->traps_seen,
-			(unsigned long long)v->entries, (unsigned long long)v->double_loads,
-			(unsigned long long)v->orphan_puts, (unsigned long long)v->missed_puts);
-		for (int b = 0; b < KVMSR_HIST_BUCKETS; b++)
-			fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)v->hist[b]);
-		fprintf(f, "],\"regs\":{");
-		for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
-			const struct reg_stats *s = &v->regs[r];
-
-			if (!reg_total(s) && !s->traps)
-				continue;
-			fprintf(f, "%s", first ? "" : ",");
-			first = 0;
-			json_str(f, regnames_get(rn, r, buf, sizeof(buf)));
-			fprintf(f, ":{\"index\":%d,\"reads_loaded\":%llu,\"reads_unloaded\":%llu,"
-				"\"writes_loaded\":%llu,\"writes_unloaded\":%llu,\"trapped\":%llu,"
-				"\"trapped_seen\":%llu}", r, (unsigned long long)s->reads[1],
-				(unsigned long long)s->reads[0], (unsigned long long)s->writes[1],
-				(unsigned long long)s->writes[0], (unsigned long long)s->traps,
-				(unsigned long long)s->traps_seen);
-		}
-		fprintf(f, "}}");
+void summary_json(struct jw *w, const struct analyzer *a, const struct regnames *rn,
+		  const struct run_info *ri, const struct findings *fs, struct symbolizer *sy)
+{
+	jw_obj_begin(w);
+	run_json(w, a, ri);
+	jw_key(w, "vcpus");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < a->nr_vcpus; i++)
+		vcpu_json(w, &a->vcpus[i], rn);
+	jw_arr_end(w);
+	jw_kv_str(w, "sampling", ri->sampling ? ri->sampling : "exact");
+	summary_findings_json(w, a);
+	if (ri->recording_cut >= 0) {
+		jw_key(w, "recording");
+		jw_obj_begin(w);
+		jw_kv_u64(w, "records", ri->recording_records);
+		jw_kv_bool(w, "cut", ri->recording_cut);
+		jw_obj_end(w);
 	}
-	fprintf(f, "],\"sampling\":");
-	json_str(f, ri->sampling ? ri->sampling : "exact");
-	fprintf(f, ",");
-	report_findings(f, a, true);
-	if (ri->recording_cut >= 0)
-		fprintf(f, ",\"recording\":{\"records\":%llu,\"cut\":%s}",
-			(unsigned long long)ri->recording_records,
-			ri->recording_cut ? "true" : "false");
-	fprintf(f, ",\"finding_list\":[");
-	for (int i = 0; i < ri->nr_finding_json; i++)
-		fprintf(f, "%s%.*s", i ? "," : "", (int)strcspn(ri->finding_json[i], "\n"),
-			ri->finding_json[i]);
-	fprintf(f, "],\"notes\":");
-	json_str(f, ri->notes);
-	fprintf(f, "}\n");
+	jw_key(w, "finding_list");
+	if (fs)
+		findings_json(w, fs, rn, sy);
+	else {
+		jw_arr_begin(w);
+		jw_arr_end(w);
+	}
+	jw_kv_str(w, "notes", ri->notes ? ri->notes : "");
+	jw_obj_end(w);
+	jw_end_line(w);
+}
+
+/* trace's closing line: what was streamed, shown, lost and checked. */
+void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
+			uint64_t printed)
+{
+	uint64_t traps, seen, total = 0;
+
+	coverage_ratio(a, &traps, &seen);
+	for (int i = 0; i < KVMSR_EV__MAX; i++)
+		total += a->events[i];
+	jw_obj_begin(w);
+	jw_kv_str(w, "event", "summary");
+	jw_kv_str(w, "backend", ri->backend);
+	jw_kv_str(w, "kvm_mode", ri->kvm_mode);
+	jw_kv_u64(w, "on_cpu_mask", ri->on_cpu_mask);
+	jw_kv_bool(w, "on_cpu_mask_learned", ri->mask_learned);
+	jw_kv_u64(w, "events", total);
+	jw_kv_u64(w, "printed", printed);
+	jw_kv_u64(w, "lost_records", ri->lost);
+	jw_kv_u64(w, "probe_misses", ri->probe_misses);
+	jw_kv_u64(w, "coverage_trapped", traps);
+	jw_kv_u64(w, "coverage_seen", seen);
+	summary_findings_json(w, a);
+	jw_obj_end(w);
+	jw_end_line(w);
+}
+
+void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info *ri,
+			uint64_t printed)
+{
+	uint64_t traps, seen, total = 0;
+	char tb[SUMMARY_TEXT];
+
+	coverage_ratio(a, &traps, &seen);
+	for (int i = 0; i < KVMSR_EV__MAX; i++)
+		total += a->events[i];
+	fprintf(f, "kvmsr: %llu events (%llu shown), %llu lost; backend %s; coverage %llu/%llu "
+		"trapped accesses seen at an accessor\n", (unsigned long long)total,
+		(unsigned long long)printed, (unsigned long long)ri->lost,
+		text_clean(ri->backend, tb, sizeof(tb)), (unsigned long long)seen,
+		(unsigned long long)traps);
+	summary_findings_text(f, a);
 }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Summaries of the analyzer's state: the `stat` table, its JSON form and the
- * coverage section.  No libbpf here: recordings will be reported the same way.
+ * Summaries of the analyzer's state: the `stat` table, its JSON form with
+ * the kept findings, the coverage section, and trace's closing summary.  No
+ * libbpf here: recordings are reported the same way.
  */
-#ifndef KVMSR_REPORT_H
-#define KVMSR_REPORT_H
+#ifndef KVMSR_SUMMARY_H
+#define KVMSR_SUMMARY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "analysis/analyzer.h"
+#include "analysis/findings.h"
+#include "output/json_writer.h"
+#include "symbols/symbolize.h"
 #include "symbols/regnames.h"
 
 struct run_info {
@@ -25,21 +29,29 @@ struct run_info {
 	uint64_t duration_ns;
 	const char *notes;	/* warnings from attaching */
 	const char *sampling;	/* how accessor counts were sampled, NULL if exact */
-	char *const *finding_json;	/* rendered findings (JSON objects) to embed */
-	int nr_finding_json;
 	int recording_cut;		/* report of a recording: 1 cut, 0 whole; -1 live */
 	uint64_t recording_records;
 };
 
-void report_stat_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
-		      const struct run_info *ri);
-void report_stat_json(FILE *f, const struct analyzer *a, const struct regnames *rn,
-		      const struct run_info *ri);
+#define SUMMARY_TEXT 1024	/* notes and names shown, at most */
 
-/* The finding counts: a JSON fragment ("findings":{...},...) or a text line. */
-void report_findings(FILE *f, const struct analyzer *a, bool json);
+void summary_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
+		  const struct run_info *ri);
+/* One JSON object and a newline; @fs: the kept findings ("finding_list"), or NULL. */
+void summary_json(struct jw *w, const struct analyzer *a, const struct regnames *rn,
+		  const struct run_info *ri, const struct findings *fs, struct symbolizer *sy);
+
+/* The finding counts: members of an open JSON object, or a text line. */
+void summary_findings_json(struct jw *w, const struct analyzer *a);
+void summary_findings_text(FILE *f, const struct analyzer *a);
+
+/* trace's closing summary: NDJSON {"event":"summary",...} or text on @f. */
+void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
+			uint64_t printed);
+void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info *ri,
+			uint64_t printed);
 
 /* Share of trapped accesses to memory-backed registers seen at an accessor. */
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen);
 
-#endif /* KVMSR_REPORT_H */
+#endif /* KVMSR_SUMMARY_H */

@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "kvmsr_limits.h"	/* the map sizes */
 #include "probe/agg.h"
 
 /* vCPU pointer -> stats, for attributing register counts. */
 struct ptr_map {
-	uint64_t ptr[4096];
-	struct vcpu_stats *v[4096];
+	uint64_t ptr[KVMSR_MAX_VCPUS];
+	struct vcpu_stats *v[KVMSR_MAX_VCPUS];
 	int n;
 };
 
@@ -65,7 +66,7 @@ int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 		if (!v)
 			return -ENOMEM;
 		fill_vcpu(v, &g, now_ns);
-		if (m.n < 4096) {
+		if (m.n < KVMSR_MAX_VCPUS) {
 			m.ptr[m.n] = key;
 			m.v[m.n++] = v;
 		}
@@ -111,9 +112,9 @@ int agg_prune(const struct session *s, bool (*alive)(uint32_t pid))
 	if (!nr_gone)
 		return 0;
 	/* The register counts of those vCPUs: collected, then deleted. */
-	drop = calloc(65536, sizeof(*drop));
+	drop = calloc(KVMSR_MAX_REG_AGGS, sizeof(*drop));
 	first = true;
-	while (drop && nr_drop < 65536 && !bpf_map_get_next_key(rfd, first ? NULL : &rk, &rnext)) {
+	while (drop && nr_drop < KVMSR_MAX_REG_AGGS && !bpf_map_get_next_key(rfd, first ? NULL : &rk, &rnext)) {
 		first = false;
 		rk = rnext;
 		for (int i = 0; i < nr_gone; i++) {

@@ -713,9 +713,11 @@ int session_reg_aggs_fd(const struct session *s)
 	return bpf_map__fd(s->skel->maps.reg_aggs);
 }
 
-int session_stacks_fd(const struct session *s)
+int session_stack(const struct session *s, int32_t id, uint64_t *ips)
 {
-	return bpf_map__fd(s->skel->maps.stacks);
+	if (!s || !s->skel || id < 0)
+		return -ENOENT;
+	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &id, ips) ? -errno : 0;
 }
 
 void session_close(struct session *s)

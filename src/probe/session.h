@@ -99,8 +99,8 @@ void session_drop_calibration(struct session *s);
 int session_vcpu_aggs_fd(const struct session *s);
 int session_reg_aggs_fd(const struct session *s);
 
-/* The stack map's fd, for symbolizing stack ids. */
-int session_stacks_fd(const struct session *s);
+/* The KVMSR_STACK_DEPTH ips of stack @id (0-terminated): 0, or -errno if none. */
+int session_stack(const struct session *s, int32_t id, uint64_t *ips);
 
 /* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */
 bool kernel_has_btf_tracepoint(const char *name);

@@ -115,7 +115,7 @@ void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t l
 	w->used += sizeof(h) + len;
 }
 
-void rec_put_stack(struct rec_writer *w, const struct rec_stack *st)
+void rec_put_stack(struct rec_writer *w, const struct sym_stack *st)
 {
 	char buf[sizeof(uint32_t) * 2 + REC_STACK_DEPTH * (8 + 2 + 96)];
 	uint32_t id = st->id, n = st->n, off = 0;
@@ -250,7 +250,7 @@ bad:
 
 static int keep_stack(struct rec_reader *r, const unsigned char *p, uint32_t len)
 {
-	struct rec_stack st = { 0 };
+	struct sym_stack st = { 0 };
 	uint32_t off = 8, n;
 
 	if (len < 8)
@@ -275,7 +275,7 @@ static int keep_stack(struct rec_reader *r, const unsigned char *p, uint32_t len
 	st.n = n;
 	if (r->nr_stacks == r->cap_stacks) {
 		int cap = r->cap_stacks ? r->cap_stacks * 2 : 64;
-		struct rec_stack *s = realloc(r->stacks, cap * sizeof(*s));
+		struct sym_stack *s = realloc(r->stacks, cap * sizeof(*s));
 
 		if (!s)
 			return -ENOMEM;
@@ -340,7 +340,7 @@ int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_
 	}
 }
 
-const struct rec_stack *rec_find_stack(const struct rec_reader *r, int32_t id)
+const struct sym_stack *rec_find_stack(const struct rec_reader *r, int32_t id)
 {
 	for (int i = r->nr_stacks - 1; i >= 0; i--)
 		if (r->stacks[i].id == id)

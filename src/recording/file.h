@@ -19,10 +19,11 @@
 #include <stdio.h>
 #include "kvmsr_event.h"
 #include "symbols/regnames.h"
+#include "symbols/symbolize.h"
 
 #define REC_MAGIC "KVMSRREC"
 #define REC_VERSION 1
-#define REC_STACK_DEPTH 32
+#define REC_STACK_DEPTH SYM_STACK_DEPTH
 #define REC_MAX_PAYLOAD (1u << 20)	/* a larger length means a damaged file */
 
 enum rec_tag {
@@ -57,12 +58,6 @@ struct rec_end {
 /* A REC_STACK under this id only names an address (WARN caller, BUG PC). */
 #define REC_NAMES_ID (-2)
 
-struct rec_stack {
-	int32_t id;
-	int n;
-	uint64_t ip[REC_STACK_DEPTH];
-	char name[REC_STACK_DEPTH][96];
-};
 
 /* ---- writing ---- */
 
@@ -78,7 +73,7 @@ struct rec_writer {
 int rec_create(struct rec_writer *w, const char *path, const struct rec_info *info,
 	       const struct regnames *rn);
 void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t len);
-void rec_put_stack(struct rec_writer *w, const struct rec_stack *st);
+void rec_put_stack(struct rec_writer *w, const struct sym_stack *st);
 /* Write the buffered records out (whole records only: a kill cuts between). */
 void rec_flush(struct rec_writer *w);
 int rec_close(struct rec_writer *w, const struct rec_end *end);
@@ -95,7 +90,7 @@ struct rec_reader {
 	bool cut;			/* the file stops inside a record or without END */
 	struct rec_end end;
 	uint64_t lost;			/* last REC_LOST */
-	struct rec_stack *stacks;	/* REC_STACK records seen so far */
+	struct sym_stack *stacks;	/* REC_STACK records seen so far */
 	int nr_stacks, cap_stacks;
 };
 
@@ -106,7 +101,7 @@ int rec_open(struct rec_reader *r, const char *path, char *err, size_t len);
  * -EBADMSG with a message for a damaged file.  Other records are absorbed.
  */
 int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_t len);
-const struct rec_stack *rec_find_stack(const struct rec_reader *r, int32_t id);
+const struct sym_stack *rec_find_stack(const struct rec_reader *r, int32_t id);
 /* The name the recording host gave code address @ip, NULL if none. */
 const char *rec_name_of(const struct rec_reader *r, uint64_t ip);
 void rec_close_reader(struct rec_reader *r);

@@ -66,14 +66,14 @@ static bool first_time(struct recorder *r, int32_t id)
 	return true;
 }
 
-void recorder_event(struct recorder *r, struct findings *fs, const struct kvmsr_event *e)
+void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e)
 {
-	static struct rec_stack st;
+	static struct sym_stack st;
 
 	if (!r->open)
 		return;
 	/* The stack first, so a reader has it when the event refers to it. */
-	if (e->stack_id >= 0 && first_time(r, e->stack_id) && findings_stack(fs, e->stack_id, &st))
+	if (e->stack_id >= 0 && first_time(r, e->stack_id) && sym_stack(sy, e->stack_id, &st))
 		rec_put_stack(&r->w, &st);
 	/* A WARN's caller, a BUG's PC, a direct access's caller: named here. */
 	if (e->type == KVMSR_EV_WARN || e->type == KVMSR_EV_BUG || e->type == KVMSR_EV_DIRECT) {
@@ -81,7 +81,7 @@ void recorder_event(struct recorder *r, struct findings *fs, const struct kvmsr_
 		st.id = REC_NAMES_ID;
 		st.n = 1;
 		st.ip[0] = e->val;
-		findings_name(fs, e->val, st.name[0], sizeof(st.name[0]));
+		sym_name(sy, e->val, st.name[0], sizeof(st.name[0]));
 		rec_put_stack(&r->w, &st);
 	}
 	rec_put(&r->w, REC_EVENT, e, sizeof(*e));
@@ -99,21 +99,14 @@ void recorder_tick(struct recorder *r, uint64_t lost)
 	rec_flush(&r->w);
 }
 
-int recorder_close(struct recorder *r, const struct run_info *ri, uint64_t end_ns)
+int recorder_close(struct recorder *r, const struct rec_end *end)
 {
-	struct rec_end end = {
-		.end_ns = end_ns, .duration_ns = ri->duration_ns, .lost = ri->lost,
-		.probe_misses = ri->probe_misses, .on_cpu_mask = ri->on_cpu_mask,
-		.mask_learned = ri->mask_learned, .mask_disagrees = ri->mask_disagrees,
-		.defers = ri->defers, .traps = ri->traps,
-	};
 	int e;
 
 	if (!r->open)
 		return -EBADF;
-	snprintf(end.kvm_mode, sizeof(end.kvm_mode), "%s", ri->kvm_mode);
-	recorder_tick(r, ri->lost);
-	e = rec_close(&r->w, &end);
+	recorder_tick(r, end->lost);
+	e = rec_close(&r->w, end);
 	r->open = false;
 	free(r->stack_ids);
 	r->stack_ids = NULL;

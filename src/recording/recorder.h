@@ -7,9 +7,8 @@
 #ifndef KVMSR_RECORDER_H
 #define KVMSR_RECORDER_H
 
-#include "analysis/findings.h"
 #include "recording/file.h"
-#include "output/summary.h"
+#include "symbols/symbolize.h"
 
 /* Where a recording is made, as text for its header. */
 struct recorder_origin {
@@ -31,10 +30,11 @@ struct recorder {
 int recorder_check(const char *path);
 int recorder_open(struct recorder *r, const char *path, const struct recorder_origin *o,
 		  const struct regnames *rn, uint64_t start_ns);
-void recorder_event(struct recorder *r, struct findings *fs, const struct kvmsr_event *e);
+/* The event, after its stack and the address it names (WARN, BUG, direct access). */
+void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e);
 /* Every poll tick: the lost-record count if it grew, then flush. */
 void recorder_tick(struct recorder *r, uint64_t lost);
-/* The summary facts, then close; -errno if any write failed. */
-int recorder_close(struct recorder *r, const struct run_info *ri, uint64_t end_ns);
+/* The run's summary facts, then close; -errno if any write failed. */
+int recorder_close(struct recorder *r, const struct rec_end *end);
 
 #endif /* KVMSR_RECORDER_H */

@@ -35,7 +35,7 @@ static size_t build(struct kvmsr_event *ev, size_t cap)
 	ev[n].reg = r; ev[n].val = v; ev[n].aux = x; ev[n].ts_ns = ts++; n++; } while (0)
 			PUSH(KVMSR_EV_LOAD, KVMSR_F_LOADED, 0, 0, 0x10);
 			for (int k = 0; k < 4; k++) {
-				PUSH(KVMSR_EV_TRAP, KVMSR_F_MEMREG | KVMSR_F_WRITE, regs[2 + k % 3], k, 0);
+				PUSH(KVMSR_EV_TRAP, KVMSR_F_MEMREG | KVMSR_F_TRAP_WRITE, regs[2 + k % 3], k, 0);
 				PUSH(KVMSR_EV_WRITE, KVMSR_F_LOADED | KVMSR_F_MEM, regs[2 + k % 3], k, 0);
 				for (int r = 0; r < 6; r++)
 					PUSH(KVMSR_EV_READ, KVMSR_F_LOADED | KVMSR_F_MEM, regs[r % 2], 5, 5);

@@ -142,11 +142,11 @@ TEST(coverage_counts_traps_answered_by_an_accessor)
 	analyzer_init(&a);
 	feed(&a, ev(KVMSR_EV_LOAD, 1, 0, KVMSR_F_LOADED, 0, 0));
 	/* seen: trap of reg 7 then the accessor for 7 */
-	feed(&a, ev(KVMSR_EV_TRAP, 2, 0, KVMSR_F_MEMREG | KVMSR_F_WRITE, 7, 5));
+	feed(&a, ev(KVMSR_EV_TRAP, 2, 0, KVMSR_F_MEMREG | KVMSR_F_TRAP_WRITE, 7, 5));
 	feed(&a, ev(KVMSR_EV_READ, 3, 0, KVMSR_F_LOADED, 7, 4));
 	feed(&a, ev(KVMSR_EV_WRITE, 4, 0, KVMSR_F_LOADED, 7, 5));
 	/* not seen: the guest is entered before any accessor call */
-	feed(&a, ev(KVMSR_EV_TRAP, 5, 0, KVMSR_F_MEMREG | KVMSR_F_WRITE, 9, 5));
+	feed(&a, ev(KVMSR_EV_TRAP, 5, 0, KVMSR_F_MEMREG | KVMSR_F_TRAP_WRITE, 9, 5));
 	feed(&a, ev(KVMSR_EV_ENTRY, 6, 0, 0, 0, 0));
 	feed(&a, ev(KVMSR_EV_WRITE, 7, 0, KVMSR_F_LOADED, 9, 5));
 	/* not seen: an accessor for another register does not count */
@@ -229,5 +229,40 @@ TEST(totals_sum_every_vcpu)
 	CHECK_EQ(sum.loads, 2);
 	CHECK_EQ(sum.puts, 2);
 	CHECK_EQ(sum.loaded_ns, 8);
+	analyzer_free(&a);
+}
+
+/* The bucketing BPF and the analyzer share (kvmsr_limits.h) is floor(log2). */
+TEST(log2_bucket_is_floor_log2_clamped)
+{
+	for (int s = 0; s < 64; s++) {
+		for (int d = -1; d <= 1; d++) {
+			uint64_t v = (1ull << s) + d, x = v;
+			unsigned int want = 0;
+
+			while (x >>= 1)
+				want++;
+			if (want >= KVMSR_HIST_BUCKETS)
+				want = KVMSR_HIST_BUCKETS - 1;
+			CHECK_EQ(kvmsr_log2_bucket(v), want);
+		}
+	}
+	CHECK_EQ(kvmsr_log2_bucket(0), 0);
+	CHECK_EQ(kvmsr_log2_bucket(~0ull), KVMSR_HIST_BUCKETS - 1);
+}
+
+/* Type 0, the retired number 8 and anything past the table: malformed, counted. */
+TEST(records_of_unknown_or_retired_types_are_malformed)
+{
+	struct analyzer a;
+	struct kvmsr_event e = { .pid = 1, .vcpu_id = 0 };
+
+	analyzer_init(&a);
+	for (unsigned int t = 0; t < 256; t++) {
+		e.type = t;
+		analyzer_feed(&a, &e);
+	}
+	CHECK_EQ(a.bad_records, 256 - 14);
+	CHECK_EQ(a.events[8], 0);
 	analyzer_free(&a);
 }

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Event formatting, event-type lists and KVM mode parsing. */
+/*
+ * Output: the event-type table, event and finding rendering, the JSON
+ * escaper, terminal cleaning; and KVM mode parsing.
+ */
 #include <stdlib.h>
 #include <string.h>
-#include "output/finding_fmt.h"
 #include "analysis/findings.h"
 #include "output/event_fmt.h"
+#include "output/event_types.h"
+#include "output/finding_fmt.h"
+#include "output/json_writer.h"
+#include "output/text.h"
 #include "probe/sysinfo.h"
 #include "unit.h"
 
@@ -12,8 +18,11 @@ static char *render_json(const struct kvmsr_event *e, const struct regnames *rn)
 {
 	static char buf[1024];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct jw w;
 
-	format_event_json(f, e, rn);
+	jw_init(&w, f);
+	event_json(&w, e, rn);
+	jw_end_line(&w);
 	fclose(f);
 	return buf;
 }
@@ -47,9 +56,12 @@ TEST(json_read_event_names_the_register_and_keeps_u64_exact)
 	CHECK(strstr(s, "\"value\":\"0xffffffffffffffff\"") != NULL);
 	CHECK(strstr(s, "\"sysregs_on_cpu\":true") != NULL);
 	CHECK(s[strlen(s) - 1] == '\n');
+	CHECK(strstr(s, "gap_before") == NULL);
 	e.reg = 5;	/* a hole in the table */
+	e.gap = KVMSR_GAP_BEFORE;
 	s = render_json(&e, &rn);
 	CHECK(strstr(s, "\"reg\":\"sysreg#5\"") != NULL);
+	CHECK(strstr(s, "\"vcpu\":1,\"gap_before\":true,") != NULL);
 }
 
 TEST(kvm_mode_from_kernel_log_lines)
@@ -90,24 +102,130 @@ TEST(fail_on_kinds_parse_and_reject)
 	CHECK(parse_fail_on("", &m) != 0);
 }
 
+/* A recording-style stack table of one stack, id 4. */
+static bool two_frames(void *ctx, int32_t id, struct sym_stack *out)
+{
+	static const char *const names[] = { "bpf_prog_12_fexit+0x50",
+		"kvm_handle_guest_abort+0x40", "handle_exit+0x10" };
+
+	if (id != 4)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	for (out->n = 0; out->n < 3; out->n++) {
+		out->ip[out->n] = 0x1000 + out->n;
+		strcpy(out->name[out->n], names[out->n]);
+	}
+	return true;
+}
+
+static char *render_finding(const struct finding *f, const struct regnames *rn, bool json)
+{
+	static char buf[4096];
+	struct sym_source src = { .stack = two_frames };
+	struct symbolizer sy;
+	FILE *out = fmemopen(buf, sizeof(buf), "w");
+	struct jw w;
+
+	sym_init(&sy);
+	sym_use_source(&sy, &src);
+	if (json) {
+		jw_init(&w, out);
+		finding_json(&w, f, rn, &sy);
+		jw_end_line(&w);
+	} else {
+		finding_text(out, f, rn, &sy);
+	}
+	fclose(out);
+	sym_free(&sy);
+	return buf;
+}
+
 TEST(finding_text_names_register_proof_and_stack)
 {
 	char *names[8] = { NULL };
 	struct regnames rn = { names, 8 };
 	struct finding f = { .kind = FIND_STALE_READ, .pid = 9, .vcpu_id = 1, .reg = 3,
-			     .value = 0x1, .saved = 0x2, .before = 0x1, .stack_id = -1 };
-	const char *frames[] = { "kvm_handle_guest_abort+0x40", "handle_exit+0x10" };
-	static char buf[2048];
-	FILE *out = fmemopen(buf, sizeof(buf), "w");
+			     .value = 0x1, .saved = 0x2, .before = 0x1, .stack_id = 4 };
+	char *buf;
 
 	names[3] = "SCTLR_EL1";
-	format_finding_text(out, &f, &rn, frames, 2);
-	fclose(out);
+	buf = render_finding(&f, &rn, false);
 	CHECK(strstr(buf, "FINDING confirmed stale-read vm 9 vcpu 1 SCTLR_EL1") != NULL);
 	CHECK(strstr(buf, "returned 0x1") != NULL);
 	CHECK(strstr(buf, "saved 0x2") != NULL);
-	CHECK(strstr(buf, "at kvm_handle_guest_abort+0x40") != NULL);
-	CHECK(frame_is_plumbing("bpf_prog_1234_fexit_read_sys_reg+0x50"));
-	CHECK(frame_is_plumbing("bpf_trampoline_6442+0x48"));
-	CHECK(!frame_is_plumbing("access_vm_reg+0x30"));
+	/* The BPF program's own frame on top is plumbing, not shown. */
+	CHECK(strstr(buf, "at kvm_handle_guest_abort+0x40\n    <- handle_exit+0x10") != NULL);
+	CHECK(strstr(buf, "bpf_prog") == NULL);
+	CHECK(sym_is_plumbing("bpf_prog_1234_fexit_read_sys_reg+0x50"));
+	CHECK(sym_is_plumbing("bpf_trampoline_6442+0x48"));
+	CHECK(!sym_is_plumbing("access_vm_reg+0x30"));
+}
+
+static char *escaped(const char *s)
+{
+	static char buf[256];
+
+	json_escape(buf, sizeof(buf), s);
+	return buf;
+}
+
+TEST(json_strings_are_escaped_per_rfc8259)
+{
+	CHECK(!strcmp(escaped("SCTLR_EL1"), "\"SCTLR_EL1\""));
+	CHECK(!strcmp(escaped("a\"b\\c"), "\"a\\\"b\\\\c\""));
+	CHECK(!strcmp(escaped("l1\nl2\t\x01\x7f"), "\"l1\\nl2\\t\\u0001\\u007f\""));
+	/* Valid UTF-8 passes, invalid bytes become U+FFFD. */
+	CHECK(!strcmp(escaped("caf\xc3\xa9"), "\"caf\xc3\xa9\""));
+	CHECK(!strcmp(escaped("x\xff\xc3("), "\"x\\ufffd\\ufffd(\""));
+	CHECK(!strcmp(escaped("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""));	/* surrogate */
+	CHECK(!strcmp(escaped("\xc0\xaf"), "\"\\ufffd\\ufffd\""));	/* overlong */
+}
+
+TEST(a_crafted_register_name_cannot_break_json_or_a_terminal)
+{
+	char *names[8] = { NULL };
+	struct regnames rn = { names, 8 };
+	struct kvmsr_event e = { .type = KVMSR_EV_WRITE, .reg = 3, .val = 1 };
+	struct finding f = { .kind = FIND_LOST_WRITE, .reg = 3, .stack_id = -1, .exact = true };
+	char *s, tb[64];
+
+	names[3] = "X\",\"injected\":\"1\n\x1b[2J";
+	s = render_json(&e, &rn);
+	CHECK(strstr(s, "\"reg\":\"X\\\",\\\"injected\\\":\\\"1\\n\\u001b[2J\"") != NULL);
+	CHECK(strchr(s, '\n') == s + strlen(s) - 1);	/* one line */
+	s = render_finding(&f, &rn, true);
+	CHECK(strstr(s, "\"injected\":") == NULL);
+	CHECK(strchr(s, '\n') == s + strlen(s) - 1);
+	s = render_finding(&f, &rn, false);
+	CHECK(strchr(s, '\x1b') == NULL);
+	CHECK(!strcmp(text_clean("a\nb\x1b\x7f", tb, sizeof(tb)), "a?b??"));
+}
+
+TEST(every_event_type_names_only_its_own_flags)
+{
+	unsigned int n = 0;
+
+	for (unsigned int t = 0; t < KVMSR_EV__MAX; t++) {
+		const struct ev_type *ty = ev_type(t);
+
+		if (!ty)
+			continue;
+		n++;
+		CHECK(ty->text && ty->describe);
+		for (const struct ev_field *f = ty->fields; f->key; f++) {
+			uint8_t used = f->need | f->unless;
+
+			if (f->fmt == EVF_BOOL || f->fmt == EVF_DIR)
+				used |= f->bit;
+			if (used & ~ty->flags)
+				fprintf(stderr, "%s.%s uses flags %#x it does not declare\n",
+					ty->name, f->key, used & ~ty->flags);
+			CHECK(!(used & ~ty->flags));
+		}
+	}
+	CHECK_EQ(n, 14);	/* 15 numbers, one retired */
+	CHECK(!ev_type(KVMSR_EV__MAX) && !ev_type(0));
+	CHECK(!strcmp(event_type_list(), "load,put,read,write,trap,entry,saved,warn,bug,"
+		      "vm-exit,direct,switch,ioctl,exit"));
 }

@@ -14,7 +14,7 @@ static void make(const char *path, int events, bool end)
 	struct regnames rn = { .name = names, .count = 200 };
 	struct rec_info info = { .release = "7.3.4-kvmsr", .machine = "aarch64",
 				 .kvm_mode = "VHE", .backend = "tracepoint", .start_ns = 100 };
-	struct rec_stack st = { .id = 7, .n = 2, .ip = { 0x10, 0x20 },
+	struct sym_stack st = { .id = 7, .n = 2, .ip = { 0x10, 0x20 },
 				.name = { "vcpu_read_sys_reg+0x114", "kvm_toggle_cache+0x40" } };
 	struct rec_end e = { .end_ns = 999, .duration_ns = 899, .lost = 3, .kvm_mode = "VHE" };
 	struct rec_writer w;

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The streaming commands' pipeline (pipeline.h). */
+#include <string.h>
+#include "analysis/regclass.h"
+#include "cli/pipeline.h"
+#include "probe/session.h"
+
+void pipeline_init(struct pipeline *p, const struct regnames *rn, unsigned int fail_mask,
+		   bool keep, unsigned int context)
+{
+	struct analyzer_config ac = {
+		.reg_class = p->reg_class,
+		.on_finding = findings_on_finding,
+		.ctx = &p->fs,
+		.context = context,
+	};
+
+	p->rn = rn;
+	memset(p->reg_class, 0, sizeof(p->reg_class));
+	for (int i = 0; i < rn->count && i < KVMSR_MAX_REGS; i++)
+		p->reg_class[i] = regclass_of(rn->name[i]);
+	analyzer_init(&p->an);
+	analyzer_configure(&p->an, &ac);
+	findings_init(&p->fs, fail_mask, keep);
+	sym_init(&p->sy);
+}
+
+static bool live_stack(void *s, int32_t id, uint64_t *ips)
+{
+	return session_stack(s, id, ips) == 0;
+}
+
+void pipeline_live(struct pipeline *p, struct session *s)
+{
+	sym_use_fetch(&p->sy, live_stack, s);
+}
+
+bool pipeline_failed(const struct pipeline *p, const struct analyzer *a)
+{
+	return findings_fail(&p->fs, a->findings);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	sym_free(&p->sy);
+	findings_free(&p->fs);
+	analyzer_free(&p->an);
+}
