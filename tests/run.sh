@@ -23,6 +23,8 @@ bash tests/bed/kernel.sh 6.1 6.12 7.3 newest >/dev/null || abort "kernel fetch f
 
 out=$(make -s unit 2>&1); echo "$out"; count "$out"
 out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
+# src/ in layers: no include up a layer, no cycle (docs/design.md).
+out=$(bash tests/lint/layers.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
 # Debian's arm64 QEMU boots a real Linux guest under each kvmsr mode, inside
