@@ -13,10 +13,16 @@ struct record_ctx {
 	struct recorder rec;
 };
 
-/* Can -o FILE be written?  Said before attaching. */
+/*
+ * Before attaching: -o FILE's temporary file (.FILE.XXXXXX beside it), so a
+ * FILE that cannot be written is said at once; FILE itself is untouched
+ * until the recording is complete.
+ */
 static int record_setup(struct stat_ctx *st)
 {
-	return recorder_check(st->cli->output) ? EXIT_ERROR : EXIT_OK;
+	struct record_ctx *rc = stat_owner(st, struct record_ctx);
+
+	return recorder_begin(&rc->rec, st->cli->output) ? EXIT_ERROR : EXIT_OK;
 }
 
 static void record_opened(struct stat_ctx *st, struct session *s)
@@ -29,7 +35,7 @@ static void record_opened(struct stat_ctx *st, struct session *s)
 	};
 	int e;
 
-	e = recorder_open(&rc->rec, st->cli->output, &o, &st->rn, now_ns());
+	e = recorder_open(&rc->rec, &o, &st->rn, now_ns());
 	if (e)
 		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->output, strerror(-e));
 }
@@ -60,17 +66,20 @@ static int record_finish(struct stat_ctx *st, const struct run_result *r)
 	};
 
 	snprintf(end.kvm_mode, sizeof(end.kvm_mode), "%s", st->ri.kvm_mode);
-	if (recorder_close(&rc->rec, &end)) {
-		fprintf(stderr, "kvmsr: writing %s failed\n", st->cli->output);
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
+	/* recorder_close() says what failed. */
+	return recorder_close(&rc->rec, &end) ? EXIT_ERROR : EXIT_OK;
+}
+
+/* Attaching failed (or the run did not end normally): no recording. */
+static void record_cleanup(struct stat_ctx *st)
+{
+	recorder_discard(&stat_owner(st, struct record_ctx)->rec);
 }
 
 /* stat --exact (main.c sets it) with every event also into the file. */
 static const struct stat_ext record_ext = {
 	.setup = record_setup, .opened = record_opened, .event = record_event,
-	.poll = record_poll, .finish = record_finish,
+	.poll = record_poll, .finish = record_finish, .cleanup = record_cleanup,
 };
 
 int cmd_record(const struct cli *cli)

@@ -162,18 +162,20 @@ static int stat_setup(struct stat_ctx *st, struct session_config *cfg)
 	int err;
 
 	sysinfo_read(&st->si);
-	err = prepare_run(cli, &st->rn, cfg, on_event, st);
+	/* Its outputs first (-o FILE, --listen, --textfile): said before anything loads. */
+	err = st->ext && st->ext->setup ? st->ext->setup(st) : EXIT_OK;
 	if (err)
 		return err;
+	err = prepare_run(cli, &st->rn, cfg, on_event, st);
+	if (err) {
+		if (st->ext && st->ext->cleanup)
+			st->ext->cleanup(st);
+		return err;
+	}
 	cfg->aggregate = !cli->exact;
 	/* stat is for always-on use: no stacks; a recording and --context keep them. */
 	cfg->stacks = cli->output != NULL || cli->context > 0;
 	cfg->context = cli->exact && cli->context > 0;
-	err = st->ext && st->ext->setup ? st->ext->setup(st) : EXIT_OK;
-	if (err) {
-		regnames_free(&st->rn);
-		return err;
-	}
 	pipeline_init(&st->p, &st->rn, cli->fail_mask, true, cli->context);
 	return EXIT_OK;
 }

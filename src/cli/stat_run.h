@@ -21,7 +21,8 @@ struct stat_ctx;
 
 /* What a command adds to stat; every hook may be NULL. */
 struct stat_ext {
-	int (*setup)(struct stat_ctx *st);	/* before attaching: an EXIT_* code */
+	/* First, before BTF is read or anything attached: an EXIT_* code. */
+	int (*setup)(struct stat_ctx *st);
 	void (*opened)(struct stat_ctx *st, struct session *s);
 	void (*event)(struct stat_ctx *st, const struct kvmsr_event *e);
 	void (*poll)(struct stat_ctx *st, struct session *s);	/* ~10 Hz */
@@ -29,6 +30,7 @@ struct stat_ext {
 	void (*tick)(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns);
 	/* After the run; NULL: stat_report().  An EXIT_* code. */
 	int (*finish)(struct stat_ctx *st, const struct run_result *r);
+	/* Last, once setup succeeded, whatever happened next. */
 	void (*cleanup)(struct stat_ctx *st);
 };
 

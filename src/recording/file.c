@@ -29,7 +29,7 @@ static void put_bytes(struct rec_writer *w, const void *p, size_t n)
 	const char *c = p;
 
 	while (!w->err && n) {
-		ssize_t k = write(w->fd, c, n);
+		ssize_t k = write(w->out.fd, c, n);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -60,8 +60,13 @@ static char *header_text(const struct rec_info *info, const struct regnames *rn,
 	return t;
 }
 
-int rec_create(struct rec_writer *w, const char *path, const struct rec_info *info,
-	       const struct regnames *rn)
+int rec_begin(struct rec_writer *w, const char *path)
+{
+	memset(w, 0, sizeof(*w));
+	return outfile_open(&w->out, path, -1, w->why, sizeof(w->why));
+}
+
+int rec_start(struct rec_writer *w, const struct rec_info *info, const struct regnames *rn)
 {
 	struct rec_header h = { .version = REC_VERSION, .abi_version = KVMSR_ABI_VERSION,
 				.event_size = sizeof(struct kvmsr_event),
@@ -69,22 +74,26 @@ int rec_create(struct rec_writer *w, const char *path, const struct rec_info *in
 	size_t len;
 	char *text;
 
-	memset(w, 0, sizeof(*w));
 	memcpy(h.magic, REC_MAGIC, sizeof(h.magic));
 	text = header_text(info, rn, &len);
 	if (!text)
 		return -ENOMEM;
 	h.text_len = len;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		free(text);
-		return -errno;
-	}
+	/* A recording that cannot be written whole stays where it is: said at close. */
+	w->out.keep_partial = true;
 	w->buf = malloc(REC_BUF);	/* unbuffered if NULL */
 	put_bytes(w, &h, sizeof(h));
 	put_bytes(w, text, len);
 	free(text);
 	return w->err;
+}
+
+int rec_create(struct rec_writer *w, const char *path, const struct rec_info *info,
+	       const struct regnames *rn)
+{
+	int e = rec_begin(w, path);
+
+	return e ? e : rec_start(w, info, rn);
 }
 
 void rec_flush(struct rec_writer *w)
@@ -134,17 +143,18 @@ void rec_put_stack(struct rec_writer *w, const struct sym_stack *st)
 
 int rec_close(struct rec_writer *w, const struct rec_end *end)
 {
-	int err;
-
 	rec_put(w, REC_END, end, sizeof(*end));
 	rec_flush(w);
 	free(w->buf);
 	w->buf = NULL;
-	err = w->err;
-	if (close(w->fd) && !err)
-		err = -errno;
-	w->fd = -1;
-	return err;
+	return outfile_commit(&w->out, w->err, w->why, sizeof(w->why));
+}
+
+void rec_discard(struct rec_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	outfile_discard(&w->out);
 }
 
 /* ---- reading ---- */

@@ -9,7 +9,9 @@
  * register name table from BTF, so names never depend on the reading host.
  * A file is only ever appended to, a record at a time, so after a SIGKILL
  * everything up to the last complete record reads; the END record says the
- * recording was closed normally.  All integers little-endian (arm64, x86).
+ * recording was closed normally.  It is written as .NAME.XXXXXX beside NAME
+ * and renamed to NAME when closed (outfile.h): a killed recording is the
+ * temporary file.  All integers little-endian (arm64, x86).
  */
 #ifndef KVMSR_RECORDING_H
 #define KVMSR_RECORDING_H
@@ -20,6 +22,7 @@
 #include "kvmsr_event.h"
 #include "symbols/regnames.h"
 #include "symbols/symbolize.h"
+#include "recording/outfile.h"
 
 #define REC_MAGIC "KVMSRREC"
 #define REC_VERSION 1
@@ -62,21 +65,37 @@ struct rec_end {
 /* ---- writing ---- */
 
 struct rec_writer {
-	int fd;
+	struct outfile out;		/* .NAME.XXXXXX until rec_close() */
 	uint64_t bytes;
 	int err;			/* first write error (-errno), sticky */
 	char *buf;			/* whole records not written yet */
 	size_t used;
+	char why[1024];			/* what failed, for the message */
 };
 
-/* Create @path (truncating) and write the header; -errno on failure. */
+/*
+ * Start a recording of @path: its temporary file beside it (outfile.h),
+ * @path itself untouched until rec_close() renames the complete file over
+ * it.  -errno with the reason in w->why.
+ */
+int rec_begin(struct rec_writer *w, const char *path);
+/* The header, into a begun recording; -errno on failure. */
+int rec_start(struct rec_writer *w, const struct rec_info *info, const struct regnames *rn);
+/* rec_begin() and rec_start(). */
 int rec_create(struct rec_writer *w, const char *path, const struct rec_info *info,
 	       const struct regnames *rn);
 void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t len);
 void rec_put_stack(struct rec_writer *w, const struct sym_stack *st);
 /* Write the buffered records out (whole records only: a kill cuts between). */
 void rec_flush(struct rec_writer *w);
+/*
+ * The END record, then the file becomes @path: 0, or -errno with the reason
+ * in w->why; a recording that could not be written whole stays in its
+ * temporary file (named in w->why) and @path is untouched.
+ */
 int rec_close(struct rec_writer *w, const struct rec_end *end);
+/* Give up a begun recording: its temporary file is removed. */
+void rec_discard(struct rec_writer *w);
 
 /* ---- reading ---- */
 

@@ -1,38 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The live side of `kvmsr record` (recorder.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include "recording/recorder.h"
 
-int recorder_check(const char *path)
+int recorder_begin(struct recorder *r, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int e;
 
-	if (fd < 0) {
-		fprintf(stderr, "kvmsr: cannot write %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	close(fd);
-	return 0;
+	memset(r, 0, sizeof(*r));
+	e = rec_begin(&r->w, path);
+	if (e)
+		fprintf(stderr, "kvmsr: %s\n", r->w.why);
+	r->begun = !e;
+	return e;
 }
 
-int recorder_open(struct recorder *r, const char *path, const struct recorder_origin *o,
+int recorder_open(struct recorder *r, const struct recorder_origin *o,
 		  const struct regnames *rn, uint64_t start_ns)
 {
 	struct rec_info info = { .abi_version = KVMSR_ABI_VERSION, .start_ns = start_ns };
 	int e;
 
-	memset(r, 0, sizeof(*r));
+	if (!r->begun)
+		return -EBADF;
 	snprintf(info.release, sizeof(info.release), "%s", o->release);
 	snprintf(info.machine, sizeof(info.machine), "%s", o->machine);
 	snprintf(info.kvm_mode, sizeof(info.kvm_mode), "%s", o->kvm_mode);
 	snprintf(info.backend, sizeof(info.backend), "%s", o->backend);
 	snprintf(info.notes, sizeof(info.notes), "%s", o->notes);
-	e = rec_create(&r->w, path, &info, rn);
+	e = rec_start(&r->w, &info, rn);
 	r->open = !e;
 	return e;
 }
@@ -103,12 +103,25 @@ int recorder_close(struct recorder *r, const struct rec_end *end)
 {
 	int e;
 
-	if (!r->open)
+	if (!r->open) {
+		recorder_discard(r);
 		return -EBADF;
+	}
 	recorder_tick(r, end->lost);
 	e = rec_close(&r->w, end);
-	r->open = false;
+	if (e)
+		fprintf(stderr, "kvmsr: %s\n", r->w.why);
+	r->open = r->begun = false;
 	free(r->stack_ids);
 	r->stack_ids = NULL;
 	return e;
+}
+
+void recorder_discard(struct recorder *r)
+{
+	if (r->begun)
+		rec_discard(&r->w);
+	r->open = r->begun = false;
+	free(r->stack_ids);
+	r->stack_ids = NULL;
 }

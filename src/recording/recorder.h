@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The live side of `kvmsr record`: every event of a streaming session into a
- * recording (recording.h), each kernel stack once, symbolized on this host,
+ * recording (file.h), written as .NAME.XXXXXX and renamed to NAME at the
+ * end (outfile.h), each kernel stack once, symbolized on this host,
  * the lost-record count as it grows, and the run's summary facts at the end.
  */
 #ifndef KVMSR_RECORDER_H
@@ -20,21 +21,32 @@ struct recorder_origin {
 
 struct recorder {
 	struct rec_writer w;
-	bool open;
+	bool begun;			/* the temporary file exists */
+	bool open;			/* and has its header */
 	uint64_t lost_written;
 	int32_t *stack_ids;		/* open-addressing set of stacks written */
 	size_t nr_ids, cap_ids;
 };
 
-/* Can @path be written?  Says why not on stderr (before attaching). */
-int recorder_check(const char *path);
-int recorder_open(struct recorder *r, const char *path, const struct recorder_origin *o,
+/*
+ * Before attaching: the recording's temporary file beside @path (@path is
+ * untouched until recorder_close()); says why not on stderr.
+ */
+int recorder_begin(struct recorder *r, const char *path);
+/* Once attached: the header. */
+int recorder_open(struct recorder *r, const struct recorder_origin *o,
 		  const struct regnames *rn, uint64_t start_ns);
 /* The event, after its stack and the address it names (WARN, BUG, direct access). */
 void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e);
 /* Every poll tick: the lost-record count if it grew, then flush. */
 void recorder_tick(struct recorder *r, uint64_t lost);
-/* The run's summary facts, then close; -errno if any write failed. */
+/*
+ * The run's summary facts, then close and rename the file to its name;
+ * -errno if any write failed (said on stderr; what was written stays in
+ * the temporary file, the name untouched).
+ */
 int recorder_close(struct recorder *r, const struct rec_end *end);
+/* A run that never started (attaching failed): remove the temporary file. */
+void recorder_discard(struct recorder *r);
 
 #endif /* KVMSR_RECORDER_H */

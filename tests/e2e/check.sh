@@ -247,6 +247,12 @@ expect "perfetto: a track named per vCPU" \
 expect "perfetto: headless Chromium parses it ($(bash "$repo/tests/perfetto/check-in-chromium.sh" "$pf" 2>&1 | tail -1))" \
 	bash "$repo/tests/perfetto/check-in-chromium.sh" "$pf"
 rm -f "$recf" "$pf"
+expect "the recording is private (mode $(value E2E-REC-MODE)), no temporary file left" \
+	[ "$(value E2E-REC-MODE)" = -rw------- -a "$(value E2E-REC-TMPS)" = 0 ]
+expect "while record runs, the recording is /tmp/.cut.kvmsr.XXXXXX ($(value E2E-CUT-PART))" \
+	grep -qx '/tmp/\.cut\.kvmsr\.[A-Za-z0-9]\{6\}' <(value E2E-CUT-PART)
+expect "killed, record left no /tmp/cut.kvmsr (only its temporary file)" \
+	[ "$(value E2E-CUT-TARGET)" = no ]
 cut=$(tagged E2E-CUT)
 expect "a recording cut by SIGKILL reads: exit 0, cut, loads ($(jq '[.vcpus[].loads] | add // 0' <<<"$cut"))" \
 	[ "$(value E2E-CUT-RC)" = 0 -a "$(jq .recording.cut <<<"$cut")" = true -a \

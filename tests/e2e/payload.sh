@@ -148,18 +148,27 @@ kvmsr report /tmp/rec.kvmsr > /tmp/rec-report.txt 2>&1
 echo "E2E-REPTXT-RC $?"
 tag E2E-REPTXT < /tmp/rec-report.txt
 base64 /tmp/rec.kvmsr | tag E2E-RECB64
+# Renamed into place at the end: private, no temporary file left.
+echo "E2E-REC-MODE $(ls -l /tmp/rec.kvmsr | cut -c1-10)"
+echo "E2E-REC-TMPS $(ls -a /tmp | grep -c '^\.rec\.kvmsr\.')"
 vmm --iters 1000000 --vcpus 1 --timeout 600 > /dev/null 2>&1 &
 v=$!
 kvmsr record -o /tmp/cut.kvmsr --pid $v > /dev/null 2> /tmp/cut.err &
 k=$!
 ready /tmp/cut.err
+# While record runs, the recording is its temporary file /tmp/.cut.kvmsr.XXXXXX
+# (created before attaching), renamed to /tmp/cut.kvmsr only when the run ends.
+part=$(ls -d /tmp/.cut.kvmsr.?????? 2> /dev/null | head -n 1)
+echo "E2E-CUT-PART ${part:-none}"
 # Killed once events are on disk (the guest needs a moment to start).
 i=0
-while [ "$(wc -c < /tmp/cut.kvmsr)" -lt 200000 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(wc -c < "${part:-/dev/null}")" -lt 200000 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 kill -KILL $k
 wait $k 2> /dev/null
 kill $v; wait $v 2> /dev/null
-kvmsr report --json /tmp/cut.kvmsr > /tmp/cut.json 2> /tmp/cut-rep.err
+# Killed: no /tmp/cut.kvmsr; the temporary file is the (cut) recording.
+[ -e /tmp/cut.kvmsr ] && echo "E2E-CUT-TARGET yes" || echo "E2E-CUT-TARGET no"
+kvmsr report --json "${part:-/tmp/cut.kvmsr}" > /tmp/cut.json 2> /tmp/cut-rep.err
 echo "E2E-CUT-RC $?"
 tag E2E-CUT < /tmp/cut.json
 tag E2E-CUT-ERR < /tmp/cut-rep.err

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "recording/file.h"
 #include "recording/outfile.h"
 #include "unit.h"
 
@@ -80,6 +81,64 @@ static void cleanup(void)
 	if (d)
 		closedir(d);
 	rmdir(dir);
+}
+
+static char *names[4] = { "SCTLR_EL1" };
+
+static void record_into(struct rec_writer *w, const char *path)
+{
+	struct regnames rn = { .name = names, .count = 1 };
+	struct rec_info info = { .release = "7.3", .machine = "aarch64", .start_ns = 1 };
+	struct kvmsr_event ev = { .ts_ns = 2, .type = KVMSR_EV_LOAD, .stack_id = -1 };
+
+	CHECK(rec_create(w, path, &info, &rn) == 0);
+	rec_put(w, REC_EVENT, &ev, sizeof(ev));
+	rec_flush(w);
+}
+
+/* record -o EXISTING: the old recording stays whole until the new one is. */
+TEST(a_recording_replaces_an_existing_file_only_when_closed)
+{
+	struct rec_end end = { .end_ns = 3 };
+	struct rec_writer w;
+	struct rec_reader r;
+	struct kvmsr_event ev;
+	char path[4200], err[256];
+	mode_t old = umask(022);
+	int n = 0;
+
+	if (!fresh("run.kvmsr", path, sizeof(path)))
+		return (void)unit_fail(__FILE__, __LINE__, "mkdtemp");
+	put(path, "the old recording", 0644);
+	record_into(&w, path);
+	CHECK(holds(path, "the old recording"));	/* not truncated while recording */
+	CHECK(rec_close(&w, &end) == 0);
+	CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
+	while (rec_next_event(&r, &ev, err, sizeof(err)) > 0)
+		n++;
+	CHECK_EQ(n, 1);
+	CHECK(r.ended);
+	rec_close_reader(&r);
+	CHECK_EQ(entries(), 1);				/* no temporary file left */
+	cleanup();
+	umask(old);
+}
+
+/* A recording holds kernel addresses: readable by its owner only. */
+TEST(a_new_recording_is_private)
+{
+	struct rec_end end = { .end_ns = 3 };
+	struct rec_writer w;
+	char path[4200];
+	mode_t old = umask(022);
+
+	if (!fresh("run.kvmsr", path, sizeof(path)))
+		return (void)unit_fail(__FILE__, __LINE__, "mkdtemp");
+	record_into(&w, path);
+	CHECK(rec_close(&w, &end) == 0);
+	CHECK_EQ(mode_of(path), 0600);
+	cleanup();
+	umask(old);
 }
 
 TEST(outfile_renames_only_on_success_and_leaves_no_temporary_file)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The recording file: round trip, a cut file, damage, foreign files. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,8 +37,12 @@ static void make(const char *path, int events, bool end)
 		CHECK(rec_close(&w, &e) == 0);
 	} else {
 		rec_flush(&w);		/* what a poll tick wrote before the kill */
-		close(w.fd);
+		close(w.out.fd);
 		free(w.buf);
+		/* A kill leaves the temporary file .NAME.XXXXXX: read under @path here. */
+		CHECK(rename(w.out.tmp, path) == 0);
+		free(w.out.tmp);
+		free(w.out.path);
 	}
 }
 
