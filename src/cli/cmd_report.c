@@ -14,6 +14,7 @@
 #include "output/summary.h"
 #include "output/text.h"
 #include "recording/file.h"
+#include "recording/outfile.h"
 
 static bool file_stack(void *ctx, int32_t id, struct sym_stack *out)
 {
@@ -68,20 +69,48 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
 	ri->duration_ns = a->last_ns > r->info.start_ns ? a->last_ns - r->info.start_ns : 0;
 }
 
-/* --perfetto OUT.json: open it and start the timeline; EXIT_* code. */
-static int open_perfetto(const struct cli *cli, struct pipeline *p, struct perfetto *pf,
-			 FILE **pff, const struct regnames *rn)
+/*
+ * --perfetto OUT.json: its temporary file (outfile.h; never the recording
+ * being read) and the start of the timeline; EXIT_* code.
+ */
+static int open_perfetto(const struct cli *cli, const struct rec_reader *r, struct pipeline *p,
+			 struct perfetto *pf, struct outfile *out)
 {
-	*pff = NULL;
+	char err[1024];
+	FILE *f;
+
 	if (!cli->perfetto)
 		return EXIT_OK;
-	*pff = fopen(cli->perfetto, "w");
-	if (!*pff) {
-		fprintf(stderr, "kvmsr: cannot write %s: %s\n", cli->perfetto, strerror(errno));
+	if (outfile_open(out, cli->perfetto, fileno(r->f), err, sizeof(err))) {
+		fprintf(stderr, "kvmsr: %s\n", err);
 		return EXIT_ERROR;
 	}
-	perfetto_begin(pf, *pff, rn);
+	f = outfile_stream(out);
+	if (!f) {
+		fprintf(stderr, "kvmsr: cannot write %s: %s\n", cli->perfetto, strerror(ENOMEM));
+		outfile_discard(out);
+		return EXIT_ERROR;
+	}
+	perfetto_begin(pf, f, &r->rn);
 	findings_stream(&p->fs, on_finding, pf);
+	return EXIT_OK;
+}
+
+/* The end of the timeline; the file replaces OUT.json only if all of it was written. */
+static int close_perfetto(const struct cli *cli, struct perfetto *pf, struct outfile *out,
+			  uint64_t end_ns)
+{
+	char err[1024];
+	int e;
+
+	if (!cli->perfetto)
+		return EXIT_OK;
+	errno = 0;
+	e = perfetto_end(pf, end_ns) ? (errno ? -errno : -EIO) : 0;
+	if (outfile_commit(out, e, err, sizeof(err))) {
+		fprintf(stderr, "kvmsr: %s\n", err);
+		return EXIT_ERROR;
+	}
 	return EXIT_OK;
 }
 
@@ -148,7 +177,7 @@ int cmd_report(const struct cli *cli)
 	struct run_info ri;
 	struct perfetto pf;
 	struct sym_source src = { file_stack, file_name, &r };
-	FILE *pff = NULL;
+	struct outfile pfo;
 	bool loaded_seen = false;
 	char err[512] = "";
 	int k, rc = EXIT_OK;
@@ -159,17 +188,15 @@ int cmd_report(const struct cli *cli)
 	}
 	pipeline_init(&p, &r.rn, cli->fail_mask, true, cli->context);
 	sym_use_source(&p.sy, &src);
-	if (open_perfetto(cli, &p, &pf, &pff, &r.rn)) {
+	if (open_perfetto(cli, &r, &p, &pf, &pfo)) {
 		pipeline_free(&p);
 		rec_close_reader(&r);
 		return EXIT_ERROR;
 	}
-	k = feed_events(cli, &r, &p.an, pff ? &pf : NULL, &loaded_seen, err, sizeof(err));
+	k = feed_events(cli, &r, &p.an, cli->perfetto ? &pf : NULL, &loaded_seen, err,
+			sizeof(err));
 	analyzer_finish(&p.an, r.ended ? r.end.end_ns : p.an.last_ns);
-	if (pff && (perfetto_end(&pf, r.ended ? r.end.end_ns : p.an.last_ns) | fclose(pff))) {
-		fprintf(stderr, "kvmsr: writing %s failed\n", cli->perfetto);
-		rc = EXIT_ERROR;
-	}
+	rc = close_perfetto(cli, &pf, &pfo, r.ended ? r.end.end_ns : p.an.last_ns);
 	file_run_info(&ri, &r, &p.an, loaded_seen);
 	print_report(cli, &r, &p, &ri);
 	rc = say_damage(cli, &r, k, err, rc);

@@ -11,6 +11,7 @@
 #include "probe/agg.h"
 #include "output/http.h"
 #include "output/metrics.h"
+#include "recording/outfile.h"
 #include "cli/stat_run.h"
 
 struct serve_ctx {
@@ -41,31 +42,45 @@ static void render_metrics(void *ctx, FILE *f)
 		analyzer_free(&snap);
 }
 
-/* node_exporter's textfile collector: rewrite atomically (write, rename). */
-static void write_textfile(struct stat_ctx *st)
+/*
+ * node_exporter's textfile collector: rewritten atomically (outfile.h: a
+ * temporary file beside it, renamed over it), 0600 when new; -errno.
+ */
+static int write_textfile(struct stat_ctx *st)
 {
-	char tmp[4096];
+	struct outfile o;
+	char err[1024];
 	FILE *f;
+	int e;
 
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", st->cli->textfile, (int)getpid());
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "kvmsr: cannot write %s: %s\n", tmp, strerror(errno));
-		return;
+	e = outfile_open(&o, st->cli->textfile, -1, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "kvmsr: %s\n", err);
+		return e;
 	}
-	render_metrics(st, f);
-	if (fclose(f) || rename(tmp, st->cli->textfile)) {
-		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->textfile,
-			strerror(errno));
-		unlink(tmp);
-	}
+	f = outfile_stream(&o);
+	if (f)
+		render_metrics(st, f);
+	e = outfile_commit(&o, f ? 0 : -ENOMEM, err, sizeof(err));
+	if (e)
+		fprintf(stderr, "kvmsr: %s\n", err);
+	return e;
 }
 
+/* Before anything is loaded: the textfile's directory takes a file, --listen is bound. */
 static int serve_setup(struct stat_ctx *st)
 {
 	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
-	char herr[256];
+	char herr[1024];
+	struct outfile o;
 
+	if (st->cli->textfile) {
+		if (outfile_open(&o, st->cli->textfile, -1, herr, sizeof(herr))) {
+			fprintf(stderr, "kvmsr: %s\n", herr);
+			return EXIT_ERROR;
+		}
+		outfile_discard(&o);
+	}
 	if (!st->cli->listen)
 		return EXIT_OK;
 	sv->http_fd = http_listen(st->cli->listen, herr, sizeof(herr));
@@ -84,17 +99,17 @@ static void serve_poll(struct stat_ctx *st, struct session *s)
 		http_serve(sv->http_fd, render_metrics, st);
 }
 
-/* Every --interval and at the end: the textfile, never a report. */
+/* Every --interval: the textfile, never a report. */
 static void serve_tick(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns)
 {
 	if (st->cli->textfile)
 		write_textfile(st);
 }
 
+/* And at the end, where a textfile that could not be written is an error. */
 static int serve_finish(struct stat_ctx *st, const struct run_result *r)
 {
-	serve_tick(st, st->s, r->end_ns - r->start_ns);
-	return EXIT_OK;
+	return st->cli->textfile && write_textfile(st) ? EXIT_ERROR : EXIT_OK;
 }
 
 static void serve_cleanup(struct stat_ctx *st)
