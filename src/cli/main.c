@@ -54,9 +54,10 @@ static const char doc[] =
 "  kvmsr serve --listen 127.0.0.1:9464   (Prometheus scrapes /metrics)\n"
 "\n"
 "EXIT STATUS\n"
-"  0 success, 1 set-up or attach error, 2 bad command line,\n"
+"  0 success, 1 set-up or attach error, or an output that could not be\n"
+"  written, 2 bad command line,\n"
 "  3 a finding matched --fail-on, 4 the command given after -- exited non-zero\n"
-"  (3 wins over 4).\n"
+"  (3 wins over 4; an output that could not be written, over both).\n"
 "\n"
 "OPTIONS";
 
@@ -380,6 +381,22 @@ static void events_doc(void)
 			o->doc = doc;
 }
 
+/*
+ * Whatever a command printed (report, stat, trace, check) reached standard
+ * output, or the exit code says it did not: a full disk or a closed pipe
+ * must not look like a complete report.
+ */
+static int stdout_written(int rc)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	/* errno is the reason only if this flush failed; an earlier one's is gone. */
+	fprintf(stderr, "kvmsr: writing the standard output failed%s%s\n", errno ? ": " : "",
+		errno ? strerror(errno) : "");
+	return EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt,
@@ -410,5 +427,5 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = cmd->prepare ? cmd->prepare(&c) : EXIT_OK;
-	return rc ? rc : cmd->fn(&c);
+	return rc ? rc : stdout_written(cmd->fn(&c));
 }
