@@ -2,12 +2,14 @@
 /* kvmsr: command line entry point. */
 #include <argp.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "analysis/findings.h"
 #include "output/event_types.h"
+#include "output/http.h"
 
 const char *argp_program_version = "kvmsr 0.1";
 const char *argp_program_bug_address = "the kvmsr issue tracker";
@@ -104,6 +106,13 @@ static struct argp_option options[] = {
 	{ 0 },
 };
 
+/*
+ * The longest --duration or --interval: 10 years.  Beyond any real run, and
+ * far inside what the event loop's u64 nanoseconds hold (584 years), so
+ * the conversion to nanoseconds is always defined.
+ */
+#define SECONDS_MAX (10 * 365.25 * 24 * 3600)
+
 static double parse_seconds(const char *arg, struct argp_state *state, const char *what)
 {
 	char *end;
@@ -111,21 +120,37 @@ static double parse_seconds(const char *arg, struct argp_state *state, const cha
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (errno || *end || v <= 0)
+	/* !(v > 0) also refuses nan. */
+	if (errno || end == arg || *end || !isfinite(v) || !(v > 0))
 		argp_error(state, "%s must be a positive number of seconds, not '%s'", what, arg);
+	else if (v > SECONDS_MAX)
+		argp_error(state, "%s is at most 10 years (%.0f seconds), not '%s'", what,
+			   SECONDS_MAX, arg);
 	return v;
 }
 
+/* Decimal digits only: not empty (which strtol reads as 0), no sign, no space. */
 static long parse_uint(const char *arg, struct argp_state *state, const char *what)
 {
 	char *end;
-	long v;
+	long v = -1;
 
 	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || v < 0 || v > 0x7fffffff)
+	if (arg[0] >= '0' && arg[0] <= '9')
+		v = strtol(arg, &end, 10);
+	if (v < 0 || errno || *end || v > 0x7fffffff)
 		argp_error(state, "%s must be a non-negative integer, not '%s'", what, arg);
 	return v;
+}
+
+/* --reg NAMES: comma-separated, none empty (the names are checked against BTF later). */
+static void check_reg_list(const char *arg, struct argp_state *state)
+{
+	size_t n = strlen(arg);
+
+	if (!n || arg[0] == ',' || arg[n - 1] == ',' || strstr(arg, ",,"))
+		argp_error(state, "--reg wants register names separated by commas, e.g. "
+			   "TTBR0_EL1,MAIR_EL1, not '%s'", arg);
 }
 
 static error_t parse_backend(const char *arg, struct argp_state *state, enum backend *b)
@@ -222,6 +247,7 @@ static error_t parse_plain(int key, char *arg, struct argp_state *state)
 		c->no_probe = true;
 		break;
 	case OPT_REG:
+		check_reg_list(arg, state);
 		c->regs = arg;
 		break;
 	case OPT_OUTPUT:
@@ -230,9 +256,17 @@ static error_t parse_plain(int key, char *arg, struct argp_state *state)
 	case OPT_PERFETTO:
 		c->perfetto = arg;
 		break;
-	case OPT_LISTEN:
+	case OPT_LISTEN: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char err[256];
+
+		/* The syntax here (exit 2); binding it, when serve starts (exit 1). */
+		if (http_parse_addr(arg, &ss, &len, err, sizeof(err)))
+			argp_error(state, "%s", err);
 		c->listen = arg;
 		break;
+	}
 	case OPT_TEXTFILE:
 		c->textfile = arg;
 		break;

@@ -53,9 +53,14 @@ static int config_from_cli(const struct cli *cli, const struct regnames *rn,
 			return -EINVAL;
 		}
 		cfg->reg_bitmap[idx / 64] |= 1ull << (idx % 64);
+		cfg->filter_regs = true;
 	}
-	cfg->filter_regs = true;
 	free(list);
+	/* An empty list is not "no registers" (main.c refuses it first). */
+	if (!cfg->filter_regs) {
+		fprintf(stderr, "kvmsr: --reg names no register\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 

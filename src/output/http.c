@@ -13,39 +13,61 @@
 #include "output/http.h"
 
 /* Numeric addresses only (no resolver: the binary is static). */
-int http_listen(const char *addr, char *err, size_t len)
+int http_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sslen,
+		    char *err, size_t len)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *in4 = (void *)&ss;
-	struct sockaddr_in6 *in6 = (void *)&ss;
-	char host[128], *port, *end;
-	int fd, one = 1, rc;
+	struct sockaddr_in *in4 = (void *)ss;
+	struct sockaddr_in6 *in6 = (void *)ss;
+	char host[HTTP_ADDR_MAX + 1], *port, *end;
 	unsigned long p;
 
+	memset(ss, 0, sizeof(*ss));
+	if (strlen(addr) > HTTP_ADDR_MAX) {
+		snprintf(err, len, "--listen: longer than %d characters", HTTP_ADDR_MAX);
+		return -EINVAL;
+	}
 	snprintf(host, sizeof(host), "%s", addr);
 	port = strrchr(host, ':');
-	if (!port || !port[1])
+	if (!port || port[1] < '0' || port[1] > '9')
 		goto usage;
 	*port++ = '\0';
+	errno = 0;
 	p = strtoul(port, &end, 10);
-	if (*end || !p || p > 65535)
+	if (errno || *end || !p || p > 65535)
 		goto usage;
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		host[strlen(host) - 1] = '\0';
-		ss.ss_family = AF_INET6;
+		ss->ss_family = AF_INET6;
 		in6->sin6_port = htons(p);
+		*sslen = sizeof(*in6);
 		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
 			goto usage;
 	} else {
-		ss.ss_family = AF_INET;
+		ss->ss_family = AF_INET;
 		in4->sin_port = htons(p);
+		*sslen = sizeof(*in4);
 		if (host[0] && inet_pton(AF_INET, host, &in4->sin_addr) != 1)
 			goto usage;
 	}
+	return 0;
+usage:
+	snprintf(err, len, "--listen %s: want IPv4:PORT, [IPv6]:PORT or :PORT (port 1 to "
+		 "65535), e.g. 127.0.0.1:9464", addr);
+	return -EINVAL;
+}
+
+int http_listen(const char *addr, char *err, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, one = 1, rc;
+
+	rc = http_parse_addr(addr, &ss, &sslen, err, len);
+	if (rc)
+		return rc;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ? sizeof(*in6) :
-	    sizeof(*in4)) || listen(fd, 16)) {
+	    bind(fd, (struct sockaddr *)&ss, sslen) || listen(fd, 16)) {
 		rc = -errno;
 		snprintf(err, len, "--listen %s: %s", addr, strerror(errno));
 		if (fd >= 0)
@@ -53,10 +75,6 @@ int http_listen(const char *addr, char *err, size_t len)
 		return rc;
 	}
 	return fd;
-usage:
-	snprintf(err, len, "--listen %s: want IPv4:PORT, [IPv6]:PORT or :PORT, e.g. "
-		 "127.0.0.1:9464", addr);
-	return -EINVAL;
 }
 
 static void reply(int c, const char *status, const char *type, const char *body, size_t n)
