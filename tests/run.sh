@@ -25,6 +25,8 @@ out=$(make -s unit 2>&1); echo "$out"; count "$out"
 out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
 # src/ in layers: no include up a layer, no cycle (docs/design.md).
 out=$(bash tests/lint/layers.sh 2>&1); echo "$out"; count "$out"
+# Output files written safely, command-line errors exit 2 (issue 14; host-side).
+out=$(bash tests/hardening/files-cli.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
 # Debian's arm64 QEMU boots a real Linux guest under each kvmsr mode, inside
