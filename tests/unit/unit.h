@@ -7,6 +7,7 @@
 #ifndef KVMSR_UNIT_H
 #define KVMSR_UNIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,12 @@ void unit_register(struct unit_test *t);
 void unit_fail(const char *file, int line, const char *expr);
 /* Where the captured kernel BTF blobs live (KVMSR_CACHE/kernels). */
 const char *unit_kernel_dir(void);
+/* CPU time of the process, in seconds: for cost bounds, not wall clock. */
+double unit_cpu_s(void);
+/* Bytes the heap holds (mallinfo2); unit_heap_measurable() false where it
+ * cannot see them (a sanitizer's allocator): skip, do not fail. */
+size_t unit_heap_bytes(void);
+bool unit_heap_measurable(void);
 
 #define TEST(fn_name)							\
 	static void fn_name(void);					\

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Runs every registered unit test; `unit-tests [NAME-SUBSTRING]`. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "unit.h"
 
 static struct unit_test *tests;
@@ -26,6 +28,31 @@ const char *unit_kernel_dir(void)
 
 	snprintf(buf, sizeof(buf), "%s/kernels", c ? c : ".cache");
 	return buf;
+}
+
+double unit_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+size_t unit_heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+bool unit_heap_measurable(void)
+{
+	size_t before = unit_heap_bytes();
+	void *p = malloc(1 << 20);
+	bool ok = p && unit_heap_bytes() >= before + (1 << 20);
+
+	free(p);
+	return ok;
 }
 
 int main(int argc, char **argv)
