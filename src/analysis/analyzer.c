@@ -140,16 +140,8 @@ struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_
 		return v;
 	if (a->nr_vcpus >= ANALYZER_MAX_VCPUS)
 		return NULL;
-	if (a->nr_vcpus == a->cap_vcpus) {
-		size_t cap = a->cap_vcpus ? a->cap_vcpus * 2 : 16;
-		struct vcpu_stats *n = realloc(a->vcpus, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		a->vcpus = n;
-		a->cap_vcpus = cap;
-	}
-	if (keymap_put(&a->by_vcpu, vcpu_key(pid, vcpu_id), a->nr_vcpus))
+	if (array_room(&a->vcpus, &a->cap_vcpus, a->nr_vcpus, sizeof(*a->vcpus), 16) ||
+	    keymap_put(&a->by_vcpu, vcpu_key(pid, vcpu_id), a->nr_vcpus))
 		return NULL;
 	v = &a->vcpus[a->nr_vcpus++];
 	memset(v, 0, sizeof(*v));
@@ -305,15 +297,8 @@ static struct reg_stats *add_reg(struct vcpu_stats *v, unsigned int reg)
 {
 	if (!v->reg_slot && !(v->reg_slot = calloc(KVMSR_MAX_REGS, sizeof(*v->reg_slot))))
 		return NULL;
-	if (v->nr_regs == v->cap_regs) {
-		uint32_t cap = v->cap_regs ? 2 * v->cap_regs : 8;
-		struct reg_stats *r = realloc(v->regs, cap * sizeof(*r));
-
-		if (!r)
-			return NULL;
-		v->regs = r;
-		v->cap_regs = cap;
-	}
+	if (array_room(&v->regs, &v->cap_regs, v->nr_regs, sizeof(*v->regs), 8))
+		return NULL;
 	memset(&v->regs[v->nr_regs], 0, sizeof(v->regs[0]));
 	v->reg_slot[reg] = ++v->nr_regs;
 	return &v->regs[v->nr_regs - 1];

@@ -121,7 +121,7 @@ struct vcpu_stats {
 	 */
 	uint16_t *reg_slot;
 	struct reg_stats *regs;
-	uint32_t nr_regs, cap_regs;
+	size_t nr_regs, cap_regs;
 
 	/* Open load->put interval. */
 	bool in;

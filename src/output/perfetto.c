@@ -50,16 +50,8 @@ static struct perfetto_open *track(struct perfetto *p, uint32_t pid, int32_t vcp
 
 	if (keymap_get(&p->by_vcpu, key, &i))
 		return &p->open[i];
-	if (p->nr == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 16;
-		struct perfetto_open *o = realloc(p->open, cap * sizeof(*o));
-
-		if (!o)
-			return NULL;
-		p->open = o;
-		p->cap = cap;
-	}
-	if (keymap_put(&p->by_vcpu, key, p->nr))
+	if (array_room(&p->open, &p->cap, p->nr, sizeof(*p->open), 16) ||
+	    keymap_put(&p->by_vcpu, key, p->nr))
 		return NULL;
 	snprintf(name, sizeof(name), "vCPU %d", vcpu);
 	meta(p, "thread_name", pid, vcpu, name);

@@ -2,6 +2,7 @@
 /* u64 -> u32 map (keymap.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "symbols/keymap.h"
 
 static uint32_t slot_of(uint64_t key, uint32_t cap)
@@ -80,4 +81,20 @@ void keymap_free(struct keymap *m)
 	m->keys = NULL;
 	m->vals = NULL;
 	m->cap = m->n = 0;
+}
+
+int array_room(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? 2 * *cap : first;
+	void *old, *p;
+
+	if (n < *cap)
+		return 0;
+	memcpy(&old, arr, sizeof(old));
+	p = realloc(old, c * size);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arr, &p, sizeof(p));
+	*cap = c;
+	return 0;
 }

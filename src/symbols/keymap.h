@@ -10,6 +10,7 @@
 #define KVMSR_KEYMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct keymap {
@@ -23,5 +24,12 @@ bool keymap_get(const struct keymap *m, uint64_t key, uint32_t *val);
 /* Insert or replace; -ENOMEM (the map unchanged) if it cannot grow. */
 int keymap_put(struct keymap *m, uint64_t key, uint32_t val);
 void keymap_free(struct keymap *m);
+
+/*
+ * Room for one more element in the array *@arr of *@cap elements of @size
+ * bytes, @n in use: doubled (from @first) when full.  -ENOMEM, the array
+ * unchanged, if it cannot grow.  The arrays a keymap's values index.
+ */
+int array_room(void *arr, size_t *cap, size_t n, size_t size, size_t first);
 
 #endif /* KVMSR_KEYMAP_H */

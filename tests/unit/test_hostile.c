@@ -90,42 +90,45 @@ static void read_all(struct rec_reader *r, const char *path)
 	CHECK(r->ended);
 }
 
+struct stack_run {
+	struct rec_reader r;
+	int n;
+};
+
+/* Every stack by id and every frame's name by ip. */
+static void look_up_all(void *ctx)
+{
+	struct stack_run *s = ctx;
+	int found = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct sym_stack *st = rec_find_stack(&s->r, i);
+		const char *name = rec_name_of(&s->r, 0x1000 + (uint64_t)i * 64);
+
+		found += st && st->id == i && name && atoi(name + 1) == i;
+	}
+	CHECK_EQ(found, s->n);
+}
+
 static double stack_cost(int n)
 {
+	struct stack_run s = { .n = n };
 	char path[64];
-	struct rec_reader r;
-	double best = 1e9;
+	double t;
 
 	tmp_path(path);
 	make_stacks(path, n, 1);
-	read_all(&r, path);
-	for (int k = 0; k < 3; k++) {
-		double t = unit_cpu_s();
-		int found = 0;
-
-		for (int i = 0; i < n; i++) {
-			const struct sym_stack *st = rec_find_stack(&r, i);
-			const char *name = rec_name_of(&r, 0x1000 + (uint64_t)i * 64);
-
-			found += st && st->id == i && name && atoi(name + 1) == i;
-		}
-		CHECK_EQ(found, n);
-		t = (unit_cpu_s() - t) / n;
-		if (t < best)
-			best = t;
-	}
-	rec_close_reader(&r);
+	read_all(&s.r, path);
+	t = unit_best_cpu_s(3, look_up_all, &s) / n;
+	rec_close_reader(&s.r);
 	unlink(path);
-	return best;
+	return t;
 }
 
 TEST(stack_and_name_lookup_cost_stays_flat)
 {
-	double small = stack_cost(1000), large = stack_cost(16000);
-
-	/* A linear search costs 16x per lookup at 16x the stacks. */
-	printf("     %.0f ns/lookup at 1000 stacks, %.0f at 16000\n", small * 1e9, large * 1e9);
-	CHECK(large < 4 * small);
+	/* A linear search cost 34x per lookup at 16x the stacks. */
+	CHECK_FLAT(stack_cost, 1000, 16000, 4);
 }
 
 TEST(memory_per_stack_is_linear_in_its_record)
@@ -135,10 +138,8 @@ TEST(memory_per_stack_is_linear_in_its_record)
 	size_t before;
 	double per_stack;
 
-	if (!unit_heap_measurable()) {
-		printf("     (skipped: mallinfo2 cannot see this heap)\n");
+	if (!unit_heap_measurable())
 		return;
-	}
 	tmp_path(path);
 	make_stacks(path, 20000, 0);	/* 16-byte records: id, no frames */
 	before = unit_heap_bytes();
@@ -170,34 +171,31 @@ static void make_header(const char *path, size_t text_len, char c)
 	free(text);
 }
 
-static double header_cost(size_t len)
+static void open_close(void *path)
 {
-	char path[64], err[256];
-	double best = 1e9;
+	struct rec_reader r;
+	char err[256];
+
+	CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
+	rec_close_reader(&r);
+}
+
+static double header_cost(int len)
+{
+	char path[64];
+	double t;
 
 	tmp_path(path);
 	make_header(path, len, '\n');
-	for (int k = 0; k < 3; k++) {
-		struct rec_reader r;
-		double t = unit_cpu_s();
-
-		CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
-		t = (unit_cpu_s() - t) / len;
-		if (t < best)
-			best = t;
-		rec_close_reader(&r);
-	}
+	t = unit_best_cpu_s(3, open_close, path) / len;
 	unlink(path);
-	return best;
+	return t;
 }
 
 TEST(header_text_parse_cost_per_byte_stays_flat)
 {
-	double small = header_cost(64 << 10), large = header_cost(1 << 20);
-
-	/* Was 4 s for 1 MiB of blank lines: sscanf over the rest per line. */
-	printf("     %.2f ns/byte at 64 KiB, %.2f at 1 MiB\n", small * 1e9, large * 1e9);
-	CHECK(large < 4 * small);
+	/* Was 4 s for 1 MiB of blank lines, 15x per byte: sscanf over the rest per line. */
+	CHECK_FLAT(header_cost, 64 << 10, 1 << 20, 4);
 }
 
 /* rec_open in a child, so that a reader blocked forever fails the test. */
