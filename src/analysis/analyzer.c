@@ -293,7 +293,7 @@ static struct finding new_finding(enum finding_kind kind, const struct kvmsr_eve
 }
 
 /* The slow path of vcpu_reg(): @reg's first use on @v. */
-static struct reg_stats *add_reg(struct vcpu_stats *v, unsigned int reg)
+__attribute__((noinline, cold)) static struct reg_stats *add_reg(struct vcpu_stats *v, unsigned int reg)
 {
 	if (!v->reg_slot && !(v->reg_slot = calloc(KVMSR_MAX_REGS, sizeof(*v->reg_slot))))
 		return NULL;
@@ -304,13 +304,19 @@ static struct reg_stats *add_reg(struct vcpu_stats *v, unsigned int reg)
 	return &v->regs[v->nr_regs - 1];
 }
 
-struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg)
+/* vcpu_reg(), inlined where every accessor event needs it. */
+static inline struct reg_stats *reg_of(struct vcpu_stats *v, unsigned int reg)
 {
 	if (reg >= KVMSR_MAX_REGS)
 		return NULL;
 	if (v->reg_slot && v->reg_slot[reg])
 		return &v->regs[v->reg_slot[reg] - 1];
 	return add_reg(v, reg);
+}
+
+struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg)
+{
+	return reg_of(v, reg);
 }
 
 const struct reg_stats *vcpu_reg_find(const struct vcpu_stats *v, unsigned int reg)
@@ -451,7 +457,7 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 	int loaded = !!(e->flags & KVMSR_F_LOADED);
 	bool is_write = e->type == KVMSR_EV_WRITE;
 
-	count_access(v, vcpu_reg(v, e->reg), e, loaded, is_write);
+	count_access(v, reg_of(v, e->reg), e, loaded, is_write);
 	if (!loaded)
 		return;		/* memory is the register: nothing to prove */
 	if (e->flags & KVMSR_F_LOC) {
@@ -586,7 +592,7 @@ static void on_trap(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr
 	 */
 	if (a->cfg.reg_class && !(reg_class(a, e->reg) & (RC_DEFERRED | RC_DEFERRED_SOME)))
 		return;
-	r = vcpu_reg(v, e->reg);
+	r = reg_of(v, e->reg);
 	v->traps++;
 	if (r)
 		r->traps++;
