@@ -33,9 +33,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 
 # src/ in layers, each calling only those below it (docs/design.md):
 # cli -> probe, output -> analysis -> recording -> symbols.
-SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c src/symbols/symbolize.c
+SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c src/symbols/symbolize.c \
+	src/symbols/keymap.c
 RECORDING_SRCS := src/recording/file.c src/recording/outfile.c
-ANALYZER_SRCS := src/analysis/analyzer.c src/analysis/regclass.c
+ANALYZER_SRCS := src/analysis/analyzer.c src/analysis/regclass.c src/symbols/keymap.c
 ANALYSIS_SRCS := $(ANALYZER_SRCS) src/analysis/findings.c
 OUTPUT_SRCS := src/output/json_writer.c src/output/text.c src/output/event_types.c \
 	src/output/event_fmt.c src/output/summary.c src/output/finding_fmt.c \
@@ -50,7 +51,8 @@ USER_SRCS := $(CLI_SRCS) $(PROBE_SRCS) $(OUTPUT_SRCS) $(ANALYSIS_SRCS) $(RECORDI
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
-	tests/unit/test_replay_masked.c tests/unit/test_outfile.c \
+	tests/unit/test_replay_masked.c tests/unit/test_outfile.c tests/unit/test_hostile.c \
+	tests/unit/test_hostile_vcpus.c \
 	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c
 SRC_HDRS := $(wildcard src/*/*.h)
 

@@ -91,10 +91,12 @@ void analyzer_configure(struct analyzer *a, const struct analyzer_config *cfg)
 void analyzer_free(struct analyzer *a)
 {
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
+		free(a->vcpus[i].reg_slot);
 		free(a->vcpus[i].regs);
 		free(a->vcpus[i].ring);
 	}
 	free(a->vcpus);
+	keymap_free(&a->by_vcpu);
 	if (a->held)
 		for (int c = 0; c < HELD_CPUS; c++)
 			free(a->held[c]);
@@ -107,9 +109,15 @@ void analyzer_free(struct analyzer *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static uint64_t vcpu_key(uint32_t pid, int32_t vcpu_id)
+{
+	return (uint64_t)pid << 32 | (uint32_t)vcpu_id;
+}
+
 struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_id)
 {
 	struct vcpu_stats *v;
+	uint32_t i;
 
 	/* Events come in runs of one vCPU: try the last one first. */
 	if (a->last < a->nr_vcpus) {
@@ -117,15 +125,11 @@ struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_
 		if (v->pid == pid && v->vcpu_id == vcpu_id)
 			return v;
 	}
-	/* A host runs a handful of vCPUs: a linear scan beats hashing here. */
-	for (size_t i = 0; i < a->nr_vcpus; i++) {
-		v = &a->vcpus[i];
-		if (v->pid == pid && v->vcpu_id == vcpu_id) {
-			a->last = i;
-			return v;
-		}
-	}
-	return NULL;
+	/* Then a hash: a file may name thousands of vCPUs. */
+	if (!keymap_get(&a->by_vcpu, vcpu_key(pid, vcpu_id), &i))
+		return NULL;
+	a->last = i;
+	return &a->vcpus[i];
 }
 
 struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_id)
@@ -134,20 +138,17 @@ struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_
 
 	if (v)
 		return v;
-	if (a->nr_vcpus == a->cap_vcpus) {
-		size_t cap = a->cap_vcpus ? a->cap_vcpus * 2 : 16;
-		struct vcpu_stats *n = realloc(a->vcpus, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		a->vcpus = n;
-		a->cap_vcpus = cap;
-	}
+	if (a->nr_vcpus >= ANALYZER_MAX_VCPUS)
+		return NULL;
+	if (array_room(&a->vcpus, &a->cap_vcpus, a->nr_vcpus, sizeof(*a->vcpus), 16) ||
+	    keymap_put(&a->by_vcpu, vcpu_key(pid, vcpu_id), a->nr_vcpus))
+		return NULL;
 	v = &a->vcpus[a->nr_vcpus++];
 	memset(v, 0, sizeof(*v));
 	v->pid = pid;
 	v->vcpu_id = vcpu_id;
 	v->pending_trap = -1;
+	v->gaps_seen = a->gaps;
 	return v;
 }
 
@@ -212,10 +213,24 @@ static void ring_push(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 {
 	if (lifecycle(e->type))
 		slot_push(v->life, CONTEXT_LIFECYCLE, &v->life_next, &v->life_len, e, a->seq);
-	if (!v->ring)
-		v->ring = malloc(a->cfg.context * sizeof(*v->ring));
-	if (v->ring)
-		slot_push(v->ring, a->cfg.context, &v->ring_next, &v->ring_len, e, a->seq);
+	/*
+	 * The ring grows to the context as events come (memory follows the
+	 * events, not --context times the vCPUs); it wraps only at full size,
+	 * so until then its events are slots 0..len-1.
+	 */
+	if (v->ring_len == v->ring_cap && v->ring_cap < a->cfg.context) {
+		uint32_t cap = v->ring_cap ? 2 * v->ring_cap : 16;
+		struct ctx_slot *r;
+
+		cap = cap < a->cfg.context ? cap : a->cfg.context;
+		r = realloc(v->ring, cap * sizeof(*r));
+		if (r) {
+			v->ring = r;
+			v->ring_cap = cap;
+		}
+	}
+	if (v->ring_len < v->ring_cap || v->ring_cap == a->cfg.context)
+		slot_push(v->ring, v->ring_cap, &v->ring_next, &v->ring_len, e, a->seq);
 }
 
 /*
@@ -277,13 +292,38 @@ static struct finding new_finding(enum finding_kind kind, const struct kvmsr_eve
 	return f;
 }
 
-struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg)
+/* The slow path of vcpu_reg(): @reg's first use on @v. */
+__attribute__((noinline, cold)) static struct reg_stats *add_reg(struct vcpu_stats *v, unsigned int reg)
+{
+	if (!v->reg_slot && !(v->reg_slot = calloc(KVMSR_MAX_REGS, sizeof(*v->reg_slot))))
+		return NULL;
+	if (array_room(&v->regs, &v->cap_regs, v->nr_regs, sizeof(*v->regs), 8))
+		return NULL;
+	memset(&v->regs[v->nr_regs], 0, sizeof(v->regs[0]));
+	v->reg_slot[reg] = ++v->nr_regs;
+	return &v->regs[v->nr_regs - 1];
+}
+
+/* vcpu_reg(), inlined where every accessor event needs it. */
+static inline struct reg_stats *reg_of(struct vcpu_stats *v, unsigned int reg)
 {
 	if (reg >= KVMSR_MAX_REGS)
 		return NULL;
-	if (!v->regs)
-		v->regs = calloc(KVMSR_MAX_REGS, sizeof(*v->regs));
-	return v->regs ? &v->regs[reg] : NULL;
+	if (v->reg_slot && v->reg_slot[reg])
+		return &v->regs[v->reg_slot[reg] - 1];
+	return add_reg(v, reg);
+}
+
+struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg)
+{
+	return reg_of(v, reg);
+}
+
+const struct reg_stats *vcpu_reg_find(const struct vcpu_stats *v, unsigned int reg)
+{
+	if (reg >= KVMSR_MAX_REGS || !v->reg_slot || !v->reg_slot[reg])
+		return NULL;
+	return &v->regs[v->reg_slot[reg] - 1];
 }
 
 static void close_interval(struct vcpu_stats *v, uint64_t ts)
@@ -417,7 +457,7 @@ static void on_access(struct analyzer *a, struct vcpu_stats *v, const struct kvm
 	int loaded = !!(e->flags & KVMSR_F_LOADED);
 	bool is_write = e->type == KVMSR_EV_WRITE;
 
-	count_access(v, vcpu_reg(v, e->reg), e, loaded, is_write);
+	count_access(v, reg_of(v, e->reg), e, loaded, is_write);
 	if (!loaded)
 		return;		/* memory is the register: nothing to prove */
 	if (e->flags & KVMSR_F_LOC) {
@@ -552,7 +592,7 @@ static void on_trap(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr
 	 */
 	if (a->cfg.reg_class && !(reg_class(a, e->reg) & (RC_DEFERRED | RC_DEFERRED_SOME)))
 		return;
-	r = vcpu_reg(v, e->reg);
+	r = reg_of(v, e->reg);
 	v->traps++;
 	if (r)
 		r->traps++;
@@ -567,13 +607,20 @@ static void on_trap(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr
 static void on_gap(struct analyzer *a)
 {
 	a->gaps++;
-	for (size_t i = 0; i < a->nr_vcpus; i++) {
-		struct vcpu_stats *v = &a->vcpus[i];
+}
 
-		for (int j = 0; j < v->nr_pending; j++)
-			v->pending[j].tainted = true;
-		v->gap = true;
-	}
+/*
+ * ... applied to a vCPU when it is next touched, not to every vCPU at each
+ * gap (a file of gaps and thousands of vCPUs made that quadratic).
+ */
+static void catch_up_gaps(struct analyzer *a, struct vcpu_stats *v)
+{
+	if (v->gaps_seen == a->gaps)
+		return;
+	v->gaps_seen = a->gaps;
+	for (int j = 0; j < v->nr_pending; j++)
+		v->pending[j].tainted = true;
+	v->gap = true;
 }
 
 /* An imbalance: a finding, unless lost records may explain it. */
@@ -654,6 +701,7 @@ static void on_vm_exit(struct analyzer *a, const struct kvmsr_event *e)
 
 		if (v->pid != e->pid || !v->in)
 			continue;
+		catch_up_gaps(a, v);
 		f = new_finding(FIND_OPEN_AT_EXIT, e);
 		f.vcpu_id = v->vcpu_id;
 		f.other_cpu = v->cpu;
@@ -718,8 +766,13 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 		on_vm_exit(a, e);
 		return NULL;
 	}
-	if (e->vcpu_id >= 0)
+	if (e->vcpu_id >= 0) {
 		v = analyzer_vcpu(a, e->pid, e->vcpu_id);
+		if (v)
+			catch_up_gaps(a, v);
+		else
+			a->vcpu_events_dropped++;
+	}
 	a->seq++;
 	if (v && a->cfg.context)
 		ring_push(a, v, e);

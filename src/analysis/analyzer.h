@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "kvmsr_event.h"
 #include "kvmsr_limits.h"	/* kvmsr_log2_bucket(), shared with the BPF side */
+#include "symbols/keymap.h"
 
 /* Accessor traffic of one register on one vCPU; index [1] = while loaded. */
 struct reg_stats {
@@ -112,7 +113,15 @@ struct vcpu_stats {
 	uint64_t missed_puts;	/* counting mode: a put the probe did not see */
 	/* Records were dropped since its last clean put: imbalances unprovable. */
 	bool gap;
-	struct reg_stats *regs;	/* KVMSR_MAX_REGS entries, lazily allocated */
+	uint64_t gaps_seen;	/* analyzer.gaps when @gap and pending were last updated */
+	/*
+	 * Per-register traffic, only of the registers touched (vcpu_reg(),
+	 * vcpu_reg_find()): reg_slot[reg] is 1 + its index in regs, 0 if
+	 * untouched; both allocated on first use.
+	 */
+	uint16_t *reg_slot;
+	struct reg_stats *regs;
+	size_t nr_regs, cap_regs;
 
 	/* Open load->put interval. */
 	bool in;
@@ -131,8 +140,8 @@ struct vcpu_stats {
 	 * ioctls, WARN/BUG), which a run of accessor events would push out of
 	 * the first; each with the events' positions in the stream.
 	 */
-	struct ctx_slot *ring;
-	uint32_t ring_next, ring_len;
+	struct ctx_slot *ring;		/* ring_cap slots, grown up to the context */
+	uint32_t ring_next, ring_len, ring_cap;
 	struct ctx_slot life[CONTEXT_LIFECYCLE];
 	uint32_t life_next, life_len;
 };
@@ -145,10 +154,18 @@ struct analyzer_config {
 	void *ctx;
 };
 
+/*
+ * vCPUs followed per run, (VM pid, vCPU id) pairs: as many as counting
+ * stat's BPF map holds.  The events of any more are counted, not analyzed.
+ */
+#define ANALYZER_MAX_VCPUS KVMSR_MAX_VCPUS
+
 struct analyzer {
 	struct vcpu_stats *vcpus;
 	size_t nr_vcpus, cap_vcpus;
 	size_t last;		/* index of the last vCPU found */
+	struct keymap by_vcpu;	/* (pid, vcpu_id) -> index in vcpus */
+	uint64_t vcpu_events_dropped;	/* of vCPUs beyond ANALYZER_MAX_VCPUS */
 	uint64_t events[KVMSR_EV__MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t bad_records;	/* unknown type: never silently dropped */
@@ -206,9 +223,12 @@ void analyzer_finish(struct analyzer *a, uint64_t end_ns);
 double vcpu_loaded_share(const struct vcpu_stats *v);
 
 struct vcpu_stats *analyzer_find(struct analyzer *a, uint32_t pid, int32_t vcpu_id);
-/* Find or add; NULL only when out of memory. */
+/* Find or add; NULL when out of memory or beyond ANALYZER_MAX_VCPUS. */
 struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_id);
+/* Register @reg's counters of @v, added at first use; NULL if out of range or memory. */
 struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg);
+/* ... NULL if @reg was never touched on @v. */
+const struct reg_stats *vcpu_reg_find(const struct vcpu_stats *v, unsigned int reg);
 
 /* Sum of all vCPUs, for the coverage summary. */
 void analyzer_totals(const struct analyzer *a, struct vcpu_stats *sum);

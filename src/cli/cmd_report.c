@@ -50,6 +50,8 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
 	ri->notes = r->info.notes;
 	ri->recording_cut = !r->ended;
 	ri->recording_records = r->records;
+	ri->recording_stacks_dropped = r->stacks_dropped;
+	ri->recording_max_stacks = REC_MAX_STACKS;
 	if (r->ended) {
 		ri->kvm_mode = r->end.kvm_mode;
 		ri->defers = r->end.defers;

@@ -17,11 +17,14 @@ static void us(struct perfetto *p, const char *key, uint64_t ns, uint64_t from)
 		(unsigned long long)(d % 1000));
 }
 
-/* The track of vCPU N of a VM is thread N + 1 of its process (tid 0: the VM). */
+/*
+ * The track of vCPU N of a VM is thread N + 1 of its process (tid 0: the
+ * VM), in 64 bits: a file may say vCPU INT32_MAX.
+ */
 static void on_track(struct perfetto *p, uint32_t pid, int32_t vcpu)
 {
 	jw_kv_u64(&p->w, "pid", pid);
-	jw_kv_i64(&p->w, "tid", vcpu >= 0 ? vcpu + 1 : 0);
+	jw_kv_i64(&p->w, "tid", vcpu >= 0 ? (int64_t)vcpu + 1 : 0);
 }
 
 static void meta(struct perfetto *p, const char *what, uint32_t pid, int32_t vcpu,
@@ -38,28 +41,22 @@ static void meta(struct perfetto *p, const char *what, uint32_t pid, int32_t vcp
 	jw_obj_end(&p->w);
 }
 
+/* The vCPU's track, named when first seen (and its VM's); by hash, not a search. */
 static struct perfetto_open *track(struct perfetto *p, uint32_t pid, int32_t vcpu)
 {
+	uint64_t key = (uint64_t)pid << 32 | (uint32_t)vcpu;
 	char name[32];
-	bool new_vm = true;
+	uint32_t i;
 
-	for (size_t i = 0; i < p->nr; i++) {
-		if (p->open[i].pid == pid && p->open[i].vcpu == vcpu)
-			return &p->open[i];
-		new_vm &= p->open[i].pid != pid;
-	}
-	if (p->nr == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 16;
-		struct perfetto_open *o = realloc(p->open, cap * sizeof(*o));
-
-		if (!o)
-			return NULL;
-		p->open = o;
-		p->cap = cap;
-	}
+	if (keymap_get(&p->by_vcpu, key, &i))
+		return &p->open[i];
+	if (array_room(&p->open, &p->cap, p->nr, sizeof(*p->open), 16) ||
+	    keymap_put(&p->by_vcpu, key, p->nr))
+		return NULL;
 	snprintf(name, sizeof(name), "vCPU %d", vcpu);
 	meta(p, "thread_name", pid, vcpu, name);
-	if (new_vm) {
+	if (!keymap_get(&p->vms, pid, &i)) {
+		keymap_put(&p->vms, pid, 0);
 		snprintf(name, sizeof(name), "VM %u", pid);
 		meta(p, "process_name", pid, -1, name);
 	}
@@ -181,5 +178,7 @@ int perfetto_end(struct perfetto *p, uint64_t end_ns)
 	jw_end_line(&p->w);
 	free(p->open);
 	p->open = NULL;
+	keymap_free(&p->by_vcpu);
+	keymap_free(&p->vms);
 	return fflush(f) || ferror(f) ? -1 : 0;
 }

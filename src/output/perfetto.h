@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include "analysis/analyzer.h"
 #include "output/json_writer.h"
+#include "symbols/keymap.h"
 #include "symbols/regnames.h"
 
 struct perfetto_open {
@@ -30,6 +31,8 @@ struct perfetto {
 	uint64_t t0;			/* ns of the first event: time 0 */
 	struct perfetto_open *open;	/* vCPUs seen, with their open interval */
 	size_t nr, cap;
+	struct keymap by_vcpu;		/* (pid, vCPU) -> index in open */
+	struct keymap vms;		/* pids with a process track */
 	uint64_t slices, instants;
 };
 

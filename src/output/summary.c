@@ -65,7 +65,7 @@ double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen)
 
 static uint64_t reg_total(const struct reg_stats *r)
 {
-	return r->reads[0] + r->reads[1] + r->writes[0] + r->writes[1];
+	return r ? r->reads[0] + r->reads[1] + r->writes[0] + r->writes[1] : 0;
 }
 
 /* Indices of the busiest registers of a vCPU, most accessed first. */
@@ -74,7 +74,7 @@ static int top_regs(const struct vcpu_stats *v, int *idx, int max)
 	uint64_t prev = UINT64_MAX;
 	int n;
 
-	if (!v->regs)
+	if (!v->nr_regs)
 		return 0;
 	/* Selection by descending total; ties go to the lower index. */
 	for (n = 0; n < max; n++) {
@@ -82,7 +82,7 @@ static int top_regs(const struct vcpu_stats *v, int *idx, int max)
 		int pick = -1;
 
 		for (int r = 0; r < KVMSR_MAX_REGS; r++) {
-			uint64_t t = reg_total(&v->regs[r]);
+			uint64_t t = reg_total(vcpu_reg_find(v, r));
 			bool taken = false;
 
 			for (int j = 0; j < n; j++)
@@ -110,9 +110,11 @@ static void print_gaps(FILE *f, const struct analyzer *a, const struct regnames 
 	for (size_t i = 0; i < a->nr_vcpus; i++) {
 		const struct vcpu_stats *v = &a->vcpus[i];
 
-		for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
-			traps[r] += v->regs[r].traps;
-			seen[r] += v->regs[r].traps_seen;
+		for (int r = 0; v->nr_regs && r < KVMSR_MAX_REGS; r++) {
+			const struct reg_stats *s = vcpu_reg_find(v, r);
+
+			traps[r] += s ? s->traps : 0;
+			seen[r] += s ? s->traps_seen : 0;
 		}
 	}
 	for (int r = 0; r < KVMSR_MAX_REGS; r++) {
@@ -165,7 +167,7 @@ static void vcpu_row(FILE *f, const struct vcpu_stats *v, const struct regnames 
 		v->loaded_ns / 1e6, 100.0 * vcpu_loaded_share(v), rd, wr);
 	for (int j = 0; j < n; j++)
 		fprintf(f, " %s:%llu", text_reg(rn, top[j], buf, sizeof(buf)),
-			(unsigned long long)reg_total(&v->regs[top[j]]));
+			(unsigned long long)reg_total(vcpu_reg_find(v, top[j])));
 	fputc('\n', f);
 	if (v->missed_puts)
 		fprintf(f, "  WARNING: %llu put(s) not seen by the probe (the VHE put had "
@@ -217,6 +219,15 @@ void summary_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
 			(unsigned long long)ri->probe_misses);
 	if (a->bad_records)
 		fprintf(f, "malformed records: %llu\n", (unsigned long long)a->bad_records);
+	if (a->vcpu_events_dropped)
+		fprintf(f, "WARNING: %llu events of vCPUs beyond the first %d were not analyzed "
+			"(kvmsr follows at most %d vCPUs per run)\n",
+			(unsigned long long)a->vcpu_events_dropped, ANALYZER_MAX_VCPUS,
+			ANALYZER_MAX_VCPUS);
+	if (ri->recording_stacks_dropped)
+		fprintf(f, "WARNING: %llu stack records beyond the recording's first %d stacks "
+			"were dropped: findings that need them show no stack\n",
+			(unsigned long long)ri->recording_stacks_dropped, ri->recording_max_stacks);
 	if (ri->notes && ri->notes[0])
 		fprintf(f, "note: %s\n", text_clean(ri->notes, tb, sizeof(tb)));
 	if (ri->recording_cut > 0)
@@ -243,10 +254,10 @@ static void regs_json(struct jw *w, const struct vcpu_stats *v, const struct reg
 
 	jw_key(w, "regs");
 	jw_obj_begin(w);
-	for (int r = 0; v->regs && r < KVMSR_MAX_REGS; r++) {
-		const struct reg_stats *s = &v->regs[r];
+	for (int r = 0; v->nr_regs && r < KVMSR_MAX_REGS; r++) {
+		const struct reg_stats *s = vcpu_reg_find(v, r);
 
-		if (!reg_total(s) && !s->traps)
+		if (!s || (!reg_total(s) && !s->traps))
 			continue;
 		jw_key(w, regnames_get(rn, r, buf, sizeof(buf)));
 		jw_obj_begin(w);
@@ -307,6 +318,8 @@ static void run_json(struct jw *w, const struct analyzer *a, const struct run_in
 	jw_kv_u64(w, "lost_records", ri->lost);
 	jw_kv_u64(w, "probe_misses", ri->probe_misses);
 	jw_kv_u64(w, "malformed_records", a->bad_records);
+	if (a->vcpu_events_dropped)
+		jw_kv_u64(w, "vcpu_events_dropped", a->vcpu_events_dropped);
 	jw_key(w, "coverage");
 	jw_obj_begin(w);
 	jw_kv_bool(w, "available", ri->traps);
@@ -333,6 +346,8 @@ void summary_json(struct jw *w, const struct analyzer *a, const struct regnames 
 		jw_obj_begin(w);
 		jw_kv_u64(w, "records", ri->recording_records);
 		jw_kv_bool(w, "cut", ri->recording_cut);
+		if (ri->recording_stacks_dropped)
+			jw_kv_u64(w, "stacks_dropped", ri->recording_stacks_dropped);
 		jw_obj_end(w);
 	}
 	jw_key(w, "finding_list");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "recording/file.h"
 
@@ -159,29 +160,35 @@ void rec_discard(struct rec_writer *w)
 
 /* ---- reading ---- */
 
+/*
+ * "key value" lines and "reg INDEX NAME" lines, up to the first NUL.  Each
+ * line is cut at its newline before it is scanned: sscanf() measures the
+ * whole rest of its input, so scanning in place was quadratic in the text.
+ */
 static int parse_text(struct rec_reader *r, char *text)
 {
+	char *end = text + strlen(text);
 	int max = -1;
 
-	/* Two passes: the table's size, then the names. */
-	for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+	for (char *l = text; l < end; l += strlen(l) + 1) {
+		char *nl = strchr(l, '\n');
 		int idx;
 
+		if (nl)
+			*nl = '\0';
 		if (sscanf(l, "reg %d ", &idx) == 1 && idx >= 0 && idx < KVMSR_MAX_REGS &&
 		    idx > max)
 			max = idx;
 	}
+	/* Two passes: the table's size, then the names. */
 	r->rn.count = max + 1;
 	r->rn.name = calloc(r->rn.count ? r->rn.count : 1, sizeof(*r->rn.name));
 	if (!r->rn.name)
 		return -ENOMEM;
-	for (char *l = text, *next; l && *l; l = next) {
+	for (char *l = text; l < end; l += strlen(l) + 1) {
 		char key[16], val[1024];
 		int idx;
 
-		next = strchr(l, '\n');
-		if (next)
-			*next++ = '\0';
 		if (sscanf(l, "reg %d %95s", &idx, val) == 2) {
 			if (idx >= 0 && idx < r->rn.count && !r->rn.name[idx])
 				r->rn.name[idx] = strdup(val);
@@ -204,6 +211,37 @@ static int parse_text(struct rec_reader *r, char *text)
 	return 0;
 }
 
+/*
+ * Open @path for reading without ever blocking on it: O_NONBLOCK keeps a
+ * FIFO with no writer from hanging the open, and only a regular file is
+ * read.  0, or -errno with a message in @err.
+ */
+static int open_regular(FILE **f, const char *path, char *err, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e = 0;
+	struct stat st;
+
+	*f = NULL;
+	if (fd < 0 || fstat(fd, &st)) {
+		e = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(-e));
+	} else if (S_ISDIR(st.st_mode)) {
+		e = -EISDIR;
+		snprintf(err, len, "%s: a directory, not a kvmsr recording", path);
+	} else if (!S_ISREG(st.st_mode)) {
+		e = -EINVAL;
+		snprintf(err, len, "%s: not a regular file (a FIFO, socket or device?); "
+			 "a kvmsr recording is a file", path);
+	} else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) ||
+		   !(*f = fdopen(fd, "rb"))) {
+		e = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(-e));
+	}
+	if (e && fd >= 0)
+		close(fd);
+	return e;
+}
+
 int rec_open(struct rec_reader *r, const char *path, char *err, size_t len)
 {
 	struct rec_header h;
@@ -211,12 +249,9 @@ int rec_open(struct rec_reader *r, const char *path, char *err, size_t len)
 	int e;
 
 	memset(r, 0, sizeof(*r));
-	r->f = fopen(path, "rb");
-	if (!r->f) {
-		e = -errno;
-		snprintf(err, len, "%s: %s", path, strerror(-e));
+	e = open_regular(&r->f, path, err, len);
+	if (e)
 		return e;
-	}
 	if (fread(&h, sizeof(h), 1, r->f) != 1 || memcmp(h.magic, REC_MAGIC, 8)) {
 		snprintf(err, len, "%s: not a kvmsr recording (no %s header)", path, REC_MAGIC);
 		goto bad;
@@ -258,41 +293,87 @@ bad:
 	return -EBADMSG;
 }
 
+/* Room for @n more bytes in the stack arena; false beyond REC_MAX_STACK_BYTES. */
+static bool arena_room(struct rec_reader *r, uint32_t n)
+{
+	uint32_t cap = r->arena_cap ? r->arena_cap : 4096;
+	unsigned char *a;
+
+	if (n > REC_MAX_STACK_BYTES - r->arena_len)
+		return false;
+	while (cap - r->arena_len < n)
+		cap *= 2;
+	if (cap == r->arena_cap)
+		return true;
+	a = realloc(r->arena, cap);
+	if (!a)
+		return false;
+	r->arena = a;
+	r->arena_cap = cap;
+	return true;
+}
+
+static void arena_put(struct rec_reader *r, const void *p, uint32_t n)
+{
+	memcpy(r->arena + r->arena_len, p, n);
+	r->arena_len += n;
+}
+
+/*
+ * A REC_STACK record into the arena: id, n, then per frame ip and name
+ * (NUL-terminated here, whatever the file had).  Its id now finds it, and
+ * each of its ips the name its first frame there gives (a later stack wins,
+ * as a linear search from the newest did).  -EBADMSG if malformed.
+ */
 static int keep_stack(struct rec_reader *r, const unsigned char *p, uint32_t len)
 {
-	struct sym_stack st = { 0 };
-	uint32_t off = 8, n;
+	uint32_t off = 8, n, at = r->arena_len, name_at;
+	uint32_t known;
+	int32_t id;
 
 	if (len < 8)
 		return -EBADMSG;
-	memcpy(&st.id, p, 4);
+	memcpy(&id, p, 4);
 	memcpy(&n, p + 4, 4);
 	if (n > REC_STACK_DEPTH)
 		return -EBADMSG;
+	/* Check it whole first: a malformed record leaves nothing behind. */
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t l;
 
 		if (off + 10 > len)
 			return -EBADMSG;
-		memcpy(&st.ip[i], p + off, 8);
 		memcpy(&l, p + off + 8, 2);
 		off += 10;
-		if (off + l > len || l >= sizeof(st.name[i]))
+		if (off + l > len || l >= SYM_NAME_LEN)
 			return -EBADMSG;
-		memcpy(st.name[i], p + off, l);
 		off += l;
 	}
-	st.n = n;
-	if (r->nr_stacks == r->cap_stacks) {
-		int cap = r->cap_stacks ? r->cap_stacks * 2 : 64;
-		struct sym_stack *s = realloc(r->stacks, cap * sizeof(*s));
-
-		if (!s)
-			return -ENOMEM;
-		r->stacks = s;
-		r->cap_stacks = cap;
+	/* Worst case: every name a byte longer, for its NUL. */
+	if ((!keymap_get(&r->stack_by_id, (uint32_t)id, &known) &&
+	     r->stack_by_id.n >= REC_MAX_STACKS) || !arena_room(r, len + n) ||
+	    keymap_put(&r->stack_by_id, (uint32_t)id, at)) {
+		r->stacks_dropped++;
+		return 0;
 	}
-	r->stacks[r->nr_stacks++] = st;
+	arena_put(r, p, 8);
+	for (uint32_t i = 0, o = 8; i < n; i++) {
+		uint64_t ip;
+		uint16_t l;
+
+		memcpy(&ip, p + o, 8);
+		memcpy(&l, p + o + 8, 2);
+		arena_put(r, &ip, 8);
+		name_at = r->arena_len;
+		/* Up to a NUL inside the name, if the file has one. */
+		arena_put(r, p + o + 10, strnlen((const char *)p + o + 10, l));
+		arena_put(r, "", 1);
+		o += 10 + l;
+		/* An earlier frame of this very stack keeps the name. */
+		if (keymap_get(&r->name_by_ip, ip, &known) && known >= at)
+			continue;
+		keymap_put(&r->name_by_ip, ip, name_at);
+	}
 	return 0;
 }
 
@@ -341,6 +422,8 @@ int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_
 			if (h.len != sizeof(r->end))
 				break;
 			memcpy(&r->end, buf, sizeof(r->end));
+			/* A string from the file ends within its field, always. */
+			r->end.kvm_mode[sizeof(r->end.kvm_mode) - 1] = '\0';
 			r->ended = true;
 			return 0;
 		}
@@ -350,21 +433,35 @@ int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_
 	}
 }
 
-const struct sym_stack *rec_find_stack(const struct rec_reader *r, int32_t id)
+const struct sym_stack *rec_find_stack(struct rec_reader *r, int32_t id)
 {
-	for (int i = r->nr_stacks - 1; i >= 0; i--)
-		if (r->stacks[i].id == id)
-			return &r->stacks[i];
-	return NULL;
+	struct sym_stack *st = &r->found;
+	const unsigned char *p;
+	uint32_t at, n;
+
+	if (!keymap_get(&r->stack_by_id, (uint32_t)id, &at))
+		return NULL;
+	p = r->arena + at;
+	memcpy(&st->id, p, 4);
+	memcpy(&n, p + 4, 4);
+	p += 8;
+	st->n = n;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t l;
+
+		memcpy(&st->ip[i], p, 8);
+		l = strlen((const char *)p + 8);
+		memcpy(st->name[i], p + 8, l + 1);
+		p += 8 + l + 1;
+	}
+	return st;
 }
 
 const char *rec_name_of(const struct rec_reader *r, uint64_t ip)
 {
-	for (int i = r->nr_stacks - 1; i >= 0; i--)
-		for (int j = 0; j < r->stacks[i].n; j++)
-			if (r->stacks[i].ip[j] == ip)
-				return r->stacks[i].name[j];
-	return NULL;
+	uint32_t at;
+
+	return keymap_get(&r->name_by_ip, ip, &at) ? (const char *)r->arena + at : NULL;
 }
 
 void rec_close_reader(struct rec_reader *r)
@@ -372,7 +469,10 @@ void rec_close_reader(struct rec_reader *r)
 	if (r->f)
 		fclose(r->f);
 	r->f = NULL;
-	free(r->stacks);
-	r->stacks = NULL;
+	free(r->arena);
+	r->arena = NULL;
+	r->arena_len = r->arena_cap = 0;
+	keymap_free(&r->stack_by_id);
+	keymap_free(&r->name_by_ip);
 	regnames_free(&r->rn);
 }

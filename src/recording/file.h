@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "kvmsr_event.h"
+#include "symbols/keymap.h"
 #include "symbols/regnames.h"
 #include "symbols/symbolize.h"
 #include "recording/outfile.h"
@@ -28,6 +29,15 @@
 #define REC_VERSION 1
 #define REC_STACK_DEPTH SYM_STACK_DEPTH
 #define REC_MAX_PAYLOAD (1u << 20)	/* a larger length means a damaged file */
+/*
+ * What a reader keeps of a file is bounded, whatever the file says: the
+ * header's text is at most REC_MAX_PAYLOAD (else "damaged header"); stacks
+ * beyond REC_MAX_STACKS distinct ids or REC_MAX_STACK_BYTES of frames are
+ * dropped and counted (rec_reader.stacks_dropped), never kept.  A live
+ * recording holds a few hundred (the BPF side keeps KVMSR_MAX_STACKS).
+ */
+#define REC_MAX_STACKS 65536
+#define REC_MAX_STACK_BYTES (256u << 20)
 
 enum rec_tag {
 	REC_EVENT = 1,	/* struct kvmsr_event */
@@ -109,19 +119,33 @@ struct rec_reader {
 	bool cut;			/* the file stops inside a record or without END */
 	struct rec_end end;
 	uint64_t lost;			/* last REC_LOST */
-	struct sym_stack *stacks;	/* REC_STACK records seen so far */
-	int nr_stacks, cap_stacks;
+	/*
+	 * REC_STACK records seen so far, as they came (id, n, then per frame
+	 * the ip and a NUL-terminated name), in one arena: memory linear in
+	 * the file.  By id the latest stack, by ip the name its latest stack
+	 * gave it (offsets into the arena).
+	 */
+	unsigned char *arena;
+	uint32_t arena_len, arena_cap;
+	struct keymap stack_by_id, name_by_ip;
+	uint64_t stacks_dropped;	/* beyond REC_MAX_STACKS / _BYTES */
+	struct sym_stack found;		/* rec_find_stack()'s answer */
 };
 
-/* Open and check the header; on failure -errno and a message in err. */
+/*
+ * Open and check the header; on failure -errno and a message in err.  Only
+ * a regular file: a FIFO or a device is refused at once, never waited on.
+ */
 int rec_open(struct rec_reader *r, const char *path, char *err, size_t len);
 /*
  * Next event into @e: 1, 0 at the end (r->cut/ended say how it ended), or
  * -EBADMSG with a message for a damaged file.  Other records are absorbed.
  */
 int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_t len);
-const struct sym_stack *rec_find_stack(const struct rec_reader *r, int32_t id);
-/* The name the recording host gave code address @ip, NULL if none. */
+/* The latest stack under @id, NULL if none; valid until the next call. */
+const struct sym_stack *rec_find_stack(struct rec_reader *r, int32_t id);
+/* The name the recording host gave code address @ip, NULL if none (valid
+ * until the next record is read). */
 const char *rec_name_of(const struct rec_reader *r, uint64_t ip);
 void rec_close_reader(struct rec_reader *r);
 

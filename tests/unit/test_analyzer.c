@@ -97,10 +97,10 @@ TEST(accessors_split_by_loaded_state_and_register)
 	CHECK_EQ(v->reads[0], 0);
 	CHECK_EQ(v->writes[1], 1);
 	CHECK_EQ(v->writes[0], 1);
-	CHECK_EQ(v->regs[7].reads[1], 1);
-	CHECK_EQ(v->regs[7].writes[0], 1);
-	CHECK_EQ(v->regs[7].writes[1], 1);
-	CHECK_EQ(v->regs[9].reads[1], 1);
+	CHECK_EQ(vcpu_reg_find(v, 7)->reads[1], 1);
+	CHECK_EQ(vcpu_reg_find(v, 7)->writes[0], 1);
+	CHECK_EQ(vcpu_reg_find(v, 7)->writes[1], 1);
+	CHECK_EQ(vcpu_reg_find(v, 9)->reads[1], 1);
 	analyzer_free(&a);
 }
 
@@ -157,9 +157,9 @@ TEST(coverage_counts_traps_answered_by_an_accessor)
 	v = analyzer_find(&a, PID, 0);
 	CHECK_EQ(v->traps, 3);
 	CHECK_EQ(v->traps_seen, 1);
-	CHECK_EQ(v->regs[7].traps_seen, 1);
-	CHECK_EQ(v->regs[9].traps, 2);
-	CHECK_EQ(v->regs[9].traps_seen, 0);
+	CHECK_EQ(vcpu_reg_find(v, 7)->traps_seen, 1);
+	CHECK_EQ(vcpu_reg_find(v, 9)->traps, 2);
+	CHECK_EQ(vcpu_reg_find(v, 9)->traps_seen, 0);
 	analyzer_free(&a);
 }
 

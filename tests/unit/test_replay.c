@@ -54,7 +54,7 @@ static void on_finding(void *ctx, const struct finding *f)
 }
 
 /* Does stack @id of the recording have a frame starting with @fn? */
-static bool stack_has(const struct rec_reader *r, int32_t id, const char *fn)
+static bool stack_has(struct rec_reader *r, int32_t id, const char *fn)
 {
 	const struct sym_stack *st = rec_find_stack(r, id);
 

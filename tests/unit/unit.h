@@ -7,6 +7,7 @@
 #ifndef KVMSR_UNIT_H
 #define KVMSR_UNIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,21 @@ void unit_register(struct unit_test *t);
 void unit_fail(const char *file, int line, const char *expr);
 /* Where the captured kernel BTF blobs live (KVMSR_CACHE/kernels). */
 const char *unit_kernel_dir(void);
+/* The least CPU time, in seconds, of @reps calls of @run(@ctx): for cost
+ * bounds, not wall clock (other processes' load does not count). */
+double unit_best_cpu_s(int reps, void (*run)(void *ctx), void *ctx);
+/*
+ * A cost that must stay flat: @cost(n) per item at @small and @large items
+ * must differ by less than @factor (a linear search costs large/small x).
+ */
+void unit_check_flat(const char *file, int line, double (*cost)(int n), int small, int large,
+		     double factor);
+#define CHECK_FLAT(cost, small, large, factor) \
+	unit_check_flat(__FILE__, __LINE__, cost, small, large, factor)
+/* Bytes the heap holds (mallinfo2); unit_heap_measurable() false, and says
+ * the test is skipped, where it cannot see them (a sanitizer's allocator). */
+size_t unit_heap_bytes(void);
+bool unit_heap_measurable(void);
 
 #define TEST(fn_name)							\
 	static void fn_name(void);					\

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Runs every registered unit test; `unit-tests [NAME-SUBSTRING]`. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "unit.h"
 
 static struct unit_test *tests;
@@ -26,6 +28,62 @@ const char *unit_kernel_dir(void)
 
 	snprintf(buf, sizeof(buf), "%s/kernels", c ? c : ".cache");
 	return buf;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double unit_best_cpu_s(int reps, void (*run)(void *ctx), void *ctx)
+{
+	double best = 1e9;
+
+	for (int k = 0; k < reps; k++) {
+		double t = cpu_s();
+
+		run(ctx);
+		t = cpu_s() - t;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+void unit_check_flat(const char *file, int line, double (*cost)(int n), int small, int large,
+		     double factor)
+{
+	double cs = cost(small), cl = cost(large);
+	char m[160];
+
+	printf("     %.1f ns per item at %d, %.1f at %d\n", cs * 1e9, small, cl * 1e9, large);
+	if (cl >= factor * cs) {
+		snprintf(m, sizeof(m), "cost per item %.1fx at %d as at %d (limit %.0fx)",
+			 cl / cs, large, small, factor);
+		unit_fail(file, line, m);
+	}
+}
+
+size_t unit_heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+bool unit_heap_measurable(void)
+{
+	size_t before = unit_heap_bytes();
+	void *p = malloc(1 << 20);
+	bool ok = p && unit_heap_bytes() >= before + (1 << 20);
+
+	free(p);
+	if (!ok)
+		printf("     (skipped: mallinfo2 cannot see this heap)\n");
+	return ok;
 }
 
 int main(int argc, char **argv)
