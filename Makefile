@@ -50,7 +50,7 @@ USER_SRCS := $(CLI_SRCS) $(PROBE_SRCS) $(OUTPUT_SRCS) $(ANALYSIS_SRCS) $(RECORDI
 UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_format.c \
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
-	tests/unit/test_replay_masked.c \
+	tests/unit/test_replay_masked.c tests/unit/test_http.c \
 	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c
 SRC_HDRS := $(wildcard src/*/*.h)
 
