@@ -92,6 +92,11 @@ $(VMM): tests/vmm/vmm.c src/probe/guest.c src/probe/guest.h
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/probe/guest.c
 
+# Slow, idle, malformed and well-behaved /metrics clients (tests/serve/abuse-test.sh).
+build/arm64/abuse: tests/serve/abuse.c
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 build/arm64/kvm_hold: tests/flight/kvm_hold.c
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
