@@ -52,7 +52,7 @@ UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_f
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
 	tests/unit/test_replay_masked.c tests/unit/test_outfile.c tests/unit/test_hostile.c \
-	tests/unit/test_hostile_vcpus.c \
+	tests/unit/test_hostile_vcpus.c tests/unit/test_http.c \
 	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c
 SRC_HDRS := $(wildcard src/*/*.h)
 
@@ -93,6 +93,11 @@ $(UNIT): $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(filter tests/%,$(UNIT_SR
 $(VMM): tests/vmm/vmm.c src/probe/guest.c src/probe/guest.h
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/probe/guest.c
+
+# Slow, idle, malformed and well-behaved /metrics clients (tests/serve/abuse-test.sh).
+build/arm64/abuse: tests/serve/abuse.c
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 build/arm64/kvm_hold: tests/flight/kvm_hold.c
 	@mkdir -p $(@D)

@@ -29,6 +29,8 @@ out=$(bash tests/lint/layers.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/hardening/files-cli.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
+# Slow, idle, many and malformed clients cannot stall `kvmsr serve` (issue 14).
+out=$(bash tests/serve/abuse-test.sh 2>&1); echo "$out"; count "$out"
 # Debian's arm64 QEMU boots a real Linux guest under each kvmsr mode, inside
 # the newest and 6.12 hosts, against the function tracer (issue 12; ~15 min
 # on a busy 2-core machine, docs/testbed.md).

@@ -17,6 +17,7 @@
 struct serve_ctx {
 	struct stat_ctx st;	/* first: stat_owner() */
 	int http_fd;
+	struct http_server *http;	/* --listen: owns http_fd */
 };
 
 static bool vm_alive(uint32_t pid)
@@ -28,7 +29,9 @@ static bool vm_alive(uint32_t pid)
 static void render_metrics(void *ctx, FILE *f)
 {
 	struct stat_ctx *st = ctx;
-	struct metrics_info mi = { .kernel = st->si.release, .version = "0.1" };
+	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
+	struct metrics_info mi = { .kernel = st->si.release, .version = "0.1",
+				   .http = sv->http ? http_server_stats(sv->http) : NULL };
 	struct analyzer snap, *a;
 	struct run_info ri;
 	uint64_t elapsed = st->elapsed_ns;
@@ -88,15 +91,21 @@ static int serve_setup(struct stat_ctx *st)
 		fprintf(stderr, "kvmsr: %s\n", herr);
 		return EXIT_ERROR;
 	}
+	sv->http = http_server_new(sv->http_fd, NULL);
+	if (!sv->http) {
+		fprintf(stderr, "kvmsr: --listen: %s\n", strerror(ENOMEM));
+		return EXIT_ERROR;
+	}
 	return EXIT_OK;
 }
 
+/* Every turn of the loop: what the clients allow now, never waiting for one (http.h). */
 static void serve_poll(struct stat_ctx *st, struct session *s)
 {
 	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
 
-	if (sv->http_fd >= 0)
-		http_serve(sv->http_fd, render_metrics, st);
+	if (sv->http)
+		http_server_step(sv->http, render_metrics, st);
 }
 
 /* Every --interval: the textfile, never a report. */
@@ -116,7 +125,9 @@ static void serve_cleanup(struct stat_ctx *st)
 {
 	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
 
-	if (sv->http_fd >= 0)
+	if (sv->http)
+		http_server_free(sv->http);	/* and http_fd */
+	else if (sv->http_fd >= 0)
 		close(sv->http_fd);
 }
 

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The smallest HTTP/1.x server that Prometheus can scrape: GET /metrics
- * only, one short request per connection, served from the event loop
- * (non-blocking accept), no threads.
+ * only, one short request per connection, served from the event loop, no
+ * threads.  No client can stall the loop: every socket is non-blocking and
+ * each connection is a small state machine (read the request head, then
+ * write the answer) stepped by http_server_step(), which never waits.  A
+ * connection has a deadline for its request and one for its answer, their
+ * number is capped, the request head is bounded; every connection dropped
+ * for breaking one of these is counted by reason (http_server_stats()).
  */
 #ifndef KVMSR_HTTP_H
 #define KVMSR_HTTP_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -22,7 +29,47 @@ int http_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *ss
 		    char *err, size_t len);
 /* http_parse_addr(), then a listening socket, or -errno. */
 int http_listen(const char *addr, char *err, size_t len);
-/* Answer every pending connection; @render writes the /metrics body. */
-void http_serve(int fd, void (*render)(void *ctx, FILE *f), void *ctx);
+
+/* Why a connection was closed without its answer (or with a 400). */
+enum http_drop {
+	HTTP_DROP_SLOW,		/* its request or its answer was not done in time */
+	HTTP_DROP_IDLE,		/* connected and sent nothing in time */
+	HTTP_DROP_CAP,		/* one connection too many: the oldest waiting one goes */
+	HTTP_DROP_MALFORMED,	/* not an HTTP request line, or a head too long: 400 */
+	HTTP_DROP__MAX
+};
+
+/* The label value of @r in kvmsr_http_clients_dropped_total{reason=}. */
+const char *http_drop_name(enum http_drop r);
+
+struct http_limits {
+	unsigned int max_clients;	/* open connections at once */
+	unsigned int request_ms;	/* from accept to a complete request head */
+	unsigned int response_ms;	/* from the answer's render to its last byte */
+	size_t max_request;		/* bytes of a request head */
+};
+
+#define HTTP_LIMITS_DEFAULT { .max_clients = 32, .request_ms = 5000, \
+			      .response_ms = 5000, .max_request = 8192 }
+
+struct http_stats {
+	uint64_t dropped[HTTP_DROP__MAX];
+	uint64_t served;	/* answers written to the last byte */
+};
+
+struct http_server;
+
+/* Serve on the listening socket @fd (then owned by the server); NULL @lim: defaults. */
+struct http_server *http_server_new(int fd, const struct http_limits *lim);
+/*
+ * Accept, read and write what the sockets allow now, drop what is late,
+ * and return: never blocks.  @render writes the /metrics body; it is
+ * called at most once per step, only when a complete GET or HEAD of
+ * /metrics is waiting.
+ */
+void http_server_step(struct http_server *h, void (*render)(void *ctx, FILE *f), void *ctx);
+const struct http_stats *http_server_stats(const struct http_server *h);
+/* Close every connection and the listening socket. */
+void http_server_free(struct http_server *h);
 
 #endif /* KVMSR_HTTP_H */

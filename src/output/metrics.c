@@ -125,4 +125,13 @@ void metrics_render(FILE *f, const struct analyzer *a, const struct run_info *ri
 	head(f, "kvmsr_probe_misses_total", "counter", "Program runs the kernel skipped "
 	     "(BPF recursion protection).");
 	fprintf(f, "kvmsr_probe_misses_total %llu\n", (unsigned long long)ri->probe_misses);
+	if (mi->http) {
+		head(f, "kvmsr_http_clients_dropped_total", "counter", "Connections to /metrics "
+		     "closed without their answer, by reason: slow (request or answer not done "
+		     "in time), idle (nothing sent in time), cap (too many connections), "
+		     "malformed (answered 400).");
+		for (int r = 0; r < HTTP_DROP__MAX; r++)
+			fprintf(f, "kvmsr_http_clients_dropped_total{reason=\"%s\"} %llu\n",
+				http_drop_name(r), (unsigned long long)mi->http->dropped[r]);
+	}
 }

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include "analysis/analyzer.h"
 #include "symbols/regnames.h"
+#include "output/http.h"
 #include "output/summary.h"
 
 struct metrics_info {
 	const char *kernel;		/* uname release */
 	const char *version;		/* kvmsr's */
 	double sampling_ratio;		/* share of time the accessor probes ran */
+	const struct http_stats *http;	/* the /metrics server's, NULL: none */
 };
 
 void metrics_render(FILE *f, const struct analyzer *a, const struct run_info *ri,
