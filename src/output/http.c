@@ -70,11 +70,33 @@ static void reply(int c, const char *status, const char *type, const char *body,
 		return;
 }
 
+#define HTTP_REQ_MAX 2048
+
+int http_parse_request(const char *buf, size_t len, bool *head)
+{
+	char req[HTTP_REQ_MAX], method[16], path[256];
+
+	*head = false;
+	if (len > sizeof(req) - 1)
+		len = sizeof(req) - 1;
+	memcpy(req, buf, len);
+	req[len] = '\0';
+	if (sscanf(req, "%15s %255s", method, path) != 2)
+		return 400;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return 405;
+	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9))
+		return 404;
+	*head = !strcmp(method, "HEAD");
+	return 200;
+}
+
 /* One request: the request line decides, the rest of the header is ignored. */
 static void answer(int c, void (*render)(void *ctx, FILE *f), void *ctx)
 {
-	char req[2048], method[16], path[256];
+	char req[HTTP_REQ_MAX];
 	struct pollfd p = { .fd = c, .events = POLLIN };
+	bool head;
 	size_t got = 0;
 	char *body = NULL;
 	size_t n = 0;
@@ -91,16 +113,14 @@ static void answer(int c, void (*render)(void *ctx, FILE *f), void *ctx)
 		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
 			break;
 	}
-	req[got] = '\0';
-	if (sscanf(req, "%15s %255s", method, path) != 2) {
+	switch (http_parse_request(req, got, &head)) {
+	case 400:
 		reply(c, "400 Bad Request", "text/plain", "bad request\n", 12);
 		return;
-	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+	case 405:
 		reply(c, "405 Method Not Allowed", "text/plain", "GET /metrics only\n", 18);
 		return;
-	}
-	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9)) {
+	case 404:
 		reply(c, "404 Not Found", "text/plain", "GET /metrics only\n", 18);
 		return;
 	}
@@ -111,8 +131,7 @@ static void answer(int c, void (*render)(void *ctx, FILE *f), void *ctx)
 	}
 	render(ctx, m);
 	fclose(m);
-	reply(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body,
-	      strcmp(method, "HEAD") ? n : 0);
+	reply(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, head ? 0 : n);
 	free(body);
 }
 
