@@ -7,7 +7,7 @@
  * summary with its findings, the JSON summary with findings and context,
  * and the Perfetto timeline.  Each input is reported twice (text with
  * --perfetto, then --json), from a memfd, with stdout on /dev/null; the
- * timeline goes to a file in a private temporary directory (never to
+ * timeline goes to a file in a private directory under $TMPDIR (never to
  * /dev/null by path: an output written through a temporary file and a
  * rename must not replace /dev/null).
  */
@@ -28,7 +28,7 @@ int session_stack(const struct session *s, int32_t id, uint64_t *ips)
 }
 
 static int in_fd = -1;
-static char in_path[64], dir[] = "/tmp/kvmsr-fuzz-XXXXXX", out_path[sizeof(dir) + 16];
+static char in_path[64], dir[4096], out_path[sizeof(dir) + 16];
 
 static void cleanup(void)
 {
@@ -40,6 +40,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int null = open("/dev/null", O_WRONLY);
 
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/kvmsr-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	in_fd = memfd_create("kvmsr-fuzz-input", MFD_CLOEXEC);
 	if (in_fd < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0 || !mkdtemp(dir)) {
 		perror("fuzz_report: setup");

@@ -35,11 +35,16 @@ rss=${FUZZ_RSS_MB:-2048}
 # of kvmsr's own exit codes.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=86:halt_on_error=1:print_stacktrace=1}
+# fuzz_report's timeline files: a crashed job leaves its own behind.
+TMPDIR=$(realpath -m "$dir/tmp")
+export TMPDIR
+mkdir -p "$TMPDIR"
 san_re='ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|SUMMARY: (Address|Leak|Undefined)Sanitizer'
 
 if ! make -s fuzz-build asan-build >/dev/null; then
 	tally_fail "fuzz: build (make fuzz-build asan-build)"
-	tally_end fuzz
+	rm -rf "$TMPDIR"
+tally_end fuzz
 	exit 1
 fi
 
@@ -139,4 +144,5 @@ for f in tests/fixtures/*.kvmsr; do
 done
 rm -rf "$out" "$log"
 
+rm -rf "$TMPDIR"
 tally_end fuzz
