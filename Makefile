@@ -10,6 +10,13 @@ override ARCH := arm64
 endif
 
 BUILD := build/$(ARCH)
+# make SANITIZE=1 ...: the same targets with ASan+UBSan, any report fatal,
+# into build/asan/ (host only; tests/fuzz/run.sh runs the unit tests and
+# every fixture's report with them).
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifneq ($(SANITIZE),)
+BUILD := build/asan
+endif
 BPF_BUILD := build/bpf
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -27,6 +34,13 @@ $(error unsupported ARCH=$(ARCH): use the host's or arm64)
 endif
 
 CFLAGS ?= -O2 -g
+ifneq ($(SANITIZE),)
+ifneq ($(ARCH),$(HOST_ARCH))
+$(error SANITIZE=1 is for the host's ARCH only)
+endif
+CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I$(BPF_BUILD) -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 	-I/usr/include/$(shell uname -m)-linux-gnu
@@ -60,7 +74,7 @@ KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps test test-kernel test-selftests unit unit-build e2e demo bench bench-analyzer bench-kernel clean install
+.PHONY: all deps fuzz fuzz-build asan-build test test-kernel test-selftests unit unit-build e2e demo bench bench-analyzer bench-kernel clean install
 all: $(KVMSR)
 
 # One translation unit: bpf/kvmsr.bpf.c includes the other bpf/ pieces
@@ -102,6 +116,40 @@ build/arm64/abuse: tests/serve/abuse.c
 build/arm64/kvm_hold: tests/flight/kvm_hold.c
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+# libFuzzer targets (tests/fuzz/): clang with ASan+UBSan, on the host.
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := -O1 -g $(SAN_FLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Iinclude -Isrc
+FUZZ_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+# `kvmsr report` whole: its command, the pipeline and every layer below.
+FUZZ_REPORT_SRCS := src/cli/cmd_report.c src/cli/pipeline.c $(OUTPUT_SRCS) $(ANALYSIS_SRCS) \
+	$(RECORDING_SRCS) $(SYMBOLS_SRCS)
+FUZZ_HTTP_SRCS := src/output/http.c
+FUZZERS := $(FUZZ_BUILD)/fuzz_report $(FUZZ_BUILD)/fuzz_http
+# make fuzz: each target this long (make test runs tests/fuzz/run.sh for 60 s).
+FUZZ_SECONDS ?= 600
+
+$(FUZZ_BUILD)/%.o: src/%.c $(SRC_HDRS) $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_report: tests/fuzz/fuzz_report.c $(patsubst src/%.c,$(FUZZ_BUILD)/%.o,$(FUZZ_REPORT_SRCS))
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(FUZZ_LIBS) -o $@
+
+$(FUZZ_BUILD)/fuzz_http: tests/fuzz/fuzz_http.c $(patsubst src/%.c,$(FUZZ_BUILD)/%.o,$(FUZZ_HTTP_SRCS))
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@
+
+fuzz-build: $(FUZZERS)
+
+# kvmsr and the unit tests under ASan+UBSan: build/asan/.
+asan-build:
+	$(MAKE) --no-print-directory SANITIZE=1 build/asan/kvmsr build/asan/unit-tests
+
+# Every target FUZZ_SECONDS (600) from its corpus (results/fuzz/), seeds and
+# saved crashes, then the sanitizer runs: tests/fuzz/run.sh.
+fuzz: fuzz-build asan-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
 
 # Packages, then the arm64 kernels of the test matrix into .cache/ (offline once cached).
 deps:

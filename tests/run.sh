@@ -5,6 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
+# The kernels are fetched below: a unit test missing one is a failure, not a skip.
+export KVMSR_UNIT_STRICT=1
 source tests/lib/tally.sh
 
 # Add the counts of the last "N passed, N failed" line of a suite's output
@@ -27,6 +29,10 @@ out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/lint/layers.sh 2>&1); echo "$out"; count "$out"
 # Output files written safely, command-line errors exit 2 (issue 14; host-side).
 out=$(bash tests/hardening/files-cli.sh 2>&1); echo "$out"; count "$out"
+# libFuzzer on report and the HTTP request parser (FUZZ_SECONDS each, 60 by
+# default), saved crashes replayed, unit tests and every fixture's report
+# under ASan+UBSan: tests/fuzz/run.sh (`make fuzz` runs it 600 s per target).
+out=$(bash tests/fuzz/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
 # Slow, idle, many and malformed clients cannot stall `kvmsr serve` (issue 14).

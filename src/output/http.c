@@ -193,30 +193,48 @@ static void conn_text(struct conn *c, const char *status, const char *text, uint
 }
 
 /* The request line decides, the rest of the head is ignored. */
+int http_parse_request(const char *buf, size_t len, bool *head)
+{
+	char method[16], path[256], version[16], line[300];
+	size_t n = 0;
+	int k;
+
+	*head = false;
+	/* The request line alone: METHOD /TARGET [HTTP/x.y]; anything else is a 400. */
+	while (n < len && n < sizeof(line) - 1 && buf[n] && buf[n] != '\r' && buf[n] != '\n')
+		n++;
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	k = sscanf(line, "%15s %255s %15s", method, path, version);
+	if (k < 2 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method) ||
+	    path[0] != '/' || (k == 3 && strncmp(version, "HTTP/", 5)))
+		return 400;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return 405;
+	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9))
+		return 404;
+	*head = !strcmp(method, "HEAD");
+	return 200;
+}
+
 static void conn_parse(struct http_server *h, struct conn *c, uint64_t now)
 {
 	uint64_t deadline = now + h->lim.response_ms * 1000000ull;
-	char method[16], path[256], version[16], line[300];
-	int n;
+	bool head;
 
-	/* The request line alone: METHOD /TARGET [HTTP/x.y]; anything else is a 400. */
-	snprintf(line, sizeof(line), "%.*s", (int)strcspn(c->req, "\r\n"), c->req);
-	n = sscanf(line, "%15s %255s %15s", method, path, version);
-	if (n < 2 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method) ||
-	    path[0] != '/' || (n == 3 && strncmp(version, "HTTP/", 5))) {
+	switch (http_parse_request(c->req, c->got, &head)) {
+	case 400:
 		c->is_malformed = true;
 		conn_text(c, "400 Bad Request", "bad request\n", deadline);
 		return;
-	}
-	c->head_only = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !c->head_only) {
+	case 405:
 		conn_text(c, "405 Method Not Allowed", "GET /metrics only\n", deadline);
 		return;
-	}
-	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9)) {
+	case 404:
 		conn_text(c, "404 Not Found", "GET /metrics only\n", deadline);
 		return;
 	}
+	c->head_only = head;
 	c->wants_body = true;	/* rendered once for all, at the end of the step */
 	c->writing = true;
 	c->deadline_ns = deadline;

@@ -12,6 +12,7 @@
 #ifndef KVMSR_HTTP_H
 #define KVMSR_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,14 @@ int http_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *ss
 		    char *err, size_t len);
 /* http_parse_addr(), then a listening socket, or -errno. */
 int http_listen(const char *addr, char *err, size_t len);
+
+/*
+ * The request line of @buf (@len bytes from a client, no NUL needed): 200
+ * for GET or HEAD of /metrics (a query allowed; *@head says HEAD), 400 for
+ * anything that is not METHOD /TARGET [HTTP/x.y], 405 for another method,
+ * 404 for another path.  Pure: tests/fuzz/fuzz_http.c fuzzes it.
+ */
+int http_parse_request(const char *buf, size_t len, bool *head);
 
 /* Why a connection was closed without its answer (or with a 400). */
 enum http_drop {

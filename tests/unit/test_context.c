@@ -36,7 +36,9 @@ static void on_finding(void *ctx, const struct finding *f)
 		return;
 	s->kind[s->n] = f->kind;
 	s->nr_context[s->n] = f->nr_context;
-	memcpy(s->context[s->n], f->context, f->nr_context * sizeof(*f->context));
+	/* A finding without context has context NULL: memcpy() may not get it. */
+	if (f->nr_context)
+		memcpy(s->context[s->n], f->context, f->nr_context * sizeof(*f->context));
 	s->n++;
 }
 

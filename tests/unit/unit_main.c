@@ -7,7 +7,7 @@
 #include "unit.h"
 
 static struct unit_test *tests;
-static int current_failures;
+static int current_failures, current_skips;
 
 void unit_register(struct unit_test *t)
 {
@@ -19,6 +19,19 @@ void unit_fail(const char *file, int line, const char *expr)
 {
 	fprintf(stderr, "    %s:%d: CHECK failed: %s\n", file, line, expr);
 	current_failures++;
+}
+
+void unit_skip(const char *why)
+{
+	const char *strict = getenv("KVMSR_UNIT_STRICT");
+
+	if (strict && strcmp(strict, "0")) {
+		fprintf(stderr, "    missing (KVMSR_UNIT_STRICT): %s\n", why);
+		current_failures++;
+		return;
+	}
+	fprintf(stderr, "    SKIP: %s\n", why);
+	current_skips++;
 }
 
 const char *unit_kernel_dir(void)
@@ -89,7 +102,7 @@ bool unit_heap_measurable(void)
 int main(int argc, char **argv)
 {
 	struct unit_test *rev = NULL, *t, *next;
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, skipped = 0;
 
 	/* Constructors ran in reverse order of definition: restore it. */
 	for (t = tests; t; t = next) {
@@ -100,14 +113,19 @@ int main(int argc, char **argv)
 	for (t = rev; t; t = t->next) {
 		if (argc > 1 && !strstr(t->name, argv[1]))
 			continue;
-		current_failures = 0;
+		current_failures = current_skips = 0;
 		t->fn();
-		printf("%s %s\n", current_failures ? "FAIL" : "ok  ", t->name);
+		printf("%s %s\n", current_failures ? "FAIL" : current_skips ? "SKIP" : "ok  ",
+		       t->name);
 		if (current_failures)
 			failed++;
+		else if (current_skips)
+			skipped++;
 		else
 			passed++;
 	}
+	if (skipped)
+		printf("unit: %d skipped (their input is missing, see SKIP above)\n", skipped);
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
