@@ -6,20 +6,17 @@
 #include <bpf/bpf.h>
 #include "kvmsr_limits.h"	/* the map sizes */
 #include "probe/agg.h"
+#include "symbols/keymap.h"
 
-/* vCPU pointer -> stats, for attributing register counts. */
-struct ptr_map {
-	uint64_t ptr[KVMSR_MAX_VCPUS];
-	struct vcpu_stats *v[KVMSR_MAX_VCPUS];
-	int n;
-};
-
-static struct vcpu_stats *by_ptr(const struct ptr_map *m, uint64_t ptr)
+/*
+ * The analyzer's vCPU of a struct kvm_vcpu pointer, for the register counts:
+ * by index, since adding vCPUs may move the analyzer's array.
+ */
+static struct vcpu_stats *by_ptr(const struct keymap *m, struct analyzer *a, uint64_t ptr)
 {
-	for (int i = 0; i < m->n; i++)
-		if (m->ptr[i] == ptr)
-			return m->v[i];
-	return NULL;
+	uint32_t i;
+
+	return keymap_get(m, ptr, &i) && i < a->nr_vcpus ? &a->vcpus[i] : NULL;
 }
 
 static void fill_vcpu(struct vcpu_stats *v, const struct kvmsr_vcpu_agg *g, uint64_t now)
@@ -46,14 +43,13 @@ static void fill_vcpu(struct vcpu_stats *v, const struct kvmsr_vcpu_agg *g, uint
 int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 		 int32_t vcpu_filter)
 {
-	static struct ptr_map m;
+	struct keymap m = { 0 };
 	int vfd = session_vcpu_aggs_fd(s), rfd = session_reg_aggs_fd(s);
 	struct kvmsr_vcpu_agg g;
 	struct kvmsr_reg_key rk, *prk = NULL;
 	struct kvmsr_reg_agg ra;
 	uint64_t key, *pkey = NULL;
 
-	m.n = 0;
 	while (!bpf_map_get_next_key(vfd, pkey, &key)) {
 		struct vcpu_stats *v;
 
@@ -63,20 +59,18 @@ int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 		if (vcpu_filter >= 0 && g.vcpu_id != vcpu_filter)
 			continue;
 		v = analyzer_vcpu(a, g.pid, g.vcpu_id);
-		if (!v)
+		if (!v || keymap_put(&m, key, v - a->vcpus)) {
+			keymap_free(&m);
 			return -ENOMEM;
-		fill_vcpu(v, &g, now_ns);
-		if (m.n < KVMSR_MAX_VCPUS) {
-			m.ptr[m.n] = key;
-			m.v[m.n++] = v;
 		}
+		fill_vcpu(v, &g, now_ns);
 	}
 	while (!bpf_map_get_next_key(rfd, prk, &rk)) {
 		struct vcpu_stats *v;
 		struct reg_stats *r;
 
 		prk = &rk;
-		if (bpf_map_lookup_elem(rfd, &rk, &ra) || !(v = by_ptr(&m, rk.vcpu)))
+		if (bpf_map_lookup_elem(rfd, &rk, &ra) || !(v = by_ptr(&m, a, rk.vcpu)))
 			continue;
 		r = vcpu_reg(v, rk.reg);
 		if (!r)
@@ -88,6 +82,7 @@ int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 			v->writes[l] += ra.writes[l];
 		}
 	}
+	keymap_free(&m);
 	return 0;
 }
 
