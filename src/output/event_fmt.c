@@ -31,12 +31,13 @@ static void field_json(struct jw *w, const struct ev_field *f, const struct kvms
 	uint64_t v = ev_field_value(f, e);
 	char buf[64];
 
+	/* The table's keys are literals (a unit test holds them to plain bytes). */
+	jw_lit_key(w, f->key, f->key_len);
 	if (f->fmt == EVF_REG) {
-		jw_kv_str(w, f->key, regnames_get(rn, v, buf, sizeof(buf)));
+		jw_str(w, regnames_get(rn, v, buf, sizeof(buf)));
 		jw_kv_u64(w, "reg_index", v);
 		return;
 	}
-	jw_key(w, f->key);
 	switch (f->fmt) {
 	case EVF_HEX: jw_hex(w, v); break;
 	case EVF_U64: jw_u64(w, v); break;

@@ -269,7 +269,8 @@ static void describe_nothing(const struct kvmsr_event *e, const struct regnames 
 
 /* ---- the fields of each type, in JSON order ---- */
 
-#define FIELD(k, s, f, ...) { .key = k, .src = EVS_##s, .fmt = EVF_##f, __VA_ARGS__ }
+#define FIELD(k, s, f, ...) \
+	{ .key = k, .key_len = sizeof(k) - 1, .src = EVS_##s, .fmt = EVF_##f, __VA_ARGS__ }
 #define ON_CPU FIELD("sysregs_on_cpu", FLAGS, BOOL, .bit = F_LOADED)
 #define REG FIELD("reg", REG, REG)
 
@@ -387,22 +388,4 @@ int parse_event_types(const char *list, unsigned int *mask)
 			return -1;
 	}
 	return *mask ? 0 : -1;
-}
-
-bool ev_field_present(const struct ev_field *f, const struct kvmsr_event *e)
-{
-	if ((e->flags & f->need) != f->need || (e->flags & f->unless))
-		return false;
-	return f->fmt != EVF_IOCTL || vcpu_ioctl_name(e->val);
-}
-
-uint64_t ev_field_value(const struct ev_field *f, const struct kvmsr_event *e)
-{
-	switch (f->src) {
-	case EVS_VAL: return e->val;
-	case EVS_AUX: return e->aux;
-	case EVS_REG: return e->reg;
-	case EVS_LOC: return e->loc;
-	default: return !!(e->flags & f->bit);
-	}
 }

@@ -31,6 +31,7 @@ enum ev_src { EVS_VAL, EVS_AUX, EVS_REG, EVS_FLAGS, EVS_LOC };
 
 struct ev_field {
 	const char *key;
+	uint8_t key_len;	/* strlen(key), known at compile time */
 	uint8_t src;		/* enum ev_src */
 	uint8_t fmt;		/* enum ev_fmt */
 	uint8_t bit;		/* EVF_BOOL, EVF_DIR: the flag */
@@ -67,14 +68,30 @@ const char *event_type_name(unsigned int type);
 int parse_event_types(const char *list, unsigned int *mask);
 /* "load,put,...,exit": the names --events takes, in order. */
 const char *event_type_list(void);
+/* The name of a vCPU ioctl command ("KVM_RUN"), NULL if not known. */
+const char *vcpu_ioctl_name(uint32_t cmd);
+
 /* Is field @f present in @e (its flag conditions)? */
-bool ev_field_present(const struct ev_field *f, const struct kvmsr_event *e);
+static inline bool ev_field_present(const struct ev_field *f, const struct kvmsr_event *e)
+{
+	if ((e->flags & f->need) != f->need || (e->flags & f->unless))
+		return false;
+	return f->fmt != EVF_IOCTL || vcpu_ioctl_name(e->val);
+}
+
 /* The field's raw value. */
-uint64_t ev_field_value(const struct ev_field *f, const struct kvmsr_event *e);
+static inline uint64_t ev_field_value(const struct ev_field *f, const struct kvmsr_event *e)
+{
+	switch (f->src) {
+	case EVS_VAL: return e->val;
+	case EVS_AUX: return e->aux;
+	case EVS_REG: return e->reg;
+	case EVS_LOC: return e->loc;
+	default: return !!(e->flags & f->bit);
+	}
+}
 
 /* "memory", or the KVMSR_LOC_* bits as "loaded|mapped|translated|special". */
 const char *loc_name(unsigned int loc, char *buf, size_t len);
-/* The name of a vCPU ioctl command ("KVM_RUN"), NULL if not known. */
-const char *vcpu_ioctl_name(uint32_t cmd);
 
 #endif /* KVMSR_EVENT_TYPES_H */

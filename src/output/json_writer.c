@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The one JSON writer and string escaper (json_writer.h). */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "output/json_writer.h"
 
@@ -17,10 +18,12 @@ void jw_flush(struct jw *w)
 	w->n = 0;
 }
 
+/* At least @n free bytes in the buffer (n <= JW_BUF). */
+#define room jw__room
+
 static void put(struct jw *w, const char *s, size_t n)
 {
-	if (w->n + n > sizeof(w->buf))
-		jw_flush(w);
+	room(w, n);
 	if (n > sizeof(w->buf)) {
 		fwrite(s, 1, n, w->f);
 		return;
@@ -29,9 +32,10 @@ static void put(struct jw *w, const char *s, size_t n)
 	w->n += n;
 }
 
-static void putc_(struct jw *w, char c)
+static inline void putc_(struct jw *w, char c)
 {
-	put(w, &c, 1);
+	room(w, 1);
+	w->buf[w->n++] = c;
 }
 
 void jw_end_line(struct jw *w)
@@ -41,17 +45,7 @@ void jw_end_line(struct jw *w)
 }
 
 /* Before any value or key: the comma its container needs. */
-static void sep(struct jw *w)
-{
-	if (w->after_key) {
-		w->after_key = false;
-		return;
-	}
-	if (w->depth > 0 && w->need_comma[w->depth - 1])
-		putc_(w, ',');
-	if (w->depth > 0)
-		w->need_comma[w->depth - 1] = true;
-}
+#define sep jw__sep
 
 static void open_(struct jw *w, char c)
 {
@@ -138,68 +132,80 @@ static const char *escape_of(const unsigned char *s, char *tmp, size_t *adv)
 	return "\\ufffd";
 }
 
-/* Emit @s escaped through @emit, runs of plain bytes at once. */
-static void escape(const char *s, void (*emit)(void *ctx, const char *p, size_t n), void *ctx)
+/*
+ * Bytes that go out as they are: printable ASCII but the quote and the
+ * backslash.  The rest (controls, DEL, every byte >= 0x80) take
+ * escape_of(), which keeps valid UTF-8 and replaces the rest.
+ */
+static const uint8_t plain[256] = {
+	[' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1,
+};
+
+/* @s as a JSON string: plain bytes copied straight into the buffer, the rest escaped. */
+static void put_str(struct jw *w, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s, *run = p;
+	const unsigned char *p = (const unsigned char *)s;
 	char tmp[8];
 	size_t adv;
 
-	emit(ctx, "\"", 1);
-	while (*p) {
-		const char *esc = escape_of(p, tmp, &adv);
+	putc_(w, '"');
+	for (;;) {
+		const char *esc;
+		char *d = w->buf + w->n, *end = w->buf + sizeof(w->buf);
 
-		if (!esc) {
-			p += adv;
+		while (d < end && plain[*p])
+			*d++ = *p++;
+		w->n = d - w->buf;
+		if (d == end) {
+			jw_flush(w);
 			continue;
 		}
-		if (p > run)
-			emit(ctx, (const char *)run, p - run);
-		emit(ctx, esc, strlen(esc));
+		if (!*p)
+			break;
+		esc = escape_of(p, tmp, &adv);
+		if (esc)
+			put(w, esc, strlen(esc));
+		else
+			put(w, (const char *)p, adv);	/* valid UTF-8 */
 		p += adv;
-		run = p;
 	}
-	if (p > run)
-		emit(ctx, (const char *)run, p - run);
-	emit(ctx, "\"", 1);
-}
-
-static void emit_jw(void *ctx, const char *p, size_t n)
-{
-	put(ctx, p, n);
-}
-
-struct mem_out {
-	char *out;
-	size_t len, used;
-};
-
-static void emit_mem(void *ctx, const char *p, size_t n)
-{
-	struct mem_out *m = ctx;
-
-	for (size_t i = 0; i < n; i++, m->used++)
-		if (m->used + 1 < m->len)
-			m->out[m->used] = p[i];
+	putc_(w, '"');
 }
 
 size_t json_escape(char *out, size_t len, const char *s)
 {
-	struct mem_out m = { out, len, 0 };
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	struct jw w;
 
-	escape(s, emit_mem, &m);
 	if (len)
-		out[m.used < len ? m.used : len - 1] = '\0';
-	return m.used;
+		out[0] = '\0';
+	if (!f)
+		return 0;
+	jw_init(&w, f);
+	put_str(&w, s);
+	jw_flush(&w);
+	fclose(f);
+	if (len)
+		snprintf(out, len, "%s", buf);
+	free(buf);
+	return n;
+}
+
+void jw__long_key(struct jw *w, const char *key)
+{
+	jw_key(w, key);
 }
 
 void jw_key(struct jw *w, const char *key)
 {
 	sep(w);
-	escape(key, emit_jw, w);
+	put_str(w, key);
 	putc_(w, ':');
 	w->after_key = true;
 }
+
 
 void jw_str(struct jw *w, const char *s)
 {
@@ -208,7 +214,7 @@ void jw_str(struct jw *w, const char *s)
 		return;
 	}
 	sep(w);
-	escape(s, emit_jw, w);
+	put_str(w, s);
 }
 
 static void raw(struct jw *w, const char *s)
@@ -217,17 +223,35 @@ static void raw(struct jw *w, const char *s)
 	put(w, s, strlen(s));
 }
 
-void jw_u64(struct jw *w, uint64_t v)
+/* The decimal digits of @v, two at a time, straight into the buffer. */
+static void put_u64(struct jw *w, uint64_t v)
 {
-	char tmp[24];
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char tmp[20];
 	int i = sizeof(tmp);
 
-	tmp[--i] = '\0';
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	raw(w, tmp + i);
+	for (; v >= 100; v /= 100) {
+		i -= 2;
+		memcpy(tmp + i, pairs + 2 * (v % 100), 2);
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(tmp + i, pairs + 2 * v, 2);
+	} else {
+		tmp[--i] = '0' + v;
+	}
+	room(w, sizeof(tmp));
+	memcpy(w->buf + w->n, tmp + i, sizeof(tmp) - i);
+	w->n += sizeof(tmp) - i;
+}
+
+void jw_u64(struct jw *w, uint64_t v)
+{
+	sep(w);
+	put_u64(w, v);
 }
 
 void jw_i64(struct jw *w, int64_t v)
@@ -238,8 +262,7 @@ void jw_i64(struct jw *w, int64_t v)
 	}
 	sep(w);
 	putc_(w, '-');
-	w->after_key = true;	/* the digits follow without a comma */
-	jw_u64(w, -(uint64_t)v);
+	put_u64(w, -(uint64_t)v);
 }
 
 /* As printf's "%#llx", quoted: "0" or "0x..." (JSON numbers lose 64-bit values). */
@@ -260,7 +283,8 @@ void jw_hex(struct jw *w, uint64_t v)
 		tmp[--i] = '0';
 	}
 	tmp[--i] = '"';
-	raw(w, tmp + i);
+	sep(w);
+	put(w, tmp + i, sizeof(tmp) - 1 - i);
 }
 
 void jw_bool(struct jw *w, bool v)
@@ -284,8 +308,3 @@ void jw_numf(struct jw *w, const char *fmt, ...)
 	raw(w, tmp);
 }
 
-void jw_kv_str(struct jw *w, const char *key, const char *s) { jw_key(w, key); jw_str(w, s); }
-void jw_kv_u64(struct jw *w, const char *key, uint64_t v) { jw_key(w, key); jw_u64(w, v); }
-void jw_kv_i64(struct jw *w, const char *key, int64_t v) { jw_key(w, key); jw_i64(w, v); }
-void jw_kv_hex(struct jw *w, const char *key, uint64_t v) { jw_key(w, key); jw_hex(w, v); }
-void jw_kv_bool(struct jw *w, const char *key, bool v) { jw_key(w, key); jw_bool(w, v); }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JW_MAX_DEPTH 16
 #define JW_BUF 4096
@@ -55,12 +56,57 @@ void jw_null(struct jw *w);
 /* A number rendered by printf (%.6f, %llu.%03llu): never a string. */
 void jw_numf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* key + value in one call. */
-void jw_kv_str(struct jw *w, const char *key, const char *s);
-void jw_kv_u64(struct jw *w, const char *key, uint64_t v);
-void jw_kv_i64(struct jw *w, const char *key, int64_t v);
-void jw_kv_hex(struct jw *w, const char *key, uint64_t v);
-void jw_kv_bool(struct jw *w, const char *key, bool v);
+/*
+ * key + value in one call, for keys that are string literals of kvmsr's
+ * own code: written as they are, their length known at compile time (the
+ * hot path of `trace --json` is mostly keys).  The macros refuse anything
+ * but a literal; a key that comes from data (a register name) goes through
+ * jw_key(), escaped.
+ */
+void jw__long_key(struct jw *w, const char *key);
+
+/* Internals the inline key writer needs: room in the buffer, the comma. */
+static inline void jw__room(struct jw *w, size_t n)
+{
+	if (w->n + n > sizeof(w->buf))
+		jw_flush(w);
+}
+
+static inline void jw__sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth > 0 && w->need_comma[w->depth - 1]) {
+		jw__room(w, 1);
+		w->buf[w->n++] = ',';
+	}
+	if (w->depth > 0)
+		w->need_comma[w->depth - 1] = true;
+}
+
+static inline void jw_lit_key(struct jw *w, const char *key, size_t len)
+{
+	if (len + 3 > sizeof(w->buf)) {
+		jw__long_key(w, key);
+		return;
+	}
+	jw__sep(w);
+	jw__room(w, len + 3);
+	w->buf[w->n++] = '"';
+	memcpy(w->buf + w->n, key, len);
+	w->n += len;
+	w->buf[w->n++] = '"';
+	w->buf[w->n++] = ':';
+	w->after_key = true;
+}
+#define JW_LIT(key) ("" key), (sizeof("" key) - 1)
+#define jw_kv_str(w, key, s) (jw_lit_key(w, JW_LIT(key)), jw_str(w, s))
+#define jw_kv_u64(w, key, v) (jw_lit_key(w, JW_LIT(key)), jw_u64(w, v))
+#define jw_kv_i64(w, key, v) (jw_lit_key(w, JW_LIT(key)), jw_i64(w, v))
+#define jw_kv_hex(w, key, v) (jw_lit_key(w, JW_LIT(key)), jw_hex(w, v))
+#define jw_kv_bool(w, key, v) (jw_lit_key(w, JW_LIT(key)), jw_bool(w, v))
 
 /*
  * @s escaped as a JSON string (quotes included) into @out: the escaper the

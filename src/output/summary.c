@@ -17,8 +17,10 @@ void summary_findings_json(struct jw *w, const struct analyzer *a)
 	analyzer_totals(a, &sum);
 	jw_key(w, "findings");
 	jw_obj_begin(w);
-	for (int k = 0; k < FIND__MAX; k++)
-		jw_kv_u64(w, finding_kind_name(k), a->findings[k]);
+	for (int k = 0; k < FIND__MAX; k++) {
+		jw_key(w, finding_kind_name(k));
+		jw_u64(w, a->findings[k]);
+	}
 	jw_obj_end(w);
 	jw_kv_u64(w, "checked", sum.checked);
 	jw_kv_u64(w, "unchecked", sum.unchecked);
@@ -286,13 +288,17 @@ static void vcpu_json(struct jw *w, const struct vcpu_stats *v, const struct reg
 	jw_obj_begin(w);
 	jw_kv_u64(w, "pid", v->pid);
 	jw_kv_i64(w, "vcpu", v->vcpu_id);
-	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
-		jw_kv_u64(w, before[i].key, U64_AT(v, before[i].off));
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		jw_key(w, before[i].key);
+		jw_u64(w, U64_AT(v, before[i].off));
+	}
 	jw_key(w, "loaded_share");
 	jw_numf(w, "%.6f", vcpu_loaded_share(v));
 	access_json(w, v->reads, v->writes, v->traps, v->traps_seen);
-	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++)
-		jw_kv_u64(w, after[i].key, U64_AT(v, after[i].off));
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		jw_key(w, after[i].key);
+		jw_u64(w, U64_AT(v, after[i].off));
+	}
 	jw_key(w, "loaded_hist_log2_ns");
 	jw_arr_begin(w);
 	for (int b = 0; b < KVMSR_HIST_BUCKETS; b++)

@@ -215,6 +215,11 @@ TEST(every_event_type_names_only_its_own_flags)
 		CHECK(ty->text && ty->describe);
 		for (const struct ev_field *f = ty->fields; f->key; f++) {
 			uint8_t used = f->need | f->unless;
+			char esc[64];
+
+			/* Written unescaped (jw_lit_key): plain bytes only. */
+			json_escape(esc, sizeof(esc), f->key);
+			CHECK(strlen(esc) == strlen(f->key) + 2);
 
 			if (f->fmt == EVF_BOOL || f->fmt == EVF_DIR)
 				used |= f->bit;
