@@ -14,7 +14,7 @@
 
 struct run_hooks {
 	void (*opened)(void *ctx, struct session *s);	/* probes attached */
-	void (*poll)(void *ctx, struct session *s, uint64_t elapsed_ns); /* ~10 Hz */
+	void (*poll)(void *ctx, struct session *s, uint64_t elapsed_ns); /* each turn of the loop, <= 50 ms apart */
 	void (*tick)(void *ctx, struct session *s, uint64_t elapsed_ns); /* every --interval */
 	void *ctx;
 };

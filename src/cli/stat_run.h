@@ -25,7 +25,7 @@ struct stat_ext {
 	int (*setup)(struct stat_ctx *st);
 	void (*opened)(struct stat_ctx *st, struct session *s);
 	void (*event)(struct stat_ctx *st, const struct kvmsr_event *e);
-	void (*poll)(struct stat_ctx *st, struct session *s);	/* ~10 Hz */
+	void (*poll)(struct stat_ctx *st, struct session *s);	/* each turn of the loop, <= 50 ms apart */
 	/* Every --interval; NULL: print the report so far. */
 	void (*tick)(struct stat_ctx *st, struct session *s, uint64_t elapsed_ns);
 	/* After the run; NULL: stat_report().  An EXIT_* code. */

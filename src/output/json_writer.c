@@ -193,11 +193,6 @@ size_t json_escape(char *out, size_t len, const char *s)
 	return n;
 }
 
-void jw__long_key(struct jw *w, const char *key)
-{
-	jw_key(w, key);
-}
-
 void jw_key(struct jw *w, const char *key)
 {
 	sep(w);

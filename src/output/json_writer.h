@@ -63,8 +63,6 @@ void jw_numf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2
  * but a literal; a key that comes from data (a register name) goes through
  * jw_key(), escaped.
  */
-void jw__long_key(struct jw *w, const char *key);
-
 /* Internals the inline key writer needs: room in the buffer, the comma. */
 static inline void jw__room(struct jw *w, size_t n)
 {
@@ -89,7 +87,7 @@ static inline void jw__sep(struct jw *w)
 static inline void jw_lit_key(struct jw *w, const char *key, size_t len)
 {
 	if (len + 3 > sizeof(w->buf)) {
-		jw__long_key(w, key);
+		jw_key(w, key);
 		return;
 	}
 	jw__sep(w);

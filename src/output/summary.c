@@ -368,22 +368,30 @@ void summary_json(struct jw *w, const struct analyzer *a, const struct regnames 
 	jw_end_line(w);
 }
 
+/* Records of every type the analyzer was fed. */
+static uint64_t events_total(const struct analyzer *a)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < KVMSR_EV__MAX; i++)
+		total += a->events[i];
+	return total;
+}
+
 /* trace's closing line: what was streamed, shown, lost and checked. */
 void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
 			uint64_t printed)
 {
-	uint64_t traps, seen, total = 0;
+	uint64_t traps, seen;
 
 	coverage_ratio(a, &traps, &seen);
-	for (int i = 0; i < KVMSR_EV__MAX; i++)
-		total += a->events[i];
 	jw_obj_begin(w);
 	jw_kv_str(w, "event", "summary");
 	jw_kv_str(w, "backend", ri->backend);
 	jw_kv_str(w, "kvm_mode", ri->kvm_mode);
 	jw_kv_u64(w, "on_cpu_mask", ri->on_cpu_mask);
 	jw_kv_bool(w, "on_cpu_mask_learned", ri->mask_learned);
-	jw_kv_u64(w, "events", total);
+	jw_kv_u64(w, "events", events_total(a));
 	jw_kv_u64(w, "printed", printed);
 	jw_kv_u64(w, "lost_records", ri->lost);
 	jw_kv_u64(w, "probe_misses", ri->probe_misses);
@@ -397,14 +405,12 @@ void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run
 void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info *ri,
 			uint64_t printed)
 {
-	uint64_t traps, seen, total = 0;
+	uint64_t traps, seen;
 	char tb[SUMMARY_TEXT];
 
 	coverage_ratio(a, &traps, &seen);
-	for (int i = 0; i < KVMSR_EV__MAX; i++)
-		total += a->events[i];
 	fprintf(f, "kvmsr: %llu events (%llu shown), %llu lost; backend %s; coverage %llu/%llu "
-		"trapped accesses seen at an accessor\n", (unsigned long long)total,
+		"trapped accesses seen at an accessor\n", (unsigned long long)events_total(a),
 		(unsigned long long)printed, (unsigned long long)ri->lost,
 		text_clean(ri->backend, tb, sizeof(tb)), (unsigned long long)seen,
 		(unsigned long long)traps);

@@ -30,7 +30,7 @@ void sym_free(struct symbolizer *sy)
 static const struct ksyms *ksyms(struct symbolizer *sy)
 {
 	if (!sy->ks_loaded)
-		ksyms_load(&sy->ks, sy->kallsyms);
+		ksyms_load(&sy->ks, NULL);	/* /proc/kallsyms */
 	sy->ks_loaded = true;
 	return &sy->ks;
 }

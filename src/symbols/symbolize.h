@@ -40,7 +40,6 @@ struct symbolizer {
 	struct sym_source src;		/* set: a recording's names */
 	sym_fetch_fn fetch;		/* live stack ips, or NULL */
 	void *fetch_ctx;
-	const char *kallsyms;		/* NULL: /proc/kallsyms */
 	struct ksyms ks;
 	bool ks_loaded;
 };
