@@ -51,10 +51,11 @@ SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c src/symbols/symbolize
 	src/symbols/keymap.c
 RECORDING_SRCS := src/recording/file.c src/recording/outfile.c
 ANALYZER_SRCS := src/analysis/analyzer.c src/analysis/regclass.c src/symbols/keymap.c
-ANALYSIS_SRCS := $(ANALYZER_SRCS) src/analysis/findings.c
+ANALYSIS_SRCS := $(ANALYZER_SRCS) src/analysis/findings.c src/analysis/reorder.c src/analysis/stream_filter.c
 OUTPUT_SRCS := src/output/json_writer.c src/output/text.c src/output/event_types.c \
 	src/output/event_fmt.c src/output/summary.c src/output/finding_fmt.c \
-	src/output/context_fmt.c src/output/perfetto.c src/output/metrics.c src/output/http.c
+	src/output/context_fmt.c src/output/perfetto.c src/output/metrics.c src/output/http.c \
+	src/output/hidden_fmt.c
 PROBE_SRCS := src/probe/session.c src/probe/targets.c src/probe/agg.c src/probe/sysinfo.c \
 	src/probe/guest.c
 CLI_SRCS := src/cli/main.c src/cli/runner.c src/cli/pipeline.c src/cli/cmd_check.c src/cli/cmd_trace.c \
@@ -66,7 +67,7 @@ UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_f
 	tests/unit/test_regnames.c tests/unit/test_detect.c tests/unit/test_ksyms.c \
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
 	tests/unit/test_replay_masked.c tests/unit/test_outfile.c tests/unit/test_hostile.c \
-	tests/unit/test_hostile_vcpus.c tests/unit/test_http.c \
+	tests/unit/test_hostile_vcpus.c tests/unit/test_http.c tests/unit/test_reorder.c \
 	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c
 SRC_HDRS := $(wildcard src/*/*.h)
 

@@ -122,6 +122,12 @@ struct kvmsr_event {
 };
 
 #define KVMSR_GAP_BEFORE 1
+/*
+ * KVMSR_GAP_LATE: set by user space, never by the BPF side: the record came
+ * after records stamped later than it had been handed on (it missed the
+ * reorder window, src/analysis/reorder.h), so the stream steps back here.
+ */
+#define KVMSR_GAP_LATE 2
 
 /*
  * In-kernel aggregation (`kvmsr stat`): one record per vCPU, keyed by the

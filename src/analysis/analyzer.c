@@ -744,7 +744,13 @@ static const rule_fn rules[KVMSR_EV__MAX] = {
 static void note_record(struct analyzer *a, const struct kvmsr_event *e)
 {
 	a->events[e->type]++;
-	if (e->gap & KVMSR_GAP_BEFORE)
+	/*
+	 * A late record (out of time order, reorder.h) is handled as a gap:
+	 * what the vCPUs did around it was seen in the wrong order.
+	 */
+	if (e->gap & KVMSR_GAP_LATE)
+		a->late++;
+	if (e->gap & (KVMSR_GAP_BEFORE | KVMSR_GAP_LATE))
 		on_gap(a);
 	if (!a->first_ns || e->ts_ns < a->first_ns)
 		a->first_ns = e->ts_ns;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The analyzer: pure C, no libbpf, no syscalls.  It is fed kvmsr_event
- * records in ring-buffer order, from the live stream or a recording alike,
+ * records in time order (analysis/reorder.h), from the live stream or a
+ * recording alike,
  * and keeps per-vCPU state and statistics.  Unit tests drive it directly.
  */
 #ifndef KVMSR_ANALYZER_H
@@ -169,7 +170,9 @@ struct analyzer {
 	uint64_t events[KVMSR_EV__MAX];
 	uint64_t first_ns, last_ns;
 	uint64_t bad_records;	/* unknown type: never silently dropped */
-	uint64_t gaps;		/* records marked KVMSR_GAP_BEFORE: drops before them */
+	uint64_t gaps;		/* records marked KVMSR_GAP_BEFORE: drops before them,
+				 * or KVMSR_GAP_LATE */
+	uint64_t late;		/* records marked KVMSR_GAP_LATE: out of time order */
 	uint64_t unverified;	/* imbalances not reported: records were lost */
 	struct analyzer_config cfg;
 	uint64_t findings[FIND__MAX];	/* all vCPUs, and WARN/BUG outside any */

@@ -29,6 +29,8 @@ struct cli {
 	bool exact;			/* stat: stream every event (coverage, findings) */
 	int sample_pct;			/* stat: % of time accessor probes are attached */
 	unsigned int event_mask;	/* trace: 1 << KVMSR_EV_* to print */
+	bool events_given;		/* trace: --events LIST */
+	bool all;			/* trace: --all, every type and register */
 	unsigned int fail_mask;		/* --fail-on: 1 << finding_kind */
 	char **cmd;			/* argv after --, NULL if none */
 	const char *output;		/* record: -o FILE */

@@ -116,9 +116,30 @@ static int close_perfetto(const struct cli *cli, struct perfetto *pf, struct out
 	return EXIT_OK;
 }
 
-/* Every event of the file that --pid/--vcpu keep; >0 never, 0 at the end, <0 damage. */
-static int feed_events(const struct cli *cli, struct rec_reader *r, struct analyzer *an,
-		       struct perfetto *pf, bool *loaded_seen, char *err, size_t len)
+/* Where the file's events go, in time order. */
+struct report_feed {
+	struct analyzer *an;
+	struct perfetto *pf;		/* NULL without --perfetto */
+	bool loaded_seen;
+};
+
+static void deliver(void *ctx, const struct kvmsr_event *e)
+{
+	struct report_feed *f = ctx;
+
+	f->loaded_seen |= e->type == KVMSR_EV_LOAD && (e->flags & KVMSR_F_LOADED);
+	analyzer_feed(f->an, e);
+	if (f->pf)
+		perfetto_event(f->pf, e);
+}
+
+/*
+ * Every event of the file that --pid/--vcpu keep, through the reorder stage
+ * (a file of an older kvmsr is in ring-buffer order); >0 never, 0 at the
+ * end, <0 damage.
+ */
+static int feed_events(const struct cli *cli, struct rec_reader *r, struct pipeline *p,
+		       char *err, size_t len)
 {
 	struct kvmsr_event e;
 	int k;
@@ -127,11 +148,9 @@ static int feed_events(const struct cli *cli, struct rec_reader *r, struct analy
 		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
 							 e.vcpu_id != cli->vcpu))
 			continue;
-		*loaded_seen |= e.type == KVMSR_EV_LOAD && (e.flags & KVMSR_F_LOADED);
-		analyzer_feed(an, &e);
-		if (pf)
-			perfetto_event(pf, &e);
+		pipeline_push(p, &e);
 	}
+	pipeline_flush(p);
 	return k;
 }
 
@@ -180,7 +199,7 @@ int cmd_report(const struct cli *cli)
 	struct perfetto pf;
 	struct sym_source src = { file_stack, file_name, &r };
 	struct outfile pfo;
-	bool loaded_seen = false;
+	struct report_feed feed;
 	char err[512] = "";
 	int k, rc = EXIT_OK;
 
@@ -195,11 +214,12 @@ int cmd_report(const struct cli *cli)
 		rec_close_reader(&r);
 		return EXIT_ERROR;
 	}
-	k = feed_events(cli, &r, &p.an, cli->perfetto ? &pf : NULL, &loaded_seen, err,
-			sizeof(err));
+	feed = (struct report_feed){ &p.an, cli->perfetto ? &pf : NULL, false };
+	pipeline_deliver(&p, deliver, &feed);
+	k = feed_events(cli, &r, &p, err, sizeof(err));
 	analyzer_finish(&p.an, r.ended ? r.end.end_ns : p.an.last_ns);
 	rc = close_perfetto(cli, &pf, &pfo, r.ended ? r.end.end_ns : p.an.last_ns);
-	file_run_info(&ri, &r, &p.an, loaded_seen);
+	file_run_info(&ri, &r, &p.an, feed.loaded_seen);
 	print_report(cli, &r, &p, &ri);
 	rc = say_damage(cli, &r, k, err, rc);
 	if (rc == EXIT_OK && pipeline_failed(&p, &p.an))

@@ -20,14 +20,14 @@
 /* Enough VHE load/put calls to trust the learned SYSREGS_ON_CPU bit. */
 #define CALIB_ENOUGH 8
 
-static int on_event(void *ctx, const struct kvmsr_event *e)
+/* In time order (the pipeline's reorder stage): record it, analyze it. */
+static void on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct stat_ctx *st = ctx;
 
 	if (st->ext && st->ext->event)
 		st->ext->event(st, e);
 	analyzer_feed(&st->p.an, e);
-	return 0;
 }
 
 static void on_opened(void *ctx, struct session *s)
@@ -166,7 +166,7 @@ static int stat_setup(struct stat_ctx *st, struct session_config *cfg)
 	err = st->ext && st->ext->setup ? st->ext->setup(st) : EXIT_OK;
 	if (err)
 		return err;
-	err = prepare_run(cli, &st->rn, cfg, on_event, st);
+	err = prepare_run(cli, &st->rn, cfg, pipeline_push, &st->p);
 	if (err) {
 		if (st->ext && st->ext->cleanup)
 			st->ext->cleanup(st);
@@ -177,6 +177,7 @@ static int stat_setup(struct stat_ctx *st, struct session_config *cfg)
 	cfg->stacks = cli->output != NULL || cli->context > 0;
 	cfg->context = cli->exact && cli->context > 0;
 	pipeline_init(&st->p, &st->rn, cli->fail_mask, true, cli->context);
+	pipeline_deliver(&st->p, on_event, st);
 	return EXIT_OK;
 }
 
@@ -185,6 +186,7 @@ static int stat_finish(struct stat_ctx *st, const struct run_result *r)
 {
 	int err;
 
+	pipeline_flush(&st->p);
 	on_poll(st, st->s, r->end_ns - r->start_ns);
 	analyzer_finish(&st->p.an, r->end_ns);
 	err = st->ext && st->ext->finish ? st->ext->finish(st, r) : stat_report(st, r);
@@ -199,7 +201,7 @@ static int stat_finish(struct stat_ctx *st, const struct run_result *r)
 int stat_run(struct stat_ctx *st)
 {
 	struct run_hooks h = { .tick = on_tick, .opened = on_opened, .poll = on_poll,
-			       .ctx = st };
+			       .drained = pipeline_drained, .ctx = st, .stream = &st->p };
 	struct session_config cfg;
 	struct session *s = NULL;
 	struct run_result r;

@@ -6,6 +6,7 @@
 #include "cli/runner.h"
 #include "output/event_fmt.h"
 #include "output/finding_fmt.h"
+#include "output/hidden_fmt.h"
 #include "output/summary.h"
 #include "probe/sysinfo.h"
 
@@ -13,6 +14,7 @@ struct trace_ctx {
 	const struct cli *cli;
 	struct regnames rn;
 	struct pipeline p;
+	struct stream_filter sf;	/* what is printed; counts of the rest */
 	struct jw w;		/* stdout, with --json */
 	uint64_t t0;
 	uint64_t printed;
@@ -25,13 +27,14 @@ static void on_opened(void *ctx, struct session *s)
 	pipeline_live(&t->p, s);
 }
 
-static int on_event(void *ctx, const struct kvmsr_event *e)
+/* In time order (the pipeline's reorder stage): analyze, then print if shown. */
+static void on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct trace_ctx *t = ctx;
 
 	analyzer_feed(&t->p.an, e);
-	if (!(t->cli->event_mask & (1u << e->type)))
-		return 0;
+	if (!stream_filter_show(&t->sf, e))
+		return;
 	if (!t->t0)
 		t->t0 = e->ts_ns;
 	if (t->cli->json) {
@@ -41,7 +44,6 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 		event_text(stdout, e, &t->rn, t->t0);
 	}
 	t->printed++;
-	return 0;
 }
 
 /* Each finding as it comes, between the events, seen at once. */
@@ -66,10 +68,13 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 
 	fill_run_info(&ri, s, si, r->end_ns - r->start_ns);
 	coverage_ratio(&t->p.an, &traps, &seen);
-	if (t->cli->json)
-		summary_trace_json(&t->w, &t->p.an, &ri, t->printed);
-	else
+	stream_filter_sort(&t->sf);
+	if (t->cli->json) {
+		summary_trace_json(&t->w, &t->p.an, &ri, t->printed, &t->sf, &t->rn);
+	} else {
 		summary_trace_text(stderr, &t->p.an, &ri, t->printed);
+		hidden_text(stderr, &t->sf, &t->rn);
+	}
 	if (ri.probe_misses)
 		fprintf(stderr, "kvmsr: WARNING: the kernel skipped %llu probe runs (BPF recursion "
 			"protection): events are missing, imbalances may be kvmsr's own\n",
@@ -87,14 +92,15 @@ int cmd_trace(const struct cli *cli)
 {
 	struct trace_ctx t = { .cli = cli };
 	struct session_config cfg;
-	struct run_hooks h = { .opened = on_opened, .ctx = &t };
+	struct run_hooks h = { .opened = on_opened, .drained = pipeline_drained, .ctx = &t,
+			       .stream = &t.p };
 	struct run_result r;
 	struct session *s = NULL;
 	struct sysinfo si;
 	int err;
 
 	sysinfo_read(&si);
-	err = prepare_run(cli, &t.rn, &cfg, on_event, &t);
+	err = prepare_run(cli, &t.rn, &cfg, pipeline_push, &t.p);
 	if (err)
 		return err;
 	cfg.stacks = true;
@@ -102,6 +108,10 @@ int cmd_trace(const struct cli *cli)
 	/* A record per guest exit doubles the guest-side stream: on request. */
 	cfg.context_exits = cfg.context && (cli->event_mask & (1u << KVMSR_EV_EXIT));
 	pipeline_init(&t.p, &t.rn, cli->fail_mask, false, cli->context);
+	pipeline_deliver(&t.p, on_event, &t);
+	/* Without --events, --reg or --all: what kvmsr is about (stream_filter.h). */
+	stream_filter_init(&t.sf, cli->event_mask, !cli->events_given && !cli->regs && !cli->all,
+			   t.p.reg_class);
 	findings_stream(&t.p.fs, on_finding, &t);
 	jw_init(&t.w, stdout);
 	/* A pipe or file gets big writes; a terminal sees lines as they come. */
@@ -110,6 +120,7 @@ int cmd_trace(const struct cli *cli)
 	if (!cli->json)
 		event_text_header(stdout);
 	err = run_session(cli, &s, &cfg, &h, &r);
+	pipeline_flush(&t.p);
 	if (!err) {
 		analyzer_finish(&t.p.an, r.end_ns);
 		summary(&t, s, &si, &r);
@@ -118,6 +129,7 @@ int cmd_trace(const struct cli *cli)
 			err = EXIT_FINDINGS;
 	}
 	session_close(s);
+	stream_filter_free(&t.sf);
 	pipeline_free(&t.p);
 	regnames_free(&t.rn);
 	return err;

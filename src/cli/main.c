@@ -67,7 +67,7 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
        OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
-       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104 };
+       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104, OPT_ALL = 0x105 };
 
 static struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
@@ -88,6 +88,9 @@ static struct argp_option options[] = {
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "stat: also report every interval", 0 },
 	{ "json", OPT_JSON, NULL, 0, "machine-readable output (NDJSON for trace)", 0 },
 	{ "events", OPT_EVENTS, "LIST", 0, NULL /* events_doc(): the event-type table */, 0 },
+	{ "all", OPT_ALL, NULL, 0, "trace: every event type of every register (by default "
+	  "accessor calls and traps are shown only for the registers the VHE put saves, the "
+	  "rest counted at the end)", 0 },
 	{ "exact", OPT_EXACT, NULL, 0, "stat: stream every event through the analyzer "
 	  "(accessor coverage and confirmed findings; costs like trace)", 0 },
 	{ "sample", OPT_SAMPLE, "PCT", 0, "stat: share of the time the accessor probes are "
@@ -214,6 +217,7 @@ static error_t parse_choice(int key, char *arg, struct argp_state *state)
 	case OPT_BACKEND:
 		return parse_backend(arg, state, &c->backend);
 	case OPT_EVENTS:
+		c->events_given = true;
 		if (parse_event_types(arg, &c->event_mask))
 			argp_error(state, "bad --events '%s': use %s or all", arg,
 				   event_type_list());
@@ -242,6 +246,9 @@ static error_t parse_plain(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EXACT:
 		c->exact = true;
+		break;
+	case OPT_ALL:
+		c->all = true;
 		break;
 	case OPT_NO_PROBE:
 		c->no_probe = true;
@@ -409,7 +416,8 @@ static void events_doc(void)
 	static char doc[512];
 
 	snprintf(doc, sizeof(doc), "trace: event types to print, from %s,all (default: %s); "
-		 "findings are always printed", event_type_list(), EVENTS_DEFAULT);
+		 "findings are always printed; a list shows every register of those types",
+		 event_type_list(), EVENTS_DEFAULT);
 	for (struct argp_option *o = options; o->name; o++)
 		if (o->key == OPT_EVENTS)
 			o->doc = doc;
@@ -448,6 +456,12 @@ int main(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, nargs, argv, 0, NULL, &c))
 		return EXIT_USAGE;
+	if (c.all && c.events_given) {
+		fprintf(stderr, "kvmsr: --all is every event type: give --all or --events, not both\n");
+		return EXIT_USAGE;
+	}
+	if (c.all && parse_event_types("all", &c.event_mask))
+		return EXIT_ERROR;
 	cmd = find_cmd(c.command);
 	if (!cmd) {
 		fprintf(stderr, "kvmsr: unknown command '%s' (check, trace, stat, serve, record or "

@@ -23,6 +23,33 @@ void pipeline_init(struct pipeline *p, const struct regnames *rn, unsigned int f
 	analyzer_configure(&p->an, &ac);
 	findings_init(&p->fs, fail_mask, keep);
 	sym_init(&p->sy);
+	reorder_init(&p->ro, NULL, NULL);
+}
+
+void pipeline_deliver(struct pipeline *p, reorder_out_fn deliver, void *ctx)
+{
+	p->ro.out = deliver;
+	p->ro.ctx = ctx;
+}
+
+int pipeline_push(void *ctx, const struct kvmsr_event *e)
+{
+	struct pipeline *p = ctx;
+
+	reorder_push(&p->ro, e);
+	return 0;
+}
+
+void pipeline_drained(void *ctx, uint64_t t_ns)
+{
+	struct pipeline *p = ctx;
+
+	reorder_drained(&p->ro, t_ns);
+}
+
+void pipeline_flush(struct pipeline *p)
+{
+	reorder_flush(&p->ro);
 }
 
 static bool live_stack(void *s, int32_t id, uint64_t *ips)
@@ -42,6 +69,7 @@ bool pipeline_failed(const struct pipeline *p, const struct analyzer *a)
 
 void pipeline_free(struct pipeline *p)
 {
+	reorder_free(&p->ro);
 	sym_free(&p->sy);
 	findings_free(&p->fs);
 	analyzer_free(&p->an);

@@ -200,7 +200,7 @@ static void poll_until_stop(const struct cli *cli, struct session *s, const stru
 	if (h->tick && cli->interval > 0)
 		next_tick = r->start_ns + (uint64_t)(cli->interval * 1e9);
 	while (!stop_requested) {
-		uint64_t t;
+		uint64_t t = now_ns();
 
 		/* The BPF side never wakes us for the stream: drain every 50 ms. */
 		n = session_poll(s, 50);
@@ -208,6 +208,8 @@ static void poll_until_stop(const struct cli *cli, struct session *s, const stru
 			fprintf(stderr, "kvmsr: reading events failed: %s\n", strerror(-n));
 			break;
 		}
+		if (h->drained && n < SESSION_POLL_BUDGET)
+			h->drained(h->stream, t);
 		t = now_ns();
 		if (h->poll)
 			h->poll(h->ctx, s, t - r->start_ns);

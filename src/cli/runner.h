@@ -16,7 +16,10 @@ struct run_hooks {
 	void (*opened)(void *ctx, struct session *s);	/* probes attached */
 	void (*poll)(void *ctx, struct session *s, uint64_t elapsed_ns); /* each turn of the loop, <= 50 ms apart */
 	void (*tick)(void *ctx, struct session *s, uint64_t elapsed_ns); /* every --interval */
+	/* A poll that began at @t_ns (CLOCK_MONOTONIC) emptied the ring buffer. */
+	void (*drained)(void *stream, uint64_t t_ns);
 	void *ctx;
+	void *stream;		/* drained()'s argument */
 };
 
 struct run_result {

@@ -6,23 +6,24 @@
 
 void event_text_header(FILE *f)
 {
-	fprintf(f, "%-12s %3s %7s %4s %-5s %-16s %-18s %s\n",
-		"TIME(s)", "CPU", "PID", "VCPU", "EVENT", "REGISTER", "VALUE", "SYSREGS");
+	fprintf(f, "%-12s %3s %7s %4s %-5s %-16s %-18s %-6s %s\n",
+		"TIME(s)", "CPU", "PID", "VCPU", "EVENT", "REGISTER", "VALUE", "LOADED", "SERVED");
 }
 
 void event_text(FILE *f, const struct kvmsr_event *e, const struct regnames *rn, uint64_t t0_ns)
 {
 	const struct ev_type *t = ev_type(e->type);
-	struct ev_text c = { "", "", "" };
+	struct ev_text c = { "", "", "", "" };
 	char vcpu[16] = "-";
 
 	if (e->vcpu_id >= 0)
 		snprintf(vcpu, sizeof(vcpu), "%d", e->vcpu_id);
 	if (t)
 		t->text(e, rn, &c);
-	fprintf(f, "%-12.6f %3u %7u %4s %-5s %-16s %-18s %s\n",
+	fprintf(f, "%-12.6f %3u %7u %4s %-5s %-16s %-18s %-6s %s%s\n",
 		(double)(e->ts_ns - t0_ns) / 1e9, e->cpu, e->pid, vcpu,
-		t ? t->name : "?", c.reg, c.val, c.state);
+		t ? t->name : "?", c.reg, c.val, c.state, c.served,
+		e->gap & KVMSR_GAP_LATE ? " LATE (out of time order)" : "");
 }
 
 static void field_json(struct jw *w, const struct ev_field *f, const struct kvmsr_event *e,
@@ -68,6 +69,8 @@ void event_json(struct jw *w, const struct kvmsr_event *e, const struct regnames
 	jw_kv_i64(w, "vcpu", e->vcpu_id);
 	if (e->gap & KVMSR_GAP_BEFORE)	/* records were dropped just before this one */
 		jw_kv_bool(w, "gap_before", true);
+	if (e->gap & KVMSR_GAP_LATE)	/* out of time order: it missed the reorder window */
+		jw_kv_bool(w, "late", true);
 	event_json_fields(w, e, rn);
 	jw_obj_end(w);
 }

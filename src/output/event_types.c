@@ -7,9 +7,9 @@
 
 #define F_LOADED KVMSR_F_LOADED
 
-const char *loc_name(unsigned int loc, char *buf, size_t len)
+/* @loc's bits by @bits[], "|"-joined; "memory" for none. */
+static const char *loc_bits(unsigned int loc, const char *const bits[4], char *buf, size_t len)
 {
-	static const char *const bits[] = { "loaded", "mapped", "translated", "special" };
 	size_t n = 0;
 
 	if (!loc)
@@ -21,6 +21,21 @@ const char *loc_name(unsigned int loc, char *buf, size_t len)
 		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i]);
 	}
 	return buf;
+}
+
+const char *loc_name(unsigned int loc, char *buf, size_t len)
+{
+	static const char *const bits[] = { "loaded", "mapped", "translated", "special" };
+
+	return loc_bits(loc, bits, buf, len);
+}
+
+/* A trace line's SERVED column: where the access went, "cpu" for on the CPU. */
+static const char *served_name(unsigned int loc, char *buf, size_t len)
+{
+	static const char *const bits[] = { "cpu", "mapped", "translated", "special" };
+
+	return loc_bits(loc, bits, buf, len);
 }
 
 /*
@@ -57,17 +72,17 @@ static const char *hex(char *buf, size_t len, uint64_t v)
 	return buf;
 }
 
-/* On the CPU or in memory; for accessor calls also where the kernel served it. */
+/*
+ * LOADED: were the vCPU's sysregs on the CPU (SYSREGS_ON_CPU) when it
+ * happened; SERVED: where the accessor found the register, only when the
+ * kernel says (its tracepoints; the probes cannot know).  Two columns, so
+ * that "loaded" is never read as "served from the CPU".
+ */
 static void sysregs_state(const struct kvmsr_event *e, struct ev_text *t)
 {
-	const char *state = e->flags & F_LOADED ? "on-cpu" : "memory";
-	char lb[48];
-
+	snprintf(t->state, sizeof(t->state), "%s", e->flags & F_LOADED ? "yes" : "no");
 	if (e->flags & KVMSR_F_LOC)
-		snprintf(t->state, sizeof(t->state), "%s served:%s", state,
-			 loc_name(e->loc, lb, sizeof(lb)));
-	else
-		snprintf(t->state, sizeof(t->state), "%s", state);
+		served_name(e->loc, t->served, sizeof(t->served));
 }
 
 static void text_loadput(const struct kvmsr_event *e, const struct regnames *rn,
@@ -165,7 +180,8 @@ static void text_direct(const struct kvmsr_event *e, const struct regnames *rn,
 {
 	text_reg(rn, e->reg, t->reg, sizeof(t->reg));
 	hex(t->val, sizeof(t->val), e->aux);
-	snprintf(t->state, sizeof(t->state), "on-cpu direct %s",
+	snprintf(t->state, sizeof(t->state), "yes");
+	snprintf(t->served, sizeof(t->served), "memory (direct %s)",
 		 e->flags & KVMSR_F_DIRECT_WRITE ? "write" : "read");
 }
 
@@ -188,7 +204,7 @@ static void text_switch(const struct kvmsr_event *e, const struct regnames *rn,
 	snprintf(t->val, sizeof(t->val), "tid %u", e->tid);
 	if (e->flags & F_LOADED)
 		snprintf(t->state, sizeof(t->state), "%s", in ? "a vCPU still loaded here" :
-			 "on-cpu");
+			 "yes");
 }
 
 /* A switch out: does the kernel's own state oblige it to call kvm_sched_out? */

@@ -43,7 +43,8 @@ struct ev_field {
 struct ev_text {
 	char reg[48];		/* REGISTER */
 	char val[32];		/* VALUE */
-	char state[64];		/* SYSREGS */
+	char state[64];		/* LOADED */
+	char served[32];	/* SERVED ("" if not known) */
 };
 
 enum ev_timeline { EVT_NONE, EVT_BEGIN, EVT_END, EVT_INSTANT };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output/finding_fmt.h"
+#include "output/hidden_fmt.h"
 #include "output/summary.h"
 #include "output/text.h"
 
@@ -26,6 +27,7 @@ void summary_findings_json(struct jw *w, const struct analyzer *a)
 	jw_kv_u64(w, "unchecked", sum.unchecked);
 	jw_kv_u64(w, "unverified_imbalances", a->unverified);
 	jw_kv_u64(w, "gaps", a->gaps);
+	jw_kv_u64(w, "late_records", a->late);
 }
 
 void summary_findings_text(FILE *f, const struct analyzer *a)
@@ -53,6 +55,9 @@ void summary_findings_text(FILE *f, const struct analyzer *a)
 			"after a gap were not reported (a lost record could explain them), and the "
 			"accesses pending then got no verdict\n", (unsigned long long)a->gaps,
 			(unsigned long long)a->unverified);
+	if (a->late)
+		fprintf(f, "late: %llu records came after the reorder window (out of time order), "
+			"each handled as a gap\n", (unsigned long long)a->late);
 }
 
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen)
@@ -380,7 +385,8 @@ static uint64_t events_total(const struct analyzer *a)
 
 /* trace's closing line: what was streamed, shown, lost and checked. */
 void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
-			uint64_t printed)
+			uint64_t printed, const struct stream_filter *sf,
+			const struct regnames *rn)
 {
 	uint64_t traps, seen;
 
@@ -393,6 +399,7 @@ void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run
 	jw_kv_bool(w, "on_cpu_mask_learned", ri->mask_learned);
 	jw_kv_u64(w, "events", events_total(a));
 	jw_kv_u64(w, "printed", printed);
+	hidden_json(w, sf, rn);
 	jw_kv_u64(w, "lost_records", ri->lost);
 	jw_kv_u64(w, "probe_misses", ri->probe_misses);
 	jw_kv_u64(w, "coverage_trapped", traps);

@@ -48,8 +48,11 @@ void summary_findings_json(struct jw *w, const struct analyzer *a);
 void summary_findings_text(FILE *f, const struct analyzer *a);
 
 /* trace's closing summary: NDJSON {"event":"summary",...} or text on @f. */
+struct stream_filter;
+/* With the counts of what @sf did not show. */
 void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
-			uint64_t printed);
+			uint64_t printed, const struct stream_filter *sf,
+			const struct regnames *rn);
 void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info *ri,
 			uint64_t printed);
 

@@ -198,7 +198,7 @@ static void note(char *buf, const char *fmt, ...)
  * empty, which never happens while a guest produces faster than we read, and
  * then a stop request would never be seen.
  */
-#define POLL_BUDGET 16384
+#define POLL_BUDGET SESSION_POLL_BUDGET
 #define BUDGET_SPENT (-EBUSY)
 
 static int on_sample(void *ctx, void *data, size_t size)

@@ -64,6 +64,8 @@ int session_open(struct session *s, char *err, size_t len);
 
 /* Consume what is queued, waiting up to timeout_ms; <0 on error. */
 int session_poll(struct session *s, int timeout_ms);
+/* session_poll() hands out at most this many records; fewer: the ring was emptied. */
+#define SESSION_POLL_BUDGET 16384
 
 /* Records the kernel could not queue: counted in BPF, never silent. */
 uint64_t session_lost(const struct session *s);

@@ -69,7 +69,7 @@ run_trace() {
 run_trace_tail() {
 	start_run
 	# shellcheck disable=SC2086
-	kvmsr trace --json -- $VMM 2>/tmp/kvmsr.err | tail -n 1 >/tmp/kvmsr.out
+	kvmsr trace --json ${TRACE_ARGS:-} -- $VMM 2>/tmp/kvmsr.err | tail -n 1 >/tmp/kvmsr.out
 	rc=$? # pipefail: kvmsr's status unless tail failed
 	tag "BENCH-KVMSR trace-tail 1" /tmp/kvmsr.out
 	tag "BENCH-KVMSR-ERR trace-tail 1" /tmp/kvmsr.err

@@ -26,7 +26,8 @@
 # BENCH_KVMSR (an arm64 kvmsr binary to measure instead of building the tree's,
 # e.g. one built from another commit, to compare versions),
 # BENCH_STAT_ARGS (extra kvmsr stat options, e.g. "--sample 0", to compare settings),
-# BENCH_TRACE_ARGS (the same for trace, e.g. "--context 0"),
+# BENCH_TRACE_ARGS (the same for trace; default "--all": every event streamed,
+# as the bpftrace script prints every one; e.g. "--all --context 0"),
 # KVMSR_CACHE (.cache), KVMSR_REFRESH=1 (re-read the Debian archive),
 # BENCH_REPORT_ONLY=1 (no boot: re-render the table from the last console
 # log, e.g. after changing this report; sizes and configs come from the log).
@@ -113,7 +114,7 @@ VCPUS=$VCPUS
 CONFIGS="${CONFIGS[*]}"
 ATTACH_TIMEOUT=600
 STAT_ARGS="${BENCH_STAT_ARGS:-}"
-TRACE_ARGS="${BENCH_TRACE_ARGS:-}"
+TRACE_ARGS="${BENCH_TRACE_ARGS:---all}"
 EOF
 bash tests/bed/mkinitramfs.sh -o "$tmp/bed.cpio.gz" -i tests/bench/payload.sh \
 	-f "$KVMSR_BIN:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
@@ -190,7 +191,7 @@ rows=(untraced "untraced" $((ROUNDS * ${#CONFIGS[@]})))
 for c in "${CONFIGS[@]}"; do
 	case $c in
 	stat) rows+=(stat "kvmsr stat" "$ROUNDS") ;;
-	trace) rows+=(trace "kvmsr trace --json${BENCH_TRACE_ARGS:+ $BENCH_TRACE_ARGS} >/dev/null" "$ROUNDS") ;;
+	trace) rows+=(trace "kvmsr trace --json $TRACE_ARGS >/dev/null" "$ROUNDS") ;;
 	bpftrace-a) rows+=(bpftrace-a "bpftrace (a) load/put+hist" "$ROUNDS") ;;
 	bpftrace-b) rows+=(bpftrace-b "bpftrace (b) (a)+accessor regs" "$ROUNDS") ;;
 	esac
