@@ -121,6 +121,7 @@ struct report_feed {
 	struct analyzer *an;
 	struct perfetto *pf;		/* NULL without --perfetto */
 	bool loaded_seen;
+	uint64_t last_ns, backward;	/* the file's own order (older kvmsr: ring order) */
 };
 
 static void deliver(void *ctx, const struct kvmsr_event *e)
@@ -139,7 +140,7 @@ static void deliver(void *ctx, const struct kvmsr_event *e)
  * end, <0 damage.
  */
 static int feed_events(const struct cli *cli, struct rec_reader *r, struct pipeline *p,
-		       char *err, size_t len)
+		       struct report_feed *f, char *err, size_t len)
 {
 	struct kvmsr_event e;
 	int k;
@@ -148,6 +149,8 @@ static int feed_events(const struct cli *cli, struct rec_reader *r, struct pipel
 		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
 							 e.vcpu_id != cli->vcpu))
 			continue;
+		f->backward += e.ts_ns < f->last_ns;
+		f->last_ns = e.ts_ns;
 		pipeline_push(p, &e);
 	}
 	pipeline_flush(p);
@@ -214,12 +217,13 @@ int cmd_report(const struct cli *cli)
 		rec_close_reader(&r);
 		return EXIT_ERROR;
 	}
-	feed = (struct report_feed){ &p.an, cli->perfetto ? &pf : NULL, false };
+	feed = (struct report_feed){ &p.an, cli->perfetto ? &pf : NULL, false, 0, 0 };
 	pipeline_deliver(&p, deliver, &feed);
-	k = feed_events(cli, &r, &p, err, sizeof(err));
+	k = feed_events(cli, &r, &p, &feed, err, sizeof(err));
 	analyzer_finish(&p.an, r.ended ? r.end.end_ns : p.an.last_ns);
 	rc = close_perfetto(cli, &pf, &pfo, r.ended ? r.end.end_ns : p.an.last_ns);
 	file_run_info(&ri, &r, &p.an, feed.loaded_seen);
+	ri.recording_backward = feed.backward;
 	print_report(cli, &r, &p, &ri);
 	rc = say_damage(cli, &r, k, err, rc);
 	if (rc == EXIT_OK && pipeline_failed(&p, &p.an))

@@ -357,6 +357,8 @@ void summary_json(struct jw *w, const struct analyzer *a, const struct regnames 
 		jw_obj_begin(w);
 		jw_kv_u64(w, "records", ri->recording_records);
 		jw_kv_bool(w, "cut", ri->recording_cut);
+		/* 0 from this kvmsr on (one stream in time order); reported sorted anyway. */
+		jw_kv_u64(w, "backward_steps", ri->recording_backward);
 		if (ri->recording_stacks_dropped)
 			jw_kv_u64(w, "stacks_dropped", ri->recording_stacks_dropped);
 		jw_obj_end(w);

@@ -31,6 +31,7 @@ struct run_info {
 	const char *sampling;	/* how accessor counts were sampled, NULL if exact */
 	int recording_cut;		/* report of a recording: 1 cut, 0 whole; -1 live */
 	uint64_t recording_records;
+	uint64_t recording_backward;	/* events stamped before the one before them */
 	uint64_t recording_stacks_dropped;	/* beyond recording_max_stacks */
 	int recording_max_stacks;
 };

@@ -33,6 +33,32 @@ lines=$(tr -d '\r' <"$log")
 field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<" $1" | head -n 1; }
 tagged() { sed -n "s/^$1 //p" <<<"$lines"; }
 
+# Issue 15 on trace's stream ($n, $d, $js of the run): one time order, the
+# default filter (loads, puts, the registers the put saves; the rest
+# counted), every trap named.
+check_trace_stream() {
+	local order back lines shown hev printed top traps unnamed late
+	order=$(tagged "RV-ORDER n=$n")
+	back=$(field "$order" backward) lines=$(field "$order" lines)
+	expect "$d: the trace stream is in time order ($lines events, $back steps back, at most $(field "$order" max_back_ns) ns)" \
+		[ "${lines:-0}" -gt 0 -a "${back:-x}" = 0 ]
+	late=$(jq .late_records <<<"$js" 2>/dev/null)
+	expect "$d: no record came after the reorder window (late_records ${late:-none})" [ "${late:-x}" = 0 ]
+	shown=$(tagged "RV-SHOWN n=$n")
+	expect "$d: the default trace shows register events ($(tr '\n' ';' <<<"$shown"))" \
+		grep -qE '^[0-9]+ (read|write) ' <<<"$shown"
+	expect "$d: ... and none of MDCR_EL2 or of a register without a name" \
+		[ -z "$(grep -E ' (MDCR_EL2|\(none\)|\(no slot\))$' <<<"$shown")" ]
+	hev=$(jq .hidden_events <<<"$js" 2>/dev/null) printed=$(jq .printed <<<"$js" 2>/dev/null)
+	top=$(jq -r '[.hidden[:4][] | "\(.count) \(.event) \(.reg // "")"] | join(", ")' <<<"$js" 2>/dev/null)
+	expect "$d: the rest is counted, not shown ($printed printed, $hev not shown: $top)" \
+		[ "${hev:-0}" -gt 0 -a "${printed:-0}" -gt 0 ]
+	traps=$(jq '[.hidden[] | select(.event == "trap")] | length' <<<"$js" 2>/dev/null)
+	unnamed=$(jq -c '[.hidden[] | select(.event == "trap" and ((.reg // "") == "" or .reg == "(no slot)"))]' <<<"$js" 2>/dev/null)
+	expect "$d: every trapped register has a name ($traps trapped registers; unnamed: ${unnamed:-?})" \
+		[ "${traps:-0}" -gt 0 -a "${unnamed:-x}" = "[]" ]
+}
+
 runs=$(tagged RV-RUN)
 nruns=$(grep -c . <<<"$runs")
 [[ -n $runs ]] || nruns=0
@@ -162,11 +188,14 @@ while read -r run; do
 		live=$(tagged "RV-JSON n=$n") rep=$(tagged "RV-REPORT n=$n")
 		rr=$(tagged "RV-REPORT-RC n=$n")
 		expect "$d: kvmsr report of the recording exits 0 (rc $rr bytes)" [ "${rr%% *}" = 0 ]
+		bs=$(jq .recording.backward_steps <<<"$rep" 2>/dev/null)
+		expect "$d: the recording is in time order (${bs:-none} steps back)" [ "${bs:-x}" = 0 ]
 		expect "$d: report --json of the recording = the live summary" \
 			[ "$(jq -S 'del(.recording)' <<<"$rep" 2>/dev/null)" = "$(jq -S . <<<"$live" 2>/dev/null)" -a \
 			  "$(jq .recording.cut <<<"$rep" 2>/dev/null)" = false ]
 	fi
 	if [[ $mode == trace ]]; then
+		check_trace_stream
 		echo "# realvm $series run $n offsets (kvmsr minus tracer, same clock): $(tagged "RV-OFFSET n=$n")"
 	fi
 	unset tid fl fp fns kv

@@ -103,6 +103,22 @@ trace_events() {
 			n, ln, ln ? lsum / ln : 0, lmin, lmax, pn, pn ? psum / pn : 0, pmin, pmax }' $T/trace /tmp/k.json
 }
 
+# trace_order N: the stream's time order (steps back, the largest) and what
+# it showed: events per type, register events per register (top 6).
+trace_order() {
+	awk -v n="$1" '
+	function str(k,  s) { s = $0; if (!sub(".*\"" k "\":\"", "", s)) return ""; sub("\".*", "", s); return s }
+	/^\{"ts_ns":/ { t = $0; sub("^\\{\"ts_ns\":", "", t); sub(",.*", "", t); t += 0; lines++
+		if (lines > 1 && t < last) { back++; if (last - t > maxb) maxb = last - t }
+		last = t; ev = str("event"); evs[ev]++
+		if (ev == "read" || ev == "write" || ev == "trap") { r = str("reg"); regs[ev " " (r == "" ? "(none)" : r)]++ } }
+	END { printf "RV-ORDER n=%s lines=%d backward=%d max_back_ns=%d", n, lines, back, maxb
+		for (e in evs) printf " %s=%d", e, evs[e]; printf "\n"
+		for (k in regs) printf "RV-SHOWN n=%s %d %s\n", n, regs[k], k > "/tmp/shown" }' /tmp/k.json
+	sort -k3,3nr /tmp/shown 2>/dev/null | head -n 6
+	rm -f /tmp/shown
+}
+
 kept=0 kept_busy=0
 run_one() { # run_one N MODE BUSY
 	n=$1 mode=$2 busy=$3
@@ -119,7 +135,8 @@ run_one() { # run_one N MODE BUSY
 	# shellcheck disable=SC2086
 	case $mode in
 	stat) kvmsr stat --json -- $QEMU -append "$APPEND" > /tmp/k.json 2> /tmp/k.err & k=$! ;;
-	trace) kvmsr trace --json --fail-on confirmed --events load,put -- $QEMU -append "$APPEND" \
+	# trace's default: loads, puts and the registers the put saves.
+	trace) kvmsr trace --json --fail-on confirmed -- $QEMU -append "$APPEND" \
 		> /tmp/k.json 2> /tmp/k.err & k=$! ;;
 	record) kvmsr record --json -o /tmp/x.kvmsr -- $QEMU -append "$APPEND" \
 		> /tmp/k.json 2> /tmp/k.err & k=$! ;;
@@ -155,7 +172,8 @@ run_one() { # run_one N MODE BUSY
 	stat | record) grep -m1 '^{' /tmp/k.json | tag "RV-JSON n=$n" ;;
 	trace) grep '"event":"summary"' /tmp/k.json | tag "RV-JSON n=$n"
 		grep '"event":"finding"' /tmp/k.json | head -n 10 | cut -c1-600 | tag "RV-FINDING n=$n"
-		trace_events "$n" ;;
+		trace_events "$n"
+		trace_order "$n" ;;
 	esac
 	echo nop > $T/current_tracer
 	if [ "$mode" = record ]; then
