@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Records in time order across CPUs (reorder.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/reorder.h"
+#include "symbols/keymap.h"
 
 #define FIRST_CAP 1024u
 
@@ -18,37 +20,104 @@ void reorder_init(struct reorder *r, reorder_out_fn out, void *ctx)
 void reorder_free(struct reorder *r)
 {
 	free(r->ring);
-	r->ring = NULL;
-	r->n = r->cap = r->head = 0;
+	free(r->heap);
+	r->ring = r->heap = NULL;
+	r->n = r->cap = r->head = r->nheap = r->capheap = 0;
 }
 
-static struct kvmsr_event *at(struct reorder *r, size_t i)
+static struct reorder_held *at(const struct reorder *r, size_t i)
 {
 	return &r->ring[(r->head + i) & (r->cap - 1)];
 }
 
-static void release_one(struct reorder *r)
+static bool before(const struct reorder_held *a, const struct reorder_held *b)
 {
-	const struct kvmsr_event *e = at(r, 0);
+	return a->e.ts_ns < b->e.ts_ns || (a->e.ts_ns == b->e.ts_ns && a->seq < b->seq);
+}
 
-	r->released_ns = e->ts_ns;
-	r->head = (r->head + 1) & (r->cap - 1);
-	r->n--;
-	r->out(r->ctx, e);
+/* ---- the stragglers' heap ---- */
+
+static void heap_swap(struct reorder_held *a, struct reorder_held *b)
+{
+	struct reorder_held t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void heap_push(struct reorder *r, const struct reorder_held *h)
+{
+	size_t i = r->nheap++;
+
+	r->heap[i] = *h;
+	while (i && before(&r->heap[i], &r->heap[(i - 1) / 2])) {
+		heap_swap(&r->heap[i], &r->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_pop(struct reorder *r, struct reorder_held *out)
+{
+	size_t i = 0;
+
+	*out = r->heap[0];
+	r->heap[0] = r->heap[--r->nheap];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < r->nheap && before(&r->heap[l], &r->heap[m]))
+			m = l;
+		if (l + 1 < r->nheap && before(&r->heap[l + 1], &r->heap[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_swap(&r->heap[i], &r->heap[m]);
+		i = m;
+	}
+}
+
+/* ---- out, oldest first ---- */
+
+/* The oldest held record, NULL if none. */
+static const struct reorder_held *oldest(const struct reorder *r)
+{
+	const struct reorder_held *a = r->n ? at(r, 0) : NULL;
+	const struct reorder_held *b = r->nheap ? &r->heap[0] : NULL;
+
+	if (!a || (b && before(b, a)))
+		return b;
+	return a;
+}
+
+static void release_oldest(struct reorder *r)
+{
+	struct reorder_held h;
+
+	if (r->nheap && (!r->n || before(&r->heap[0], at(r, 0)))) {
+		heap_pop(r, &h);
+	} else {
+		h = *at(r, 0);
+		r->head = (r->head + 1) & (r->cap - 1);
+		r->n--;
+	}
+	r->released_ns = h.e.ts_ns;
+	r->out(r->ctx, &h.e);
 }
 
 /* Hand on every held record stamped at or before @upto. */
 static void release_upto(struct reorder *r, uint64_t upto)
 {
-	while (r->n && at(r, 0)->ts_ns <= upto)
-		release_one(r);
+	const struct reorder_held *h;
+
+	while ((h = oldest(r)) && h->e.ts_ns <= upto)
+		release_oldest(r);
 }
 
 /* Double the ring, unwrapping it; -ENOMEM leaves it as it was. */
-static int grow(struct reorder *r)
+static int ring_grow(struct reorder *r)
 {
 	size_t cap = r->cap ? r->cap * 2 : FIRST_CAP;
-	struct kvmsr_event *ring = malloc(cap * sizeof(*ring));
+	struct reorder_held *ring = malloc(cap * sizeof(*ring));
 
 	if (!ring)
 		return -ENOMEM;
@@ -76,36 +145,40 @@ static void pass_late(struct reorder *r, const struct kvmsr_event *e)
 	r->out(r->ctx, &late);
 }
 
-/* Insert in time order, after every record of the same time (arrival order). */
-static void insert(struct reorder *r, const struct kvmsr_event *e)
+/* In order after the ring's newest: append; else a straggler.  -ENOMEM: not held. */
+static int hold(struct reorder *r, const struct reorder_held *h)
 {
-	size_t i = r->n++;
-
-	while (i && at(r, i - 1)->ts_ns > e->ts_ns) {
-		*at(r, i) = *at(r, i - 1);
-		i--;
+	if (!r->n || at(r, r->n - 1)->e.ts_ns <= h->e.ts_ns) {
+		if (r->n == r->cap && ring_grow(r))
+			return -ENOMEM;
+		*at(r, r->n++) = *h;
+		return 0;
 	}
-	*at(r, i) = *e;
+	if (array_room(&r->heap, &r->capheap, r->nheap, sizeof(*r->heap), FIRST_CAP))
+		return -ENOMEM;
+	heap_push(r, h);
+	return 0;
 }
 
 int reorder_push(struct reorder *r, const struct kvmsr_event *e)
 {
+	struct reorder_held h = { .e = *e, .seq = r->seq++ };
+
 	if (e->ts_ns < r->released_ns) {
 		pass_late(r, e);
 		return 0;
 	}
-	if (r->n == REORDER_MAX_HELD) {
+	if (r->n + r->nheap >= REORDER_MAX_HELD) {
 		r->forced++;
-		release_one(r);
+		release_oldest(r);
 	}
-	if (r->n == r->cap && grow(r)) {
+	if (hold(r, &h)) {
 		/* Out of memory: order is lost, not the record. */
 		release_upto(r, e->ts_ns);
 		r->released_ns = e->ts_ns;
 		r->out(r->ctx, e);
 		return -ENOMEM;
 	}
-	insert(r, e);
 	if (e->ts_ns > r->newest_ns)
 		r->newest_ns = e->ts_ns;
 	if (r->newest_ns >= r->window_ns)
@@ -121,6 +194,6 @@ void reorder_drained(struct reorder *r, uint64_t t_ns)
 
 void reorder_flush(struct reorder *r)
 {
-	while (r->n)
-		release_one(r);
+	while (r->n || r->nheap)
+		release_oldest(r);
 }

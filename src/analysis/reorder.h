@@ -7,6 +7,11 @@
  * The reorder stage holds records for a window and hands them on sorted by
  * time (ties: in arrival order, so one CPU's records never swap).
  *
+ * Records that come in order (nearly all) are appended to a sorted ring,
+ * O(1); one older than the ring's newest goes to a heap of stragglers,
+ * O(log n), so no input, however disordered, costs more than that.  The
+ * oldest of the two heads goes out first.
+ *
  * A record is released once it is older than the watermark, the larger of
  *  - the newest time seen minus the window: records arrive nearly sorted,
  *    so one older than that could only come from a CPU stalled for longer
@@ -38,9 +43,18 @@
 
 typedef void (*reorder_out_fn)(void *ctx, const struct kvmsr_event *e);
 
+/* A held record and its arrival number: equal times go out in arrival order. */
+struct reorder_held {
+	struct kvmsr_event e;
+	uint64_t seq;
+};
+
 struct reorder {
-	struct kvmsr_event *ring;	/* held records, sorted, a circular buffer */
-	size_t head, n, cap;		/* cap: a power of two */
+	struct reorder_held *ring;	/* in order of time: a circular buffer */
+	size_t head, n, cap;		/* cap: 0 or a power of two */
+	struct reorder_held *heap;	/* stragglers: a min-heap by (time, seq) */
+	size_t nheap, capheap;
+	uint64_t seq;
 	uint64_t window_ns;
 	uint64_t newest_ns;		/* newest time seen */
 	uint64_t released_ns;		/* time of the last record handed on */

@@ -155,3 +155,28 @@ TEST(reorder_merges_skewed_cpus_in_order)
 	CHECK(r.cap <= 65536);		/* ~100 ms of records held, not all */
 	reorder_free(&r);
 }
+
+static void backwards(void *ctx)
+{
+	struct order_check c = { 0 };
+	struct reorder r;
+
+	reorder_init(&r, check_order, &c);
+	/* Every record older than all before it, all within the window. */
+	for (uint64_t i = 0; i < 300000; i++)
+		push(&r, 10 * MS - i * 100, 0);
+	reorder_flush(&r);
+	*(uint64_t *)ctx = c.backward + (c.n != 300000);
+	reorder_free(&r);
+}
+
+/* A hostile file, every record out of order: sorted, in O(n log n). */
+TEST(reorder_costs_log_n_on_any_disorder)
+{
+	uint64_t bad = 1;
+	double s = unit_best_cpu_s(1, backwards, &bad);
+
+	printf("     %.3f s CPU for 300000 records in reverse order\n", s);
+	CHECK_EQ(bad, 0);
+	CHECK(s < 1.0);		/* an insertion sort takes minutes */
+}
