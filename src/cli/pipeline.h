@@ -31,7 +31,10 @@ struct pipeline {
  */
 void pipeline_init(struct pipeline *p, const struct regnames *rn, unsigned int fail_mask,
 		   bool keep, unsigned int context);
-/* Stacks from the live session's map, names from /proc/kallsyms. */
+/*
+ * Stacks from the live session's map, names from /proc/kallsyms; trapped
+ * registers' names from its trap_names map.
+ */
 void pipeline_live(struct pipeline *p, struct session *s);
 /* Does the run fail --fail-on?  @a: what was reported (a counting snapshot, or p->an). */
 bool pipeline_failed(const struct pipeline *p, const struct analyzer *a);
