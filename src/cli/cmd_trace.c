@@ -67,9 +67,9 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 	fill_run_info(&ri, s, si, r->end_ns - r->start_ns);
 	coverage_ratio(&t->p.an, &traps, &seen);
 	if (t->cli->json)
-		summary_trace_json(&t->w, &t->p.an, &ri, t->printed);
+		summary_trace_json(&t->w, &t->p.an, &t->rn, &ri, t->printed);
 	else
-		summary_trace_text(stderr, &t->p.an, &ri, t->printed);
+		summary_trace_text(stderr, &t->p.an, &t->rn, &ri, t->printed);
 	if (ri.probe_misses)
 		fprintf(stderr, "kvmsr: WARNING: the kernel skipped %llu probe runs (BPF recursion "
 			"protection): events are missing, imbalances may be kvmsr's own\n",
