@@ -215,7 +215,7 @@ void summary_traps_text(FILE *f, const struct analyzer *a, const struct regnames
 	if (n > shown)
 		fprintf(f, "; %zu more registers", n - shown);
 	if (a->traps_untallied)
-		fprintf(f, "; %llu more of registers beyond the first %d",
+		fprintf(f, "; %llu traps of registers beyond the first %d not tallied",
 			(unsigned long long)a->traps_untallied, ANALYZER_MAX_TRAP_REGS);
 	fputc('\n', f);
 	free(o);
