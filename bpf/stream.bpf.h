@@ -266,11 +266,27 @@ static __always_inline void on_bug(struct pt_regs *regs, bool task_walk)
  */
 static __always_inline __u16 trap_encoding(const struct sys_reg_desc *r)
 {
-	__u32 enc = KVMSR_ENC(BPF_CORE_READ(r, Op0), BPF_CORE_READ(r, Op1),
-			      BPF_CORE_READ(r, CRn), BPF_CORE_READ(r, CRm),
-			      BPF_CORE_READ(r, Op2));
 	struct kvmsr_trap_name tn = {};
 	const char *name;
+	__u8 op[5] = {};
+	__u32 enc;
+
+	/*
+	 * Op0, Op1, CRn, CRm, Op2 are adjacent u8s (6.1 through 7.3): one
+	 * read instead of five, unless a kernel ever moves them apart (the
+	 * offsets are constants after relocation: the other branch is dead).
+	 */
+	if (bpf_core_field_offset(struct sys_reg_desc, Op2) ==
+	    bpf_core_field_offset(struct sys_reg_desc, Op0) + 4) {
+		bpf_core_read(op, sizeof(op), &r->Op0);
+	} else {
+		op[0] = BPF_CORE_READ(r, Op0);
+		op[1] = BPF_CORE_READ(r, Op1);
+		op[2] = BPF_CORE_READ(r, CRn);
+		op[3] = BPF_CORE_READ(r, CRm);
+		op[4] = BPF_CORE_READ(r, Op2);
+	}
+	enc = KVMSR_ENC(op[0], op[1], op[2], op[3], op[4]);
 
 	if (bpf_map_lookup_elem(&trap_names, &enc))
 		return enc;
