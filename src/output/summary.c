@@ -213,7 +213,7 @@ void summary_traps_text(FILE *f, const struct analyzer *a, const struct regnames
 			(unsigned long long)o[i]->reads, (unsigned long long)o[i]->writes);
 	}
 	if (n > shown)
-		fprintf(f, "; %zu more registers", n - shown);
+		fprintf(f, "; %zu more register%s", n - shown, n - shown > 1 ? "s" : "");
 	if (a->traps_untallied)
 		fprintf(f, "; %llu traps of registers beyond the first %d not tallied",
 			(unsigned long long)a->traps_untallied, ANALYZER_MAX_TRAP_REGS);
