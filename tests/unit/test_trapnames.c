@@ -393,3 +393,39 @@ TEST(summaries_count_traps_by_the_names_trace_shows)
 	analyzer_free(&a);
 	free_traps(&rn);
 }
+
+/* A recording of the e2e VMM on Debian's 7.3 (ABI 5): its traps as report names them. */
+#define TRAPS_FIXTURE "tests/fixtures/traps-id-reg-7.3-fentry.kvmsr"
+
+TEST(a_real_recording_names_every_trap_of_its_guest)
+{
+	struct rec_reader r;
+	struct analyzer a;
+	struct kvmsr_event e;
+	char err[256], b[64], *s;
+	int unnamed = 0, encoded = 0;
+
+	CHECK(rec_open(&r, TRAPS_FIXTURE, err, sizeof(err)) == 0);
+	CHECK_EQ(r.info.abi_version, 5);
+	analyzer_init(&a);
+	while (rec_next_event(&r, &e, err, sizeof(err)) > 0) {
+		analyzer_feed(&a, &e);
+		if (e.type != KVMSR_EV_TRAP)
+			continue;
+		unnamed += !ev_reg_name(&e, &r.rn, b, sizeof(b));
+		encoded += !!(e.flags & KVMSR_F_TRAP_ENC);
+		if (!(e.flags & KVMSR_F_TRAP_WRITE))
+			CHECK_EQ(e.val, 0);	/* a read carries no value */
+	}
+	CHECK(r.ended);
+	CHECK_EQ(unnamed, 0);
+	CHECK_EQ(encoded, 20);	/* the guest's ID_AA64MMFR0_EL1 reads: 10 per vCPU */
+	CHECK_STR(regnames_trap(&r.rn, ID_MMFR0, b, sizeof(b)), "ID_AA64MMFR0_EL1");
+	s = summary(&a, &r.rn, false);
+	CHECK(strstr(s, "traps: 121 trapped guest accesses") && strstr(s, " ID_AA64MMFR0_EL1 20/0,"));
+	s = summary(&a, &r.rn, true);
+	CHECK(strstr(s, "{\"reg\":\"ID_AA64MMFR0_EL1\",\"reg_enc\":\"S3_0_C0_C7_0\",\"reads\":20,"
+		     "\"writes\":0}"));
+	analyzer_free(&a);
+	rec_close_reader(&r);
+}
