@@ -102,8 +102,18 @@ struct sys_reg_params {
 	bool is_write;
 };
 
+/*
+ * A descriptor of sys_regs.c's tables: the name is the SYS_DESC() macro's
+ * argument as a string ("SYS_MDCR_EL2", "SYS_DBGBVRn_EL1(0)"), NULL in
+ * entries without one; Op0..Op2 the encoding (u8 each on 6.1 through 7.3).
+ */
 struct sys_reg_desc {
 	const char *name;
+	u8 Op0;
+	u8 Op1;
+	u8 CRn;
+	u8 CRm;
+	u8 Op2;
 	int reg;		/* enum vcpu_sysreg index, 0 if none */
 };
 

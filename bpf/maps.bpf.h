@@ -129,6 +129,19 @@ struct {
 	__type(value, struct kvmsr_reg_agg);
 } reg_aggs SEC(".maps");
 
+/*
+ * Names of trapped registers without a sys_regs[] slot, by encoding
+ * (KVMSR_F_TRAP_ENC), each copied once from its descriptor: a trap costs
+ * one lookup, and user space reads a name when it first meets the
+ * encoding.  A few hundred registers trap at most.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KVMSR_MAX_TRAP_NAMES);
+	__type(key, __u32);
+	__type(value, struct kvmsr_trap_name);
+} trap_names SEC(".maps");
+
 /* kprobe backend: arguments saved at entry for the kretprobe, per thread. */
 struct saved_args {
 	struct kvm_vcpu *vcpu;

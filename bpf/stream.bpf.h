@@ -259,10 +259,53 @@ static __always_inline void on_bug(struct pt_regs *regs, bool task_walk)
 }
 
 /*
+ * The encoding of a trapped register without a slot, its name copied into
+ * trap_names the first time (before the event that carries it is emitted,
+ * so user space finds it when it formats the event).  The hot path is one
+ * lookup: a boot traps on these registers tens of thousands of times.
+ */
+static __always_inline __u16 trap_encoding(const struct sys_reg_desc *r)
+{
+	struct kvmsr_trap_name tn = {};
+	const char *name;
+	__u8 op[5] = {};
+	__u32 enc;
+
+	/*
+	 * Op0, Op1, CRn, CRm, Op2 are adjacent u8s (6.1 through 7.3): one
+	 * read instead of five, unless a kernel ever moves them apart (the
+	 * offsets are constants after relocation: the other branch is dead).
+	 */
+	if (bpf_core_field_offset(struct sys_reg_desc, Op2) ==
+	    bpf_core_field_offset(struct sys_reg_desc, Op0) + 4) {
+		bpf_core_read(op, sizeof(op), &r->Op0);
+	} else {
+		op[0] = BPF_CORE_READ(r, Op0);
+		op[1] = BPF_CORE_READ(r, Op1);
+		op[2] = BPF_CORE_READ(r, CRn);
+		op[3] = BPF_CORE_READ(r, CRm);
+		op[4] = BPF_CORE_READ(r, Op2);
+	}
+	enc = KVMSR_ENC(op[0], op[1], op[2], op[3], op[4]);
+
+	if (bpf_map_lookup_elem(&trap_names, &enc))
+		return enc;
+	/* Descriptors without a name have NULL: stored as "", not read again. */
+	name = BPF_CORE_READ(r, name);
+	if (name && bpf_probe_read_kernel_str(tn.name, sizeof(tn.name), name) < 0)
+		tn.name[0] = '\0';
+	/* Another CPU may have been first: its copy is the same name. */
+	bpf_map_update_elem(&trap_names, &enc, &tn, BPF_NOEXIST);
+	return enc;
+}
+
+/*
  * Every trapped sysreg access, before its handler runs.  Matching these with
  * accessor events tells how much of KVM's sysreg traffic kvmsr can see: on
  * kernels where the compiler inlined the accessor into sys_regs.c, probes
- * miss those calls and this is the only way to notice.
+ * miss those calls and this is the only way to notice.  A register with a
+ * slot is named by it; one without by its encoding.  A guest read carries
+ * no value: regval is what the handler will overwrite.
  */
 static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params,
 				    const struct sys_reg_desc *r)
@@ -271,6 +314,7 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 	__u32 pid;
 	__s32 id;
 	int reg = BPF_CORE_READ(r, reg);
+	__u64 val = 0;
 
 	if (BPF_CORE_READ(params, is_write))
 		flags |= KVMSR_F_TRAP_WRITE;
@@ -278,9 +322,14 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 		flags |= KVMSR_F_MEMREG;
 	if (!loaded_here(&pid, &id, &flags) || !reg_wanted(reg > 0 ? reg : 0))
 		return;
+	if (reg <= 0) {
+		reg = trap_encoding(r);
+		flags |= KVMSR_F_TRAP_ENC;
+	}
+	if (flags & KVMSR_F_TRAP_WRITE)
+		val = BPF_CORE_READ(params, regval);
 	EMIT_EVENT(.type = KVMSR_EV_TRAP, .flags = flags, .pid = pid, .vcpu_id = id,
-		   .reg = reg > 0 ? reg : 0, .val = BPF_CORE_READ(params, regval),
-		   .aux = vcpu_pc);
+		   .reg = reg, .val = val, .aux = vcpu_pc);
 }
 
 /* The vCPU enters the guest; HCR_EL2.TVM says whether VM registers trap. */

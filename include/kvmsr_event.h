@@ -16,8 +16,13 @@
 #include <linux/types.h>
 #endif
 
-#define KVMSR_ABI_VERSION 4
-/* Versions whose records a reader of this one still understands (same layout). */
+#define KVMSR_ABI_VERSION 5
+/*
+ * Versions whose records a reader of this one still understands (same
+ * layout): 4 only added event types; 5 gave TRAP its encoding
+ * (KVMSR_F_TRAP_ENC) and no value for a guest read.  A TRAP of 3 or 4 has
+ * neither flag and a meaningless val on a read, which no output shows.
+ */
 #define KVMSR_ABI_OLDEST 3
 
 /* Largest enum vcpu_sysreg index we keep per-register state for. */
@@ -57,6 +62,12 @@ enum kvmsr_event_type {
 #define KVMSR_F_DIRECT_WRITE (1u << 1) /* DIRECT: the memory copy was written */
 #define KVMSR_F_NO_VCPU	 (1u << 2) /* TRAP/ENTRY: no loaded vCPU known here */
 #define KVMSR_F_MEMREG	 (1u << 3) /* TRAP: register has a sys_regs[] slot */
+/*
+ * TRAP without a slot: reg holds the register's encoding, packed as the
+ * architecture's MRS/MSR immediate is, op0<<14 | op1<<11 | CRn<<7 | CRm<<3 |
+ * op2 (KVMSR_ENC_*), its name in the BPF map trap_names (ABI 5).
+ */
+#define KVMSR_F_TRAP_ENC (1u << 4)
 #define KVMSR_F_MEM	 (1u << 4) /* READ/WRITE/SAVED: aux holds the memory copy */
 #define KVMSR_F_LOC	 (1u << 5) /* READ/WRITE: loc is the kernel's own sr_loc */
 #define KVMSR_F_NO_BEFORE (1u << 6) /* SAVED: memory before the put unknown (aux 0) */
@@ -91,7 +102,8 @@ enum kvmsr_event_type {
 struct kvmsr_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	/*
-	 * READ: returned; WRITE: written; TRAP: regval; SAVED: memory copy
+	 * READ: returned; WRITE: written; TRAP: the value the guest wrote
+	 * (KVMSR_F_TRAP_WRITE; 0 for a read since ABI 5); SAVED: memory copy
 	 * after the put; ENTRY: HCR_EL2; WARN: caller address; BUG: PC;
 	 * DIRECT: the caller of the direct access; SWITCH: prev_state of
 	 * the thread switched out; IOCTL: the command; EXIT: ESR_EL2.EC.
@@ -110,7 +122,11 @@ struct kvmsr_event {
 	__s32 stack_id;		/* kernel stack in the stacks map, -1 if none; ids
 				 * name stack contents, so equal stacks share one */
 	__u16 cpu;		/* CPU it happened on */
-	__u16 reg;		/* enum vcpu_sysreg index (READ, WRITE, TRAP, SAVED, DIRECT) */
+	/*
+	 * enum vcpu_sysreg index (READ, WRITE, SAVED, DIRECT; TRAP with
+	 * KVMSR_F_MEMREG); TRAP with KVMSR_F_TRAP_ENC: the encoding.
+	 */
+	__u16 reg;
 	__u8 type;		/* enum kvmsr_event_type */
 	__u8 flags;		/* KVMSR_F_* */
 	__u8 loc;		/* READ/WRITE with KVMSR_F_LOC: KVMSR_LOC_* */
@@ -128,6 +144,27 @@ struct kvmsr_event {
  * reorder window, src/analysis/reorder.h), so the stream steps back here.
  */
 #define KVMSR_GAP_LATE 2
+
+/* A trapped register's encoding (KVMSR_F_TRAP_ENC): 2+3+4+4+3 = 16 bits. */
+#define KVMSR_ENC(op0, op1, crn, crm, op2) \
+	((((op0) & 3) << 14) | (((op1) & 7) << 11) | (((crn) & 15) << 7) | \
+	 (((crm) & 15) << 3) | ((op2) & 7))
+#define KVMSR_ENC_OP0(enc) (((enc) >> 14) & 3)
+#define KVMSR_ENC_OP1(enc) (((enc) >> 11) & 7)
+#define KVMSR_ENC_CRN(enc) (((enc) >> 7) & 15)
+#define KVMSR_ENC_CRM(enc) (((enc) >> 3) & 15)
+#define KVMSR_ENC_OP2(enc) ((enc) & 7)
+
+/*
+ * The BPF map trap_names: a trapped register's name as its sys_reg_desc
+ * gives it ("SYS_MDCR_EL2", "SYS_DBGBVRn_EL1(0)"), "" where it has none,
+ * cut to fit; keyed by the encoding (a __u32).  Written once per encoding,
+ * before the first event that carries it.
+ */
+#define KVMSR_TRAP_NAME_LEN 48
+struct kvmsr_trap_name {
+	char name[KVMSR_TRAP_NAME_LEN];
+};
 
 /*
  * In-kernel aggregation (`kvmsr stat`): one record per vCPU, keyed by the

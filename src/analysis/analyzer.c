@@ -97,6 +97,8 @@ void analyzer_free(struct analyzer *a)
 	}
 	free(a->vcpus);
 	keymap_free(&a->by_vcpu);
+	free(a->trap_regs);
+	keymap_free(&a->trap_by_key);
 	if (a->held)
 		for (int c = 0; c < HELD_CPUS; c++)
 			free(a->held[c]);
@@ -576,10 +578,43 @@ static void on_saved(struct analyzer *a, struct vcpu_stats *v, const struct kvms
 	}
 }
 
+uint32_t trap_key(const struct kvmsr_event *e)
+{
+	if (e->flags & KVMSR_F_MEMREG)
+		return TRAP_KEY_SLOT | e->reg;
+	return e->flags & KVMSR_F_TRAP_ENC ? e->reg : TRAP_KEY_NONE;
+}
+
+/* Count a trap under its register: one hash lookup, bounded. */
+static void tally_trap(struct analyzer *a, const struct kvmsr_event *e)
+{
+	uint32_t key = trap_key(e), i;
+	struct trap_tally *t;
+
+	a->traps_total++;
+	if (!keymap_get(&a->trap_by_key, key, &i)) {
+		i = a->nr_trap_regs;
+		if (i >= ANALYZER_MAX_TRAP_REGS ||
+		    array_room(&a->trap_regs, &a->cap_trap_regs, i, sizeof(*a->trap_regs), 64) ||
+		    keymap_put(&a->trap_by_key, key, i)) {
+			a->traps_untallied++;
+			return;
+		}
+		a->trap_regs[i] = (struct trap_tally){ .key = key };
+		a->nr_trap_regs++;
+	}
+	t = &a->trap_regs[i];
+	if (e->flags & KVMSR_F_TRAP_WRITE)
+		t->writes++;
+	else
+		t->reads++;
+}
+
 static void on_trap(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	struct reg_stats *r;
 
+	tally_trap(a, e);
 	v->pending_trap = -1;
 	/* Only registers with a sys_regs[] slot can go through the accessor. */
 	if (!(e->flags & KVMSR_F_MEMREG))

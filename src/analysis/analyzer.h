@@ -23,6 +23,22 @@ struct reg_stats {
 	uint64_t traps_seen;	/* ... followed by a visible accessor call */
 };
 
+/*
+ * Trapped guest accesses of one register, run-wide, every trap attributed
+ * to a vCPU (with a slot or not): the registers a guest makes KVM emulate,
+ * by the names trace shows.  Keyed by a slot index (TRAP_KEY_SLOT) or an
+ * encoding (KVMSR_F_TRAP_ENC); a trap recorded before ABI 5 without a slot
+ * names neither (TRAP_KEY_NONE).
+ */
+struct trap_tally {
+	uint32_t key;
+	uint64_t reads, writes;
+};
+#define TRAP_KEY_SLOT (1u << 16)	/* | enum vcpu_sysreg index */
+#define TRAP_KEY_NONE (1u << 17)
+/* Registers tallied; the traps of any more are only counted (traps_untallied). */
+#define ANALYZER_MAX_TRAP_REGS 1024
+
 enum finding_kind {
 	FIND_STALE_READ,	/* confirmed: a read returned a value the CPU did not hold */
 	FIND_LOST_WRITE,	/* confirmed: a write never reached the CPU */
@@ -185,6 +201,10 @@ struct analyzer {
 	int16_t *held_slot;		/* register -> index in held_bits, -1: none */
 	struct held_bits **held;	/* per physical CPU, lazily */
 	uint64_t seq;			/* events fed so far */
+	struct trap_tally *trap_regs;	/* by register, in order of first trap */
+	size_t nr_trap_regs, cap_trap_regs;
+	struct keymap trap_by_key;	/* trap_tally.key -> index in trap_regs */
+	uint64_t traps_total, traps_untallied;
 };
 
 #define ANALYZER_MAX_CONTEXT 4096	/* --context limit */
@@ -232,6 +252,9 @@ struct vcpu_stats *analyzer_vcpu(struct analyzer *a, uint32_t pid, int32_t vcpu_
 struct reg_stats *vcpu_reg(struct vcpu_stats *v, unsigned int reg);
 /* ... NULL if @reg was never touched on @v. */
 const struct reg_stats *vcpu_reg_find(const struct vcpu_stats *v, unsigned int reg);
+
+/* The key of @e (a TRAP) in trap_regs. */
+uint32_t trap_key(const struct kvmsr_event *e);
 
 /* Sum of all vCPUs, for the coverage summary. */
 void analyzer_totals(const struct analyzer *a, struct vcpu_stats *sum);

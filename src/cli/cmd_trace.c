@@ -70,9 +70,9 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 	coverage_ratio(&t->p.an, &traps, &seen);
 	stream_filter_sort(&t->sf);
 	if (t->cli->json) {
-		summary_trace_json(&t->w, &t->p.an, &ri, t->printed, &t->sf, &t->rn);
+		summary_trace_json(&t->w, &t->p.an, &t->rn, &ri, t->printed, &t->sf);
 	} else {
-		summary_trace_text(stderr, &t->p.an, &ri, t->printed);
+		summary_trace_text(stderr, &t->p.an, &t->rn, &ri, t->printed);
 		hidden_text(stderr, &t->sf, &t->rn);
 	}
 	if (ri.probe_misses)

@@ -57,9 +57,16 @@ static bool live_stack(void *s, int32_t id, uint64_t *ips)
 	return session_stack(s, id, ips) == 0;
 }
 
+static bool live_trap_name(void *s, uint16_t enc, char *name, size_t len)
+{
+	return session_trap_name(s, enc, name, len) == 0;
+}
+
 void pipeline_live(struct pipeline *p, struct session *s)
 {
 	sym_use_fetch(&p->sy, live_stack, s);
+	/* Trapped registers without a slot: named from the BPF map as they come. */
+	regnames_trap_fetch(p->rn, live_trap_name, s);
 }
 
 bool pipeline_failed(const struct pipeline *p, const struct analyzer *a)
@@ -70,6 +77,7 @@ bool pipeline_failed(const struct pipeline *p, const struct analyzer *a)
 void pipeline_free(struct pipeline *p)
 {
 	reorder_free(&p->ro);
+	regnames_trap_fetch(p->rn, NULL, NULL);	/* the session goes away */
 	sym_free(&p->sy);
 	findings_free(&p->fs);
 	analyzer_free(&p->an);

@@ -46,7 +46,10 @@ int pipeline_push(void *p, const struct kvmsr_event *e);
 void pipeline_drained(void *p, uint64_t t_ns);
 /* The end of the stream: everything held goes on. */
 void pipeline_flush(struct pipeline *p);
-/* Stacks from the live session's map, names from /proc/kallsyms. */
+/*
+ * Stacks from the live session's map, names from /proc/kallsyms; trapped
+ * registers' names from its trap_names map.
+ */
 void pipeline_live(struct pipeline *p, struct session *s);
 /* Does the run fail --fail-on?  @a: what was reported (a counting snapshot, or p->an). */
 bool pipeline_failed(const struct pipeline *p, const struct analyzer *a);

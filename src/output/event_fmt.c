@@ -39,6 +39,11 @@ static void field_json(struct jw *w, const struct ev_field *f, const struct kvms
 		jw_kv_u64(w, "reg_index", v);
 		return;
 	}
+	if (f->fmt == EVF_TRAPREG) {
+		jw_str(w, regnames_trap(rn, v, buf, sizeof(buf)));
+		jw_kv_str(w, "reg_enc", regnames_enc(v, buf, sizeof(buf)));
+		return;
+	}
 	switch (f->fmt) {
 	case EVF_HEX: jw_hex(w, v); break;
 	case EVF_U64: jw_u64(w, v); break;

@@ -64,6 +64,16 @@ const char *vcpu_ioctl_name(uint32_t cmd)
 	return NULL;
 }
 
+const char *ev_reg_name(const struct kvmsr_event *e, const struct regnames *rn, char *buf,
+			size_t len)
+{
+	if (e->type != KVMSR_EV_TRAP || (e->flags & KVMSR_F_MEMREG))
+		return regnames_get(rn, e->reg, buf, len);
+	if (e->flags & KVMSR_F_TRAP_ENC)
+		return regnames_trap(rn, e->reg, buf, len);
+	return NULL;
+}
+
 /* ---- the text of each type: trace columns and context description ---- */
 
 static const char *hex(char *buf, size_t len, uint64_t v)
@@ -132,27 +142,34 @@ static void describe_saved(const struct kvmsr_event *e, const struct regnames *r
 		 (unsigned long long)e->val);
 }
 
+/* A trapped register's name, cleaned for a terminal; "(no slot)" before ABI 5. */
+static const char *text_trap_reg(const struct kvmsr_event *e, const struct regnames *rn,
+				 char *buf, size_t len)
+{
+	char raw[KVMSR_TRAP_NAME_LEN + 16];
+	const char *s = ev_reg_name(e, rn, raw, sizeof(raw));
+
+	return text_clean(s ? s : "(no slot)", buf, len);
+}
+
+/* A guest read has no value: the handler has not produced it yet. */
 static void text_trap(const struct kvmsr_event *e, const struct regnames *rn, struct ev_text *t)
 {
-	if (e->flags & KVMSR_F_MEMREG)
-		text_reg(rn, e->reg, t->reg, sizeof(t->reg));
-	else
-		snprintf(t->reg, sizeof(t->reg), "(no slot)");
+	text_trap_reg(e, rn, t->reg, sizeof(t->reg));
 	if (e->flags & KVMSR_F_TRAP_WRITE)
 		hex(t->val, sizeof(t->val), e->val);
-	else
-		snprintf(t->val, sizeof(t->val), "(guest read)");
 }
 
 static void describe_trap(const struct kvmsr_event *e, const struct regnames *rn,
 			  struct symbolizer *sy, char *buf, size_t len)
 {
-	char rb[48];
+	char rb[48], vb[32] = "";
 
-	snprintf(buf, len, "guest %s %s at pc %#llx",
+	if (e->flags & KVMSR_F_TRAP_WRITE)
+		snprintf(vb, sizeof(vb), " %#llx", (unsigned long long)e->val);
+	snprintf(buf, len, "guest %s %s%s at pc %#llx",
 		 e->flags & KVMSR_F_TRAP_WRITE ? "wrote" : "read",
-		 e->flags & KVMSR_F_MEMREG ? text_reg(rn, e->reg, rb, sizeof(rb)) :
-		 "a register without a slot", (unsigned long long)e->aux);
+		 text_trap_reg(e, rn, rb, sizeof(rb)), vb, (unsigned long long)e->aux);
 }
 
 static void describe_entry(const struct kvmsr_event *e, const struct regnames *rn,
@@ -299,10 +316,13 @@ static const struct ev_field f_access[] = {
 static const struct ev_field f_saved[] = {
 	REG, FIELD("saved", VAL, HEX),
 	FIELD("memory_before", AUX, HEX, .unless = KVMSR_F_NO_BEFORE), { 0 } };
+/* A guest read carries no value (before ABI 5 a meaningless one). */
 static const struct ev_field f_trap[] = {
 	FIELD("reg", REG, REG, .need = KVMSR_F_MEMREG),
+	FIELD("reg", REG, TRAPREG, .need = KVMSR_F_TRAP_ENC, .unless = KVMSR_F_MEMREG),
 	FIELD("is_write", FLAGS, BOOL, .bit = KVMSR_F_TRAP_WRITE),
-	FIELD("value", VAL, HEX), FIELD("guest_pc", AUX, HEX), { 0 } };
+	FIELD("value", VAL, HEX, .need = KVMSR_F_TRAP_WRITE), FIELD("guest_pc", AUX, HEX),
+	{ 0 } };
 static const struct ev_field f_entry[] = {
 	FIELD("guest_pc", AUX, HEX), FIELD("hcr_el2", VAL, HEX), { 0 } };
 static const struct ev_field f_hit[] = {
@@ -341,7 +361,8 @@ static const struct ev_type types[KVMSR_EV__MAX] = {
 				text_access, describe_access, .timeline = EVT_INSTANT,
 			       .timeline_cat = "accessor"),
 	[KVMSR_EV_TRAP] = TYPE("trap", F_LOADED | KVMSR_F_TRAP_WRITE | KVMSR_F_NO_VCPU |
-			       KVMSR_F_MEMREG, f_trap, text_trap, describe_trap),
+			       KVMSR_F_MEMREG | KVMSR_F_TRAP_ENC, f_trap, text_trap,
+			       describe_trap, .timeline = EVT_INSTANT, .timeline_cat = "guest"),
 	[KVMSR_EV_ENTRY] = TYPE("entry", F_LOADED | KVMSR_F_NO_VCPU, f_entry, nothing,
 				describe_entry, .timeline = EVT_INSTANT,
 				.timeline_name = "guest entry", .timeline_cat = "guest"),

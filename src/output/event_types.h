@@ -22,6 +22,7 @@ enum ev_fmt {
 	EVF_U64,
 	EVF_BOOL,	/* flags & bit */
 	EVF_REG,	/* the register: "reg" name and "reg_index" */
+	EVF_TRAPREG,	/* a trapped register's encoding: "reg" name and "reg_enc" */
 	EVF_LOC,	/* loc as "memory" or "loaded|mapped|..." */
 	EVF_IOCTL,	/* val as a vCPU ioctl name, absent if unknown */
 	EVF_DIR,	/* "in" if flags & bit, else "out" */
@@ -91,6 +92,15 @@ static inline uint64_t ev_field_value(const struct ev_field *f, const struct kvm
 	default: return !!(e->flags & f->bit);
 	}
 }
+
+/*
+ * The name of the register @e is about, as the kernel gives it (clean it
+ * for a terminal): its slot's, or for a trap without one its descriptor's
+ * without "SYS_", else its encoding (S3_4_C1_C1_1); NULL if @e names none
+ * (a trap recorded before ABI 5, by neither).
+ */
+const char *ev_reg_name(const struct kvmsr_event *e, const struct regnames *rn, char *buf,
+			size_t len);
 
 /* "memory", or the KVMSR_LOC_* bits as "loaded|mapped|translated|special". */
 const char *loc_name(unsigned int loc, char *buf, size_t len);

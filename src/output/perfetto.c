@@ -111,12 +111,14 @@ static void instant(struct perfetto *p, const char *cat, const char *name, uint3
 static void event_instant(struct perfetto *p, const struct ev_type *t, const struct kvmsr_event *e)
 {
 	char name[96], rb[64];
+	const char *reg;
 
 	if (t->timeline_name)
 		snprintf(name, sizeof(name), "%s", t->timeline_name);
+	else if ((reg = ev_reg_name(e, p->rn, rb, sizeof(rb))))
+		snprintf(name, sizeof(name), "%s %s", t->name, reg);
 	else
-		snprintf(name, sizeof(name), "%s %s", t->name,
-			 regnames_get(p->rn, e->reg, rb, sizeof(rb)));
+		snprintf(name, sizeof(name), "%s", t->name);
 	instant(p, t->timeline_cat, name, e->pid, e->vcpu_id, e->ts_ns);
 	jw_key(&p->w, "args");
 	jw_obj_begin(&p->w);

@@ -9,6 +9,7 @@
 #include "output/text.h"
 
 #define TOP_REGS 4
+#define TOP_TRAPS 8	/* registers named on the text line of traps */
 
 /* The finding counts as members of an open JSON object. */
 void summary_findings_json(struct jw *w, const struct analyzer *a)
@@ -159,6 +160,102 @@ static void print_coverage(FILE *f, const struct analyzer *a, const struct regna
 	print_gaps(f, a, rn);
 }
 
+/* The name trace gives a tallied register (raw: clean it for a terminal); NULL: none. */
+static const char *trap_tally_name(const struct trap_tally *t, const struct regnames *rn,
+				   char *buf, size_t len)
+{
+	if (t->key & TRAP_KEY_SLOT)
+		return regnames_get(rn, t->key & 0xffff, buf, len);
+	return t->key & TRAP_KEY_NONE ? NULL : regnames_trap(rn, t->key, buf, len);
+}
+
+static uint64_t trap_total(const struct trap_tally *t)
+{
+	return t->reads + t->writes;
+}
+
+/* Most trapped first; ties in order of the key (slots after encodings). */
+static int by_traps(const void *x, const void *y)
+{
+	const struct trap_tally *a = *(const struct trap_tally *const *)x;
+	const struct trap_tally *b = *(const struct trap_tally *const *)y;
+
+	if (trap_total(a) != trap_total(b))
+		return trap_total(a) > trap_total(b) ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* The tallied registers, most trapped first, in a new array (NULL: none or no memory). */
+static const struct trap_tally **traps_sorted(const struct analyzer *a)
+{
+	const struct trap_tally **o;
+
+	if (!a->nr_trap_regs || !(o = calloc(a->nr_trap_regs, sizeof(*o))))
+		return NULL;
+	for (size_t i = 0; i < a->nr_trap_regs; i++)
+		o[i] = &a->trap_regs[i];
+	qsort(o, a->nr_trap_regs, sizeof(*o), by_traps);
+	return o;
+}
+
+void summary_traps_text(FILE *f, const struct analyzer *a, const struct regnames *rn)
+{
+	const struct trap_tally **o = traps_sorted(a);
+	char raw[KVMSR_TRAP_NAME_LEN + 16], buf[KVMSR_TRAP_NAME_LEN + 16];
+	size_t n = o ? a->nr_trap_regs : 0, shown = n < TOP_TRAPS ? n : TOP_TRAPS;
+
+	if (!a->traps_total) {
+		free(o);
+		return;
+	}
+	fprintf(f, "traps: %llu trapped guest accesses, by register (reads/writes):",
+		(unsigned long long)a->traps_total);
+	for (size_t i = 0; i < shown; i++) {
+		const char *name = trap_tally_name(o[i], rn, raw, sizeof(raw));
+
+		fprintf(f, "%s %s %llu/%llu", i ? "," : "",
+			text_clean(name ? name : "(no slot)", buf, sizeof(buf)),
+			(unsigned long long)o[i]->reads, (unsigned long long)o[i]->writes);
+	}
+	if (n > shown)
+		fprintf(f, "; %zu more register%s", n - shown, n - shown > 1 ? "s" : "");
+	if (a->traps_untallied)
+		fprintf(f, "; %llu traps of registers beyond the first %d not tallied",
+			(unsigned long long)a->traps_untallied, ANALYZER_MAX_TRAP_REGS);
+	fputc('\n', f);
+	free(o);
+}
+
+void summary_traps_json(struct jw *w, const struct analyzer *a, const struct regnames *rn)
+{
+	const struct trap_tally **o = traps_sorted(a);
+	char buf[KVMSR_TRAP_NAME_LEN + 16];
+
+	jw_key(w, "traps");
+	jw_obj_begin(w);
+	jw_kv_u64(w, "total", a->traps_total);
+	jw_kv_u64(w, "untallied", a->traps_untallied);
+	jw_key(w, "by_reg");
+	jw_arr_begin(w);
+	for (size_t i = 0; o && i < a->nr_trap_regs; i++) {
+		const char *name = trap_tally_name(o[i], rn, buf, sizeof(buf));
+
+		jw_obj_begin(w);
+		if (name)
+			jw_kv_str(w, "reg", name);
+		if (o[i]->key & TRAP_KEY_SLOT)
+			jw_kv_u64(w, "reg_index", o[i]->key & 0xffff);
+		else if (!(o[i]->key & TRAP_KEY_NONE))
+			jw_kv_str(w, "reg_enc", regnames_enc(o[i]->key, buf, sizeof(buf)));
+		jw_kv_u64(w, "reads", o[i]->reads);
+		jw_kv_u64(w, "writes", o[i]->writes);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+	free(o);
+}
+
 /* One vCPU's row of the stat table, and what is wrong with its counts. */
 static void vcpu_row(FILE *f, const struct vcpu_stats *v, const struct regnames *rn)
 {
@@ -214,6 +311,7 @@ void summary_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
 	if (ri->sampling)
 		fprintf(f, "accessor counts: %s\n", ri->sampling);
 	print_coverage(f, a, rn, ri);
+	summary_traps_text(f, a, rn);
 	if (ri->sampling)
 		fprintf(f, "findings: stale reads and lost writes are not checked by counting "
 			"stat (use --exact or trace); ");
@@ -351,6 +449,7 @@ void summary_json(struct jw *w, const struct analyzer *a, const struct regnames 
 		vcpu_json(w, &a->vcpus[i], rn);
 	jw_arr_end(w);
 	jw_kv_str(w, "sampling", ri->sampling ? ri->sampling : "exact");
+	summary_traps_json(w, a, rn);
 	summary_findings_json(w, a);
 	if (ri->recording_cut >= 0) {
 		jw_key(w, "recording");
@@ -386,9 +485,9 @@ static uint64_t events_total(const struct analyzer *a)
 }
 
 /* trace's closing line: what was streamed, shown, lost and checked. */
-void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
-			uint64_t printed, const struct stream_filter *sf,
-			const struct regnames *rn)
+void summary_trace_json(struct jw *w, const struct analyzer *a, const struct regnames *rn,
+			const struct run_info *ri, uint64_t printed,
+			const struct stream_filter *sf)
 {
 	uint64_t traps, seen;
 
@@ -406,13 +505,14 @@ void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run
 	jw_kv_u64(w, "probe_misses", ri->probe_misses);
 	jw_kv_u64(w, "coverage_trapped", traps);
 	jw_kv_u64(w, "coverage_seen", seen);
+	summary_traps_json(w, a, rn);
 	summary_findings_json(w, a);
 	jw_obj_end(w);
 	jw_end_line(w);
 }
 
-void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info *ri,
-			uint64_t printed)
+void summary_trace_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
+			const struct run_info *ri, uint64_t printed)
 {
 	uint64_t traps, seen;
 	char tb[SUMMARY_TEXT];
@@ -423,5 +523,6 @@ void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info
 		(unsigned long long)printed, (unsigned long long)ri->lost,
 		text_clean(ri->backend, tb, sizeof(tb)), (unsigned long long)seen,
 		(unsigned long long)traps);
+	summary_traps_text(f, a, rn);
 	summary_findings_text(f, a);
 }

@@ -51,11 +51,18 @@ void summary_findings_text(FILE *f, const struct analyzer *a);
 /* trace's closing summary: NDJSON {"event":"summary",...} or text on @f. */
 struct stream_filter;
 /* With the counts of what @sf did not show. */
-void summary_trace_json(struct jw *w, const struct analyzer *a, const struct run_info *ri,
-			uint64_t printed, const struct stream_filter *sf,
-			const struct regnames *rn);
-void summary_trace_text(FILE *f, const struct analyzer *a, const struct run_info *ri,
-			uint64_t printed);
+void summary_trace_json(struct jw *w, const struct analyzer *a, const struct regnames *rn,
+			const struct run_info *ri, uint64_t printed,
+			const struct stream_filter *sf);
+void summary_trace_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
+			const struct run_info *ri, uint64_t printed);
+
+/*
+ * Trapped guest accesses by register, by the names trace shows: a "traps"
+ * member of an open JSON object, or a text line (none if nothing trapped).
+ */
+void summary_traps_json(struct jw *w, const struct analyzer *a, const struct regnames *rn);
+void summary_traps_text(FILE *f, const struct analyzer *a, const struct regnames *rn);
 
 /* Share of trapped accesses to memory-backed registers seen at an accessor. */
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen);

@@ -59,7 +59,8 @@ _Static_assert(sizeof(((struct guest_vm *)0)->vcpu_init) == sizeof(struct kvm_vc
  * x2 = GUEST_F_*, x3 = MMIO address, x4 = data page. Per iteration i:
  *   TTBR0_EL1 = 0x1000 + i * 0x1000 | vcpu << 32, MAIR_EL1 = 0xff44,
  *   TCR_EL1 = 0x19, SCTLR_EL1 ^= nTWI (GUEST_F_TOGGLE_SCTLR), read ACTLR_EL1,
- *   MDSCR_EL1 = MDSCR_EL1, MMIO write of i.
+ *   MDSCR_EL1 = MDSCR_EL1, read ID_AA64MMFR0_EL1 (TID3: a trap without a
+ *   slot), MMIO write of i.
  * Then one MMIO write of GUEST_DONE_MAGIC to x3 + 8, and spin.
  * Any exception lands in a vector that reports ESR_EL1 by an MMIO write to
  * x3 + 16 (without one, a fault would loop forever on an unmapped VBAR).
@@ -97,6 +98,7 @@ asm(".pushsection .rodata\n"
     "4:	mrs	x8, actlr_el1\n"
     "	mrs	x9, mdscr_el1\n"
     "	msr	mdscr_el1, x9\n"
+    "	mrs	x11, id_aa64mmfr0_el1\n"
     "	stp	x6, x8, [x4]\n"		/* per-vCPU data: last TTBR0, ACTLR */
     "	str	x5, [x3]\n"		/* MMIO exit #i */
     "	add	x5, x5, #1\n"

@@ -7,7 +7,9 @@
  * iteration i (0-based) of vCPU v it writes
  *	TTBR0_EL1 = (i + 1) << 12 | v << 32,  MAIR_EL1 = 0xff44,  TCR_EL1 = 0x19
  * (trapped by KVM when HCR_EL2.TVM is set, e.g. on -cpu neoverse-n1), reads
- * ACTLR_EL1, reads and writes MDSCR_EL1, with GUEST_F_TOGGLE_SCTLR flips
+ * ACTLR_EL1, reads and writes MDSCR_EL1, reads ID_AA64MMFR0_EL1 (trapped by
+ * HCR_EL2.TID3: a register without a sys_regs[] slot, named only by its
+ * descriptor), with GUEST_F_TOGGLE_SCTLR flips
  * SCTLR_EL1.nTWI (bit 16: EL0 WFI trapping, no effect on the EL1 guest, but a
  * TVM-trapped write that KVM's MMIO path then reads back through
  * vcpu_read_sys_reg() for the endianness), and stores i to an IPA without a

@@ -720,6 +720,20 @@ int session_stack(const struct session *s, int32_t id, uint64_t *ips)
 	return bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &id, ips) ? -errno : 0;
 }
 
+int session_trap_name(const struct session *s, uint16_t enc, char *buf, size_t len)
+{
+	struct kvmsr_trap_name tn;
+	__u32 key = enc;
+
+	if (!s || !s->skel || !len)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.trap_names), &key, &tn))
+		return -errno;
+	tn.name[sizeof(tn.name) - 1] = '\0';
+	snprintf(buf, len, "%s", tn.name);
+	return 0;
+}
+
 void session_close(struct session *s)
 {
 	if (!s)

@@ -11,6 +11,7 @@
 #define KVMSR_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "kvmsr_event.h"
 #include "probe/targets.h"
@@ -103,6 +104,11 @@ int session_reg_aggs_fd(const struct session *s);
 
 /* The KVMSR_STACK_DEPTH ips of stack @id (0-terminated): 0, or -errno if none. */
 int session_stack(const struct session *s, int32_t id, uint64_t *ips);
+/*
+ * The name the BPF side stored for trapped register encoding @enc
+ * ("SYS_MDCR_EL2"; "" if the kernel has none), into @buf; -ENOENT if none.
+ */
+int session_trap_name(const struct session *s, uint16_t enc, char *buf, size_t len);
 
 /* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */
 bool kernel_has_btf_tracepoint(const char *name);

@@ -142,6 +142,16 @@ void rec_put_stack(struct rec_writer *w, const struct sym_stack *st)
 	rec_put(w, REC_STACK, buf, off);
 }
 
+void rec_put_trap_name(struct rec_writer *w, uint16_t enc, const char *name)
+{
+	char buf[4 + KVMSR_TRAP_NAME_LEN];
+	uint32_t e = enc, l = strnlen(name, KVMSR_TRAP_NAME_LEN - 1);
+
+	memcpy(buf, &e, 4);
+	memcpy(buf + 4, name, l);
+	rec_put(w, REC_TRAPNAME, buf, 4 + l);
+}
+
 int rec_close(struct rec_writer *w, const struct rec_end *end)
 {
 	rec_put(w, REC_END, end, sizeof(*end));
@@ -183,7 +193,7 @@ static int parse_text(struct rec_reader *r, char *text)
 	/* Two passes: the table's size, then the names. */
 	r->rn.count = max + 1;
 	r->rn.name = calloc(r->rn.count ? r->rn.count : 1, sizeof(*r->rn.name));
-	if (!r->rn.name)
+	if (!r->rn.name || regnames_traps_init(&r->rn))
 		return -ENOMEM;
 	for (char *l = text; l < end; l += strlen(l) + 1) {
 		char key[16], val[1024];
@@ -377,6 +387,23 @@ static int keep_stack(struct rec_reader *r, const unsigned char *p, uint32_t len
 	return 0;
 }
 
+/*
+ * A REC_TRAPNAME into the register names: the first name of an encoding
+ * stays, and the table is bounded (regnames.h).  -EBADMSG if malformed.
+ */
+static int keep_trap_name(struct rec_reader *r, const unsigned char *p, uint32_t len)
+{
+	uint32_t enc;
+
+	if (len < 4 || len - 4 >= KVMSR_TRAP_NAME_LEN)
+		return -EBADMSG;
+	memcpy(&enc, p, 4);
+	if (enc > 0xffff)
+		return -EBADMSG;
+	regnames_trap_add(&r->rn, enc, (const char *)p + 4, len - 4);
+	return 0;
+}
+
 int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_t len)
 {
 	static unsigned char buf[REC_MAX_PAYLOAD];
@@ -392,7 +419,7 @@ int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_
 			r->cut = true;	/* no END: killed, or a torn last record */
 			return 0;
 		}
-		if (h.len > REC_MAX_PAYLOAD || !h.tag || h.tag > REC_END) {
+		if (h.len > REC_MAX_PAYLOAD || !h.tag || h.tag > REC_TRAPNAME) {
 			snprintf(err, len, "damaged record at offset %llu (tag %u, length %u)",
 				 (unsigned long long)r->offset, h.tag, h.len);
 			return -EBADMSG;
@@ -416,6 +443,10 @@ int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_
 			continue;
 		case REC_STACK:
 			if (keep_stack(r, buf, h.len))
+				break;
+			continue;
+		case REC_TRAPNAME:
+			if (keep_trap_name(r, buf, h.len))
 				break;
 			continue;
 		case REC_END:

@@ -44,6 +44,12 @@ enum rec_tag {
 	REC_LOST,	/* u64: records the ring buffer dropped so far (cumulative) */
 	REC_STACK,	/* u32 id, u32 n, then n x { u64 ip, u16 len, char name[len] } */
 	REC_END,	/* struct rec_end: closed normally */
+	/*
+	 * u32 encoding (KVMSR_F_TRAP_ENC), then the name its descriptor gives
+	 * (len - 4 bytes, < KVMSR_TRAP_NAME_LEN, no NUL; empty: none): written
+	 * before the first event with that encoding.  Since ABI 5.
+	 */
+	REC_TRAPNAME,
 };
 
 /* What the recording host knew; strings are NUL-terminated, may be empty. */
@@ -96,6 +102,8 @@ int rec_create(struct rec_writer *w, const char *path, const struct rec_info *in
 	       const struct regnames *rn);
 void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t len);
 void rec_put_stack(struct rec_writer *w, const struct sym_stack *st);
+/* A REC_TRAPNAME: @name ("" if none) of trapped register encoding @enc. */
+void rec_put_trap_name(struct rec_writer *w, uint16_t enc, const char *name);
 /* Write the buffered records out (whole records only: a kill cuts between). */
 void rec_flush(struct rec_writer *w);
 /*
@@ -112,7 +120,7 @@ void rec_discard(struct rec_writer *w);
 struct rec_reader {
 	FILE *f;
 	struct rec_info info;
-	struct regnames rn;		/* from the file */
+	struct regnames rn;		/* from the file: the header's, REC_TRAPNAME's */
 	uint64_t offset;		/* of the next record */
 	uint64_t records;
 	bool ended;			/* END seen */

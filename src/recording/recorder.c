@@ -34,6 +34,7 @@ int recorder_open(struct recorder *r, const struct recorder_origin *o,
 	snprintf(info.notes, sizeof(info.notes), "%s", o->notes);
 	e = rec_start(&r->w, &info, rn);
 	r->open = !e;
+	r->rn = rn;
 	return e;
 }
 
@@ -66,6 +67,23 @@ static bool first_time(struct recorder *r, int32_t id)
 	return true;
 }
 
+/*
+ * A trapped register without a slot: its name, the first time its encoding
+ * comes (the live table fetched it from the BPF map, which had it before
+ * the event was emitted).
+ */
+static void trap_name(struct recorder *r, const struct kvmsr_event *e)
+{
+	uint64_t bit = 1ull << (e->reg % 64), *word = &r->trap_named[e->reg / 64];
+	const char *name;
+
+	if (e->type != KVMSR_EV_TRAP || !(e->flags & KVMSR_F_TRAP_ENC) || (*word & bit))
+		return;
+	*word |= bit;
+	name = regnames_trap_raw(r->rn, e->reg);
+	rec_put_trap_name(&r->w, e->reg, name ? name : "");
+}
+
 void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e)
 {
 	static struct sym_stack st;
@@ -84,6 +102,7 @@ void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvms
 		sym_name(sy, e->val, st.name[0], sizeof(st.name[0]));
 		rec_put_stack(&r->w, &st);
 	}
+	trap_name(r, e);
 	rec_put(&r->w, REC_EVENT, e, sizeof(*e));
 }
 

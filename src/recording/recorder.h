@@ -26,6 +26,8 @@ struct recorder {
 	uint64_t lost_written;
 	int32_t *stack_ids;		/* open-addressing set of stacks written */
 	size_t nr_ids, cap_ids;
+	const struct regnames *rn;	/* names trapped registers (recorder_open()) */
+	uint64_t trap_named[65536 / 64];	/* encodings whose REC_TRAPNAME is written */
 };
 
 /*
@@ -36,7 +38,10 @@ int recorder_begin(struct recorder *r, const char *path);
 /* Once attached: the header. */
 int recorder_open(struct recorder *r, const struct recorder_origin *o,
 		  const struct regnames *rn, uint64_t start_ns);
-/* The event, after its stack and the address it names (WARN, BUG, direct access). */
+/*
+ * The event, after its stack, the address it names (WARN, BUG, direct
+ * access) and the name of the trapped register it is about.
+ */
 void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e);
 /* Every poll tick: the lost-record count if it grew, then flush. */
 void recorder_tick(struct recorder *r, uint64_t lost);

@@ -123,6 +123,21 @@ else
 		[ "$(jq -r 'select(.event == "write") | .reg' <<<"$trace" | sort -u | tr '\n' ' ')" = "MAIR_EL1 TCR_EL1 TTBR0_EL1 " ]
 fi
 
+# Every trapped access named (slot, descriptor or encoding); a read has no value.
+trc=$(value E2E-TRAPS-COUNTS)
+tnum() { sed -En "s/(^|.* )$1=([0-9]*).*/\2/p" <<<"$trc"; }
+expect "trace --events trap exits 0 (json, text)" \
+	[ "$(value E2E-TRAPS-RC)" = 0 -a "$(value E2E-TRAPS-TXT-RC)" = 0 ]
+expect "trapped accesses were traced ($(tnum traps) json, $(tnum txt_traps) text)" \
+	[ "$(tnum traps)" -gt 0 -a "$(tnum txt_traps)" -gt 0 ]
+expect "no trap without a name ($(tnum unnamed) in json, $(tnum txt_no_slot) in text)" \
+	[ "$(tnum unnamed)" = 0 -a "$(tnum txt_no_slot)" = 0 ]
+expect "no trapped read with a value ($(tnum read_values))" [ "$(tnum read_values)" = 0 ]
+expect "the guest's 5 ID_AA64MMFR0_EL1 reads (no slot) named, with the encoding" \
+	[ "$(tnum id_mmfr0)" = 5 -a "$(tnum txt_id_mmfr0)" = 5 ]
+expect "trace's summary counts them by name" \
+	[ "$(jq '[.traps.by_reg[] | select(.reg == "ID_AA64MMFR0_EL1") | .reads] | add' <<<"$(tagged E2E-TRAPS-SUM)")" = 5 ]
+
 expect "an unknown --reg exits 2" [ "$(value E2E-BADREG-RC)" = 2 ]
 expect "an unknown --reg is named in the message" grep -q NOT_A_REGISTER <(tagged E2E-BADREG)
 
@@ -239,9 +254,13 @@ pf=$(mktemp)
 expect "perfetto: one slice per load on each vCPU's track" \
 	[ "$(jq -c '[.traceEvents[] | select(.ph == "X")] | group_by(.tid) | map(length)' "$pf")" = \
 	  "$(jq -c '.vcpus | sort_by(.vcpu) | map(.loads)' <<<"$rep")" ]
-expect "perfetto: one instant per accessor call, guest entry and finding" \
+expect "perfetto: one instant per accessor call, trap, guest entry and finding" \
 	[ "$(jq '[.traceEvents[] | select(.ph == "i")] | length' "$pf")" = \
-	  "$(jq '([.vcpus[] | .reads_loaded + .reads_unloaded + .writes_loaded + .writes_unloaded + .entries] | add) + (.finding_list | length)' <<<"$rep")" ]
+	  "$(jq '([.vcpus[] | .reads_loaded + .reads_unloaded + .writes_loaded + .writes_unloaded + .entries] | add) + .traps.total + (.finding_list | length)' <<<"$rep")" ]
+expect "perfetto: traps of a register without a slot named" \
+	[ "$(jq '[.traceEvents[] | select(.name == "trap ID_AA64MMFR0_EL1" and .args.reg_enc == "S3_0_C0_C7_0")] | length' "$pf")" -gt 0 ]
+expect "report names the traps as trace does" \
+	grep -q '^traps: .*ID_AA64MMFR0_EL1 [0-9]*/0' <(tagged E2E-REPTXT)
 expect "perfetto: a track named per vCPU" \
 	[ "$(jq '[.traceEvents[] | select(.name == "thread_name")] | length' "$pf")" = "$(jq '.vcpus | length' <<<"$rep")" ]
 expect "perfetto: headless Chromium parses it ($(bash "$repo/tests/perfetto/check-in-chromium.sh" "$pf" 2>&1 | tail -1))" \

@@ -39,6 +39,25 @@ tag E2E-TRACE < /tmp/trace.json
 tag E2E-TRACE-ERR < /tmp/trace.err
 tag E2E-VMM2 < /tmp/vmm2.out
 
+# Trapped accesses, every one named: the guest reads ID_AA64MMFR0_EL1
+# (HCR_EL2.TID3), a register without a sys_regs[] slot.
+kvmsr trace --json --events trap -- sh -c "vmm --iters 5 --vcpus 1 > /dev/null" \
+	> /tmp/traps.json 2> /tmp/traps.err
+echo "E2E-TRAPS-RC $?"
+kvmsr trace --events trap -- sh -c "vmm --iters 5 --vcpus 1 > /dev/null" \
+	> /tmp/traps.txt 2> /tmp/traps-txt.err
+echo "E2E-TRAPS-TXT-RC $?"
+echo "E2E-TRAPS-COUNTS traps=$(grep -c '"event":"trap"' /tmp/traps.json)" \
+	"unnamed=$(grep '"event":"trap"' /tmp/traps.json | grep -vc '"reg":')" \
+	"read_values=$(grep '"event":"trap"' /tmp/traps.json | grep '"is_write":false' | grep -c '"value":')" \
+	"id_mmfr0=$(grep '"event":"trap"' /tmp/traps.json | grep -c '"reg":"ID_AA64MMFR0_EL1","reg_enc":"S3_0_C0_C7_0"')" \
+	"txt_traps=$(grep -c ' trap ' /tmp/traps.txt)" \
+	"txt_no_slot=$(grep -c 'no slot' /tmp/traps.txt)" \
+	"txt_id_mmfr0=$(grep -c ' trap  *ID_AA64MMFR0_EL1 ' /tmp/traps.txt)"
+grep '"event":"summary"' /tmp/traps.json | tag E2E-TRAPS-SUM
+grep ' trap ' /tmp/traps.txt | sort -k6,6 -u | head -20 | tag E2E-TRAPS-TXT
+tag E2E-TRAPS-ERR < /tmp/traps-txt.err
+
 # Bad input gets a clear message and a usage exit code.
 kvmsr trace --reg NOT_A_REGISTER --duration 1 > /dev/null 2> /tmp/bad.err
 echo "E2E-BADREG-RC $?"

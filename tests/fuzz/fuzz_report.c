@@ -21,8 +21,16 @@
 #include <sys/mman.h>
 #include "cli/cli.h"
 
-/* pipeline.c wires live stacks through this; report never does (no libbpf here). */
+/*
+ * pipeline.c wires live stacks and trapped registers' names through these;
+ * report never does (no libbpf here).
+ */
 int session_stack(const struct session *s, int32_t id, uint64_t *ips)
+{
+	abort();
+}
+
+int session_trap_name(const struct session *s, uint16_t enc, char *buf, size_t len)
 {
 	abort();
 }

@@ -43,7 +43,7 @@ TEST(event_type_lists_parse_and_reject)
 TEST(json_read_event_names_the_register_and_keeps_u64_exact)
 {
 	char *names[8] = { NULL };
-	struct regnames rn = { names, 8 };
+	struct regnames rn = { .name = names, .count = 8 };
 	struct kvmsr_event e = { .type = KVMSR_EV_READ, .ts_ns = 42, .pid = 7, .vcpu_id = 1,
 				 .reg = 3, .val = 0xffffffffffffffffull,
 				 .flags = KVMSR_F_LOADED };
@@ -144,7 +144,7 @@ static char *render_finding(const struct finding *f, const struct regnames *rn, 
 TEST(finding_text_names_register_proof_and_stack)
 {
 	char *names[8] = { NULL };
-	struct regnames rn = { names, 8 };
+	struct regnames rn = { .name = names, .count = 8 };
 	struct finding f = { .kind = FIND_STALE_READ, .pid = 9, .vcpu_id = 1, .reg = 3,
 			     .value = 0x1, .saved = 0x2, .before = 0x1, .stack_id = 4 };
 	char *buf;
@@ -185,7 +185,7 @@ TEST(json_strings_are_escaped_per_rfc8259)
 TEST(a_crafted_register_name_cannot_break_json_or_a_terminal)
 {
 	char *names[8] = { NULL };
-	struct regnames rn = { names, 8 };
+	struct regnames rn = { .name = names, .count = 8 };
 	struct kvmsr_event e = { .type = KVMSR_EV_WRITE, .reg = 3, .val = 1 };
 	struct finding f = { .kind = FIND_LOST_WRITE, .reg = 3, .stack_id = -1, .exact = true };
 	char *s, tb[64];
