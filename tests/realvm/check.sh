@@ -37,11 +37,11 @@ tagged() { sed -n "s/^$1 //p" <<<"$lines"; }
 # default filter (loads, puts, the registers the put saves; the rest
 # counted), every trap named.
 check_trace_stream() {
-	local order back lines shown hev printed top traps unnamed late
+	local order back nev shown hev printed top traps unnamed late
 	order=$(tagged "RV-ORDER n=$n")
-	back=$(field "$order" backward) lines=$(field "$order" lines)
-	expect "$d: the trace stream is in time order ($lines events, $back steps back, at most $(field "$order" max_back_ns) ns)" \
-		[ "${lines:-0}" -gt 0 -a "${back:-x}" = 0 ]
+	back=$(field "$order" backward) nev=$(field "$order" lines)
+	expect "$d: the trace stream is in time order ($nev events, $back steps back, at most $(field "$order" max_back_ns) ns)" \
+		[ "${nev:-0}" -gt 0 -a "${back:-x}" = 0 ]
 	late=$(jq .late_records <<<"$js" 2>/dev/null)
 	expect "$d: no record came after the reorder window (late_records ${late:-none})" [ "${late:-x}" = 0 ]
 	shown=$(tagged "RV-SHOWN n=$n")
