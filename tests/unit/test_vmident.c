@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/* VM names from QEMU's command line, libvirt's cgroup, comm (vmident.c). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "output/json_writer.h"
+#include "output/text.h"
+#include "symbols/vmident.h"
+#include "unit.h"
+
+/* A command line as /proc/PID/cmdline has it: NUL-separated, NUL-terminated. */
+#define CMDLINE(s) s, sizeof(s) - 1
+
+static bool cmdline(const char *buf, size_t len, char *name, char *uuid)
+{
+	return vmident_parse_cmdline(buf, len, name, uuid);
+}
+
+TEST(qemu_name_plain_and_guest_key)
+{
+	char name[VMID_NAME_LEN], uuid[VMID_UUID_LEN];
+
+	CHECK(cmdline(CMDLINE("qemu-system-aarch64\0-m\0512\0-name\0realvm-l2\0-smp\0002\0"),
+		      name, uuid));
+	CHECK_STR(name, "realvm-l2");
+	CHECK_STR(uuid, "");
+	/* libvirt's form: the guest key, then more keys. */
+	CHECK(cmdline(CMDLINE("/usr/bin/qemu-system-aarch64\0-name\0"
+			      "guest=web01,debug-threads=on\0-uuid\0"
+			      "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\0"), name, uuid));
+	CHECK_STR(name, "web01");
+	CHECK_STR(uuid, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	/* The implied first key with more keys, and guest= not first. */
+	CHECK(cmdline(CMDLINE("qemu\0-name\0db,debug-threads=on\0"), name, uuid));
+	CHECK_STR(name, "db");
+	CHECK(cmdline(CMDLINE("qemu\0-name\0process=qemu-x,guest=cache\0"), name, uuid));
+	CHECK_STR(name, "cache");
+	/* --name is -name to QEMU; the last -name wins, as QEMU merges them. */
+	CHECK(cmdline(CMDLINE("qemu\0--name\0first\0-name\0second\0"), name, uuid));
+	CHECK_STR(name, "second");
+}
+
+TEST(qemu_name_commas_escaped_and_no_name)
+{
+	char name[VMID_NAME_LEN], uuid[VMID_UUID_LEN];
+
+	/* ",," is a comma in a QEMU option value. */
+	CHECK(cmdline(CMDLINE("qemu\0-name\0guest=a,,b,,c,debug-threads=on\0"), name, uuid));
+	CHECK_STR(name, "a,b,c");
+	CHECK(cmdline(CMDLINE("qemu\0-name\0x,,y\0"), name, uuid));
+	CHECK_STR(name, "x,y");
+	/* No -name: nothing, and a -uuid that is no UUID is not one. */
+	CHECK(!cmdline(CMDLINE("qemu\0-m\0512\0-uuid\0not-a-uuid\0"), name, uuid));
+	CHECK_STR(name, "");
+	CHECK_STR(uuid, "");
+	/* -name as the last word, with no argument; a -name of only other keys. */
+	CHECK(!cmdline(CMDLINE("qemu\0-name\0"), name, uuid));
+	CHECK(!cmdline(CMDLINE("qemu\0-name\0process=p,debug-threads=on\0"), name, uuid));
+	/* argv[0] is never an option; "-name=x" is not QEMU syntax. */
+	CHECK(!cmdline(CMDLINE("-name\0x\0"), name, uuid));
+	CHECK(!cmdline(CMDLINE("qemu\0-name=x\0"), name, uuid));
+}
+
+TEST(qemu_name_hostile)
+{
+	char name[VMID_NAME_LEN], uuid[VMID_UUID_LEN], *big;
+	size_t n = 1 << 20;
+
+	/* Unterminated: the last argument ends with the buffer. */
+	CHECK(cmdline("qemu\0-name\0tail", 15, name, uuid));
+	CHECK_STR(name, "tail");
+	/* Control characters and bytes that are not UTF-8 become '?'. */
+	CHECK(cmdline(CMDLINE("qemu\0-name\0a\033[2Jb\x7f\xff\xc2\x9b\0"), name, uuid));
+	CHECK_STR(name, "a?[2Jb????");
+	/* A huge name is cut, at a character: é is two bytes. */
+	big = malloc(n);
+	memcpy(big, "qemu\0-name\0", 11);
+	memset(big + 11, 'x', n - 11);
+	memcpy(big + 11 + 62, "\xc3\xa9", 2);
+	CHECK(cmdline(big, n, name, uuid));
+	CHECK_EQ(strlen(name), 62);
+	CHECK(name[61] == 'x');
+	free(big);
+}
+
+TEST(libvirt_domain_from_cgroup)
+{
+	static const char v2[] = "0::/machine.slice/machine-qemu\\x2d3\\x2dweb\\x2d01.scope/"
+				 "libvirt/emulator\n";
+	static const char v1[] = "12:pids:/\n"
+				 "4:cpu,cpuacct:/machine.slice/machine-qemu\\x2d12\\x2ddb.scope\n";
+	static const char old[] = "0::/machine.slice/machine-qemu\\x2dlegacy.scope\n";
+	static const char nosd[] = "3:cpuset:/machine/qemu-7-mail.libvirt-qemu/emulator\n";
+	static const char nosd_old[] = "3:cpuset:/machine/files.libvirt-qemu/vcpu0\n";
+	static const char esc[] = "3:cpuset:/machine/_.hidden.libvirt-qemu\n";
+	static const char none[] = "0::/user.slice/user-1000.slice/session-2.scope\n"
+				   "0::/machine.slice/machine-lxc\\x2d5\\x2dct.scope\n";
+	char name[VMID_NAME_LEN];
+
+	CHECK(vmident_parse_cgroup(v2, sizeof(v2) - 1, name));
+	CHECK_STR(name, "web-01");
+	CHECK(vmident_parse_cgroup(v1, sizeof(v1) - 1, name));
+	CHECK_STR(name, "db");
+	CHECK(vmident_parse_cgroup(old, sizeof(old) - 1, name));
+	CHECK_STR(name, "legacy");
+	CHECK(vmident_parse_cgroup(nosd, sizeof(nosd) - 1, name));
+	CHECK_STR(name, "mail");
+	CHECK(vmident_parse_cgroup(nosd_old, sizeof(nosd_old) - 1, name));
+	CHECK_STR(name, "files");
+	CHECK(vmident_parse_cgroup(esc, sizeof(esc) - 1, name));
+	CHECK_STR(name, ".hidden");
+	CHECK(!vmident_parse_cgroup(none, sizeof(none) - 1, name));
+	CHECK_STR(name, "");
+	/* Unterminated, and an escape that makes a control character. */
+	CHECK(vmident_parse_cgroup("0::/machine-qemu\\x2d1\\x2dx\\x1by.scope", 37, name));
+	CHECK_STR(name, "x?y");
+	/* A cut escape is kept as it is. */
+	CHECK(vmident_parse_cgroup("0::/machine-qemu\\x2d1\\x2dz\\x1.scope", 35, name));
+	CHECK_STR(name, "z\\x1");
+}
+
+/* A /proc of our own: PID/cmdline, PID/cgroup, PID/comm, PID/task/TID/comm. */
+static void put(const char *root, const char *rel, const char *data, size_t len)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+TEST(cache_resolves_once_by_preference)
+{
+	char root[] = "/tmp/kvmsr-proc-XXXXXX", cmd[600];
+	const struct vm_ident *id;
+	struct vmident v;
+
+	CHECK(mkdtemp(root));
+	put(root, "100/cmdline", CMDLINE("qemu\0-name\0guest=alpha,debug-threads=on\0"));
+	put(root, "100/comm", "qemu-system-aar\n", 16);
+	put(root, "100/task/101/comm", "CPU 0/KVM\n", 10);
+	put(root, "200/cmdline", CMDLINE("qemu\0-m\0512\0"));
+	put(root, "200/cgroup", "0::/machine.slice/machine-qemu\\x2d2\\x2dbeta.scope\n", 50);
+	put(root, "200/comm", "qemu\n", 5);
+	put(root, "300/cmdline", CMDLINE("./vmm\0--iters\0005\0"));
+	put(root, "300/cgroup", "0::/user.slice\n", 15);
+	put(root, "300/comm", "vmm\n", 4);
+	vmident_init(&v, root);
+	id = vmident_get(&v, 100);
+	CHECK(id && id->source == VMID_QEMU_NAME);
+	CHECK_STR(id ? id->name : "", "alpha");
+	id = vmident_get(&v, 200);
+	CHECK(id && id->source == VMID_LIBVIRT);
+	CHECK_STR(id ? id->name : "", "beta");
+	id = vmident_get(&v, 300);
+	CHECK(id && id->source == VMID_COMM);
+	CHECK_STR(id ? id->name : "", "vmm");
+	CHECK_STR(vmident_source_name(VMID_COMM), "comm");
+	CHECK(!vmident_get(&v, 400));
+	CHECK_STR(vmident_thread(&v, 100, 101) ?: "", "CPU 0/KVM");
+	CHECK(!vmident_thread(&v, 100, 102));
+	/* Once: a changed /proc is not read again... */
+	put(root, "100/cmdline", CMDLINE("qemu\0-name\0gamma\0"));
+	CHECK_STR(vmident_get(&v, 100)->name, "alpha");
+	CHECK_STR(vmident_seen(&v, 100)->name, "alpha");
+	/* ...until the VM exited: its name stays for reports, a new sighting re-reads. */
+	vmident_exited(&v, 100);
+	CHECK_STR(vmident_get(&v, 100)->name, "alpha");
+	CHECK_STR(vmident_seen(&v, 100)->name, "gamma");
+	/* A VM whose process is gone keeps the name it had. */
+	vmident_exited(&v, 200);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/200", root);
+	CHECK(system(cmd) == 0);
+	CHECK_STR(vmident_seen(&v, 200)->name, "beta");
+	vmident_free(&v);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+}
+
+static bool odd_alive(uint32_t pid)
+{
+	return pid & 1;
+}
+
+TEST(cache_is_bounded_and_pruned)
+{
+	struct vmident v;
+	struct vm_ident id = { .source = VMID_QEMU_NAME };
+
+	/* A recording's table: beyond the cap, dropped and counted. */
+	vmident_init(&v, NULL);
+	for (uint32_t pid = 1; pid <= VMID_MAX_VMS + 10; pid++) {
+		id.pid = pid;
+		snprintf(id.name, sizeof(id.name), "vm%u", pid);
+		vmident_set(&v, &id);
+	}
+	CHECK_EQ(v.nr_vm, VMID_MAX_VMS);
+	CHECK_EQ(v.dropped, 10);
+	CHECK_STR(vmident_get(&v, 7)->name, "vm7");
+	/* Offline: nothing is resolved from this host. */
+	CHECK(!vmident_get(&v, VMID_MAX_VMS + 5));
+	vmident_prune(&v, odd_alive);
+	CHECK_EQ(v.nr_vm, VMID_MAX_VMS / 2);
+	CHECK(!vmident_get(&v, 8));
+	CHECK_STR(vmident_get(&v, 9)->name, "vm9");
+	vmident_free(&v);
+}
+
+TEST(recorded_names_are_cleaned)
+{
+	struct vmident v;
+	struct vm_ident id = { .pid = 5, .source = 200 };
+	char tb[128];
+	char js[256];
+	FILE *f;
+	struct jw w;
+
+	/* A crafted file: no NUL, a control sequence, a bad source and UUID. */
+	memset(id.name, 'A', sizeof(id.name));
+	memcpy(id.name, "evil\033]0;x\a\"\\", 12);
+	memset(id.uuid, '1', sizeof(id.uuid));
+	vmident_init(&v, NULL);
+	CHECK(vmident_set(&v, &id) == 0);
+	CHECK_EQ(vmident_get(&v, 5)->source, VMID_NONE);
+	CHECK_STR(vmident_get(&v, 5)->uuid, "");
+	CHECK_EQ(strlen(vmident_get(&v, 5)->name), VMID_NAME_LEN - 1);
+	CHECK(!strncmp(vmident_get(&v, 5)->name, "evil?]0;x?\"\\A", 13));
+	/* The terminal and JSON outputs take it as it is now. */
+	CHECK(!strncmp(text_clean(vmident_get(&v, 5)->name, tb, sizeof(tb)), "evil?]0;x?", 10));
+	f = fmemopen(js, sizeof(js), "w");
+	jw_init(&w, f);
+	jw_str(&w, vmident_get(&v, 5)->name);
+	jw_flush(&w);
+	fclose(f);
+	CHECK(!strncmp(js, "\"evil?]0;x?\\\"\\\\A", 16));
+	vmident_set_thread(&v, 5, 6, "CPU 1/KVM\033");
+	CHECK_STR(vmident_thread(&v, 5, 6) ?: "", "CPU 1/KVM?");
+	vmident_free(&v);
+}
