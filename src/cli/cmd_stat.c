@@ -24,9 +24,14 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct stat_ctx *st = ctx;
 
+	/* A VM's name once per pid, and again if the pid is seen after its VM exited. */
+	if (e->type != KVMSR_EV_VM_EXIT)
+		vmident_seen(&st->p.sy.vm, e->pid);
 	if (st->ext && st->ext->event)
 		st->ext->event(st, e);
 	analyzer_feed(&st->p.an, e);
+	if (e->type == KVMSR_EV_VM_EXIT)
+		vmident_exited(&st->p.sy.vm, e->pid);
 	return 0;
 }
 
@@ -91,6 +96,7 @@ struct analyzer *stat_current(struct stat_ctx *st, struct session *s, uint64_t e
 			      struct analyzer *snap, struct run_info *ri)
 {
 	fill_run_info(ri, s, &st->si, elapsed_ns);
+	ri->vms = &st->p.sy.vm;
 	if (st->cli->exact)
 		return note_reported(st, &st->p.an);
 	analyzer_init(snap);

@@ -7,6 +7,7 @@
 #include "output/event_fmt.h"
 #include "output/finding_fmt.h"
 #include "output/summary.h"
+#include "output/text.h"
 #include "probe/sysinfo.h"
 
 struct trace_ctx {
@@ -16,6 +17,7 @@ struct trace_ctx {
 	struct jw w;		/* stdout, with --json */
 	uint64_t t0;
 	uint64_t printed;
+	struct keymap vm_said;	/* text: VM pid -> the vm_ident.gen its line said */
 };
 
 static void on_opened(void *ctx, struct session *s)
@@ -25,17 +27,40 @@ static void on_opened(void *ctx, struct session *s)
 	pipeline_live(&t->p, s);
 }
 
+/*
+ * The name of @e's VM, resolved when first seen (again after its VM_EXIT);
+ * in text, a line says it once per VM, before its first event shown.
+ */
+static const char *vm_of(struct trace_ctx *t, const struct kvmsr_event *e)
+{
+	const struct vm_ident *id = vmident_seen(&t->p.sy.vm, e->pid);
+	char name[VMID_NAME_LEN], uuid[VMID_UUID_LEN];
+	uint32_t gen;
+
+	if (!id || t->cli->json || (keymap_get(&t->vm_said, e->pid, &gen) && gen == id->gen))
+		return id ? id->name : NULL;
+	keymap_put(&t->vm_said, e->pid, id->gen);
+	printf("vm %u: %s (%s%s%s)\n", e->pid, text_clean(id->name, name, sizeof(name)),
+	       vmident_source_name(id->source), id->uuid[0] ? ", uuid " : "",
+	       text_clean(id->uuid, uuid, sizeof(uuid)));
+	return id->name;
+}
+
 static int on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct trace_ctx *t = ctx;
+	const char *vm;
 
 	analyzer_feed(&t->p.an, e);
+	if (e->type == KVMSR_EV_VM_EXIT)
+		vmident_exited(&t->p.sy.vm, e->pid);
 	if (!(t->cli->event_mask & (1u << e->type)))
 		return 0;
 	if (!t->t0)
 		t->t0 = e->ts_ns;
+	vm = vm_of(t, e);
 	if (t->cli->json) {
-		event_json(&t->w, e, &t->rn);
+		event_json_vm(&t->w, e, &t->rn, vm);
 		jw_end_line(&t->w);
 	} else {
 		event_text(stdout, e, &t->rn, t->t0);
@@ -118,6 +143,7 @@ int cmd_trace(const struct cli *cli)
 			err = EXIT_FINDINGS;
 	}
 	session_close(s);
+	keymap_free(&t.vm_said);
 	pipeline_free(&t.p);
 	regnames_free(&t.rn);
 	return err;

@@ -7,11 +7,14 @@
 void sym_init(struct symbolizer *sy)
 {
 	memset(sy, 0, sizeof(*sy));
+	vmident_init(&sy->vm, "/proc");
 }
 
 void sym_use_source(struct symbolizer *sy, const struct sym_source *src)
 {
 	sy->src = *src;
+	/* Names of the recording host's VMs, never of this host's pids. */
+	sy->vm.proc = NULL;
 }
 
 void sym_use_fetch(struct symbolizer *sy, sym_fetch_fn fetch, void *ctx)
@@ -24,6 +27,7 @@ void sym_free(struct symbolizer *sy)
 {
 	ksyms_free(&sy->ks);
 	sy->ks_loaded = false;
+	vmident_free(&sy->vm);
 }
 
 /* kallsyms is large: read it when the first name is needed. */

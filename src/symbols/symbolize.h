@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "kvmsr_limits.h"
 #include "symbols/ksyms.h"
+#include "symbols/vmident.h"
 
 #define SYM_STACK_DEPTH KVMSR_STACK_DEPTH	/* what the BPF side captures */
 #define SYM_NAME_LEN 96
@@ -42,6 +43,8 @@ struct symbolizer {
 	void *fetch_ctx;
 	struct ksyms ks;
 	bool ks_loaded;
+	/* VM names and vCPU thread names: /proc live, only a recording's from a file. */
+	struct vmident vm;
 };
 
 void sym_init(struct symbolizer *sy);

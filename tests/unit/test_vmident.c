@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "output/json_writer.h"
+#include "output/metrics.h"
+#include "output/summary.h"
 #include "output/text.h"
 #include "symbols/vmident.h"
 #include "unit.h"
@@ -245,4 +247,117 @@ TEST(recorded_names_are_cleaned)
 	vmident_set_thread(&v, 5, 6, "CPU 1/KVM\033");
 	CHECK_STR(vmident_thread(&v, 5, 6) ?: "", "CPU 1/KVM?");
 	vmident_free(&v);
+}
+
+/* An analyzer with vCPUs met in this order: VM 300's vCPU 1 first. */
+static void three_vcpus(struct analyzer *a)
+{
+	analyzer_init(a);
+	analyzer_vcpu(a, 300, 1)->loads = 5;
+	analyzer_vcpu(a, 200, 0)->loads = 6;
+	analyzer_vcpu(a, 300, 0)->loads = 7;
+	a->vcpus[0].tid = 301;
+}
+
+static void names(struct vmident *v)
+{
+	struct vm_ident zed = { .pid = 200, .source = VMID_QEMU_NAME, .name = "zed" };
+	struct vm_ident web = { .pid = 300, .source = VMID_LIBVIRT, .name = "web \"1\"\\",
+				.uuid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" };
+
+	vmident_init(v, NULL);
+	vmident_set(v, &zed);
+	vmident_set(v, &web);
+	vmident_set_thread(v, 300, 301, "CPU 1/KVM");
+}
+
+TEST(stat_rows_by_vm_then_vcpu_with_names)
+{
+	struct analyzer a;
+	struct vmident v;
+	struct run_info ri = { .backend = "fentry", .kvm_mode = "VHE", .defers = true,
+			       .recording_cut = -1, .vms = &v };
+	char *buf = NULL, *l1, *l2, *l3;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct regnames rn = { 0 };
+
+	three_vcpus(&a);
+	names(&v);
+	summary_text(f, &a, &rn, &ri);
+	fclose(f);
+	/* By VM name ("web..." < "zed"), then vCPU id. */
+	l1 = strstr(buf, "\n300      web \"1\"\\");
+	l2 = l1 ? strstr(l1 + 1, "\n300 ") : NULL;
+	l3 = l2 ? strstr(l2 + 1, "\n200      zed") : NULL;
+	CHECK(l1 && l2 && l3);
+	CHECK(l1 && !strncmp(l1 + 1 + 8 + 1 + 16 + 1, "   0", 4));
+	CHECK(l2 && !strncmp(l2 + 1 + 8 + 1 + 16 + 1, "   1", 4));
+	/* Streaming: the confirmed counts. */
+	CHECK(strstr(buf, "findings: 0 confirmed"));
+	free(buf);
+	/* Counting: what is not checked, what is counted, and no "0 confirmed". */
+	a.findings[FIND_DOUBLE_LOAD] = 2;
+	ri.sampling = "sampled";
+	f = open_memstream(&buf, &len);
+	summary_text(f, &a, &rn, &ri);
+	fclose(f);
+	CHECK(strstr(buf, "findings: counting mode does not check accesses"));
+	CHECK(strstr(buf, "counted: 2 imbalances (2 loads without a put"));
+	CHECK(!strstr(buf, "confirmed"));
+	free(buf);
+	/* JSON: the same order, the names, the UUID, the thread. */
+	f = open_memstream(&buf, &len);
+	{
+		struct jw w;
+
+		jw_init(&w, f);
+		summary_json(&w, &a, &rn, &ri, NULL, NULL);
+		jw_flush(&w);
+	}
+	fclose(f);
+	l1 = strstr(buf, "{\"pid\":300,\"vcpu\":0,\"vm\":\"web \\\"1\\\"\\\\\",\"vm_source\":"
+		     "\"libvirt\",\"vm_uuid\":\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\",\"loads\"");
+	l2 = strstr(buf, "{\"pid\":300,\"vcpu\":1,\"vm\":\"web \\\"1\\\"\\\\\",\"vm_source\":"
+		     "\"libvirt\",\"vm_uuid\":\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\",\"tid\":301,"
+		     "\"thread\":\"CPU 1/KVM\"");
+	l3 = strstr(buf, "{\"pid\":200,\"vcpu\":0,\"vm\":\"zed\",\"vm_source\":\"qemu-name\",\"loads\"");
+	CHECK(l1 && l2 && l3 && l1 < l2 && l2 < l3);
+	free(buf);
+	vmident_free(&v);
+	analyzer_free(&a);
+}
+
+TEST(metrics_label_vcpus_with_vm_names)
+{
+	struct analyzer a;
+	struct vmident v;
+	struct run_info ri = { .backend = "fentry", .kvm_mode = "VHE", .vms = &v };
+	struct metrics_info mi = { .kernel = "7.3", .version = "0.1" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	three_vcpus(&a);
+	names(&v);
+	metrics_render(f, &a, &ri, &mi);
+	fclose(f);
+	/* The one label escaper: \ and " escaped; vm_pid and vcpu first, as before. */
+	CHECK(strstr(buf, "kvmsr_vcpu_loads_total{vm_pid=\"300\",vcpu=\"1\",vm=\"web \\\"1\\\"\\\\\","
+		      "vm_uuid=\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\"} 5\n"));
+	CHECK(strstr(buf, "kvmsr_vcpu_loads_total{vm_pid=\"200\",vcpu=\"0\",vm=\"zed\"} 6\n"));
+	CHECK(strstr(buf, "kvmsr_vcpu_loaded_interval_seconds_bucket{vm_pid=\"200\",vcpu=\"0\","
+		      "vm=\"zed\",le=\"+Inf\"} 0\n"));
+	CHECK(strstr(buf, "kvmsr_vcpu_accessor_calls_total{vm_pid=\"200\",vcpu=\"0\",vm=\"zed\","
+		      "op=\"read\",sysregs=\"cpu\"} 0\n"));
+	free(buf);
+	/* Without names: the labels of before. */
+	ri.vms = NULL;
+	f = open_memstream(&buf, &len);
+	metrics_render(f, &a, &ri, &mi);
+	fclose(f);
+	CHECK(strstr(buf, "kvmsr_vcpu_loads_total{vm_pid=\"200\",vcpu=\"0\"} 6\n"));
+	free(buf);
+	vmident_free(&v);
+	analyzer_free(&a);
 }
