@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 #include "output/finding_fmt.h"
@@ -42,7 +43,7 @@ static void on_finding(void *ctx, const struct finding *f)
 }
 
 /* What the live summary had: from the END record, or the events if cut. */
-static void file_run_info(struct run_info *ri, const struct rec_reader *r,
+static void file_run_info(struct run_info *ri, struct rec_reader *r,
 			  const struct analyzer *a, bool loaded_seen)
 {
 	memset(ri, 0, sizeof(*ri));
@@ -52,6 +53,7 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
 	ri->recording_records = r->records;
 	ri->recording_stacks_dropped = r->stacks_dropped;
 	ri->recording_max_stacks = REC_MAX_STACKS;
+	ri->vms = &r->vms;	/* the recording's names, never this host's */
 	if (r->ended) {
 		ri->kvm_mode = r->end.kvm_mode;
 		ri->defers = r->end.defers;
@@ -75,7 +77,7 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
  * --perfetto OUT.json: its temporary file (outfile.h; never the recording
  * being read) and the start of the timeline; EXIT_* code.
  */
-static int open_perfetto(const struct cli *cli, const struct rec_reader *r, struct pipeline *p,
+static int open_perfetto(const struct cli *cli, struct rec_reader *r, struct pipeline *p,
 			 struct perfetto *pf, struct outfile *out)
 {
 	char err[1024];
@@ -94,6 +96,7 @@ static int open_perfetto(const struct cli *cli, const struct rec_reader *r, stru
 		return EXIT_ERROR;
 	}
 	perfetto_begin(pf, f, &r->rn);
+	pf->names = &r->vms;
 	findings_stream(&p->fs, on_finding, pf);
 	return EXIT_OK;
 }
@@ -116,7 +119,27 @@ static int close_perfetto(const struct cli *cli, struct perfetto *pf, struct out
 	return EXIT_OK;
 }
 
-/* Every event of the file that --pid/--vcpu keep; >0 never, 0 at the end, <0 damage. */
+/* Is @pid the VM --vm names, by the names the recording holds? */
+static bool vm_matches(const struct cli *cli, struct rec_reader *r, uint32_t pid)
+{
+	const struct vm_ident *id;
+
+	if (!cli->vm)
+		return true;
+	id = vmident_get(&r->vms, pid);
+	return id && (!strcmp(id->name, cli->vm) || (id->uuid[0] && !strcasecmp(id->uuid, cli->vm)));
+}
+
+/* Does the recording name a VM as --vm does? */
+static bool vm_named(const struct cli *cli, struct rec_reader *r)
+{
+	for (size_t i = 0; i < r->vms.nr_vm; i++)
+		if (vm_matches(cli, r, r->vms.vm[i].pid))
+			return true;
+	return false;
+}
+
+/* Every event of the file that --pid/--vm/--vcpu keep; >0 never, 0 at the end, <0 damage. */
 static int feed_events(const struct cli *cli, struct rec_reader *r, struct analyzer *an,
 		       struct perfetto *pf, bool *loaded_seen, char *err, size_t len)
 {
@@ -125,7 +148,8 @@ static int feed_events(const struct cli *cli, struct rec_reader *r, struct analy
 
 	while ((k = rec_next_event(r, &e, err, len)) > 0) {
 		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
-							 e.vcpu_id != cli->vcpu))
+							 e.vcpu_id != cli->vcpu) ||
+		    !vm_matches(cli, r, e.pid))
 			continue;
 		*loaded_seen |= e.type == KVMSR_EV_LOAD && (e.flags & KVMSR_F_LOADED);
 		analyzer_feed(an, &e);
@@ -202,6 +226,11 @@ int cmd_report(const struct cli *cli)
 	file_run_info(&ri, &r, &p.an, loaded_seen);
 	print_report(cli, &r, &p, &ri);
 	rc = say_damage(cli, &r, k, err, rc);
+	if (rc == EXIT_OK && cli->vm && !vm_named(cli, &r)) {
+		fprintf(stderr, "kvmsr: %s: no VM of the recording is named '%s' (a recording "
+			"made before kvmsr recorded names has none)\n", cli->input, cli->vm);
+		rc = EXIT_ERROR;
+	}
 	if (rc == EXIT_OK && pipeline_failed(&p, &p.an))
 		rc = EXIT_FINDINGS;
 	pipeline_free(&p);

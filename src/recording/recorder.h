@@ -26,6 +26,8 @@ struct recorder {
 	uint64_t lost_written;
 	int32_t *stack_ids;		/* open-addressing set of stacks written */
 	size_t nr_ids, cap_ids;
+	struct keymap vm_written;	/* VM pid -> the vm_ident.gen its REC_VM had */
+	struct keymap thread_written;	/* pid << 32 | tid: REC_THREAD written */
 };
 
 /*
@@ -36,7 +38,11 @@ int recorder_begin(struct recorder *r, const char *path);
 /* Once attached: the header. */
 int recorder_open(struct recorder *r, const struct recorder_origin *o,
 		  const struct regnames *rn, uint64_t start_ns);
-/* The event, after its stack and the address it names (WARN, BUG, direct access). */
+/*
+ * The event, after its stack, the address it names (WARN, BUG, direct
+ * access), its VM's identity (when first seen, or resolved again) and, for
+ * a load, its thread's name (when first seen).
+ */
 void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e);
 /* Every poll tick: the lost-record count if it grew, then flush. */
 void recorder_tick(struct recorder *r, uint64_t lost);

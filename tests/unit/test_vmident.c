@@ -9,6 +9,7 @@
 #include "output/metrics.h"
 #include "output/summary.h"
 #include "output/text.h"
+#include "recording/file.h"
 #include "symbols/vmident.h"
 #include "unit.h"
 
@@ -360,4 +361,74 @@ TEST(metrics_label_vcpus_with_vm_names)
 	free(buf);
 	vmident_free(&v);
 	analyzer_free(&a);
+}
+
+/* A recording with VM and thread names, an unknown optional record, events. */
+static void record_names(const char *path, int version, bool bad_vm)
+{
+	static char *rnames[1] = { "SCTLR_EL1" };
+	struct regnames rn = { .name = rnames, .count = 1 };
+	struct rec_info info = { .release = "7.3", .machine = "aarch64", .kvm_mode = "VHE",
+				 .backend = "fentry" };
+	struct rec_end end = { .end_ns = 9, .kvm_mode = "VHE" };
+	struct vm_ident id = { .pid = 42, .source = VMID_QEMU_NAME, .name = "realvm-l2",
+			       .uuid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" };
+	struct kvmsr_event ev = { .ts_ns = 5, .type = KVMSR_EV_LOAD, .pid = 42, .tid = 43 };
+	char future[300] = "a record of a later kvmsr";
+	struct rec_writer w;
+	uint32_t v = version;
+	int fd;
+
+	CHECK(rec_create(&w, path, &info, &rn) == 0);
+	rec_put(&w, REC_OPTIONAL | 0x7ff, future, sizeof(future));
+	if (version > 1) {
+		rec_put_vm(&w, &id);
+		rec_put_thread(&w, 42, 43, "CPU 0/KVM");
+	}
+	if (bad_vm)
+		rec_put(&w, REC_VM, &id, 8);
+	rec_put(&w, REC_EVENT, &ev, sizeof(ev));
+	CHECK(rec_close(&w, &end) == 0);
+	fd = open(path, O_WRONLY);
+	CHECK(pwrite(fd, &v, 4, 8) == 4);
+	close(fd);
+}
+
+TEST(recordings_carry_vm_and_thread_names)
+{
+	char path[] = "/tmp/kvmsr-recvm-XXXXXX", err[256] = "";
+	struct kvmsr_event e;
+	struct rec_reader r;
+	const struct vm_ident *id;
+
+	close(mkstemp(path));
+	record_names(path, REC_VERSION, false);
+	CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
+	CHECK_EQ(rec_next_event(&r, &e, err, sizeof(err)), 1);
+	id = vmident_get(&r.vms, 42);
+	CHECK(id && id->source == VMID_QEMU_NAME);
+	CHECK_STR(id ? id->name : "", "realvm-l2");
+	CHECK_STR(id ? id->uuid : "", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	CHECK_STR(vmident_thread(&r.vms, 42, 43) ?: "", "CPU 0/KVM");
+	/* Never this host's: pid 1 is running here, and not in the file. */
+	CHECK(!vmident_get(&r.vms, 1));
+	CHECK_EQ(rec_next_event(&r, &e, err, sizeof(err)), 0);
+	CHECK(r.ended);
+	CHECK_EQ(r.skipped, 1);		/* the unknown optional record */
+	rec_close_reader(&r);
+
+	/* Format 1 (before names) still reads, without them. */
+	record_names(path, 1, false);
+	CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
+	CHECK_EQ(rec_next_event(&r, &e, err, sizeof(err)), 1);
+	CHECK(!vmident_get(&r.vms, 42));
+	rec_close_reader(&r);
+
+	/* A REC_VM of the wrong size is damage, said with its offset. */
+	record_names(path, REC_VERSION, true);
+	CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
+	CHECK(rec_next_event(&r, &e, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "damaged record at offset") && strstr(err, "tag 0x8001"));
+	rec_close_reader(&r);
+	unlink(path);
 }
