@@ -432,3 +432,47 @@ TEST(recordings_carry_vm_and_thread_names)
 	rec_close_reader(&r);
 	unlink(path);
 }
+
+TEST(vm_option_finds_the_vmm_by_name_or_uuid)
+{
+	char root[] = "/tmp/kvmsr-proc-XXXXXX", path[600];
+	uint32_t pids[4];
+
+	CHECK(mkdtemp(root));
+	/* Two VMMs holding a VM, one process of the same name holding none. */
+	put(root, "100/cmdline", CMDLINE("qemu\0-name\0guest=web,debug-threads=on\0-uuid\0"
+					 "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\0"));
+	put(root, "200/cmdline", CMDLINE("qemu\0-name\0db\0"));
+	put(root, "300/cmdline", CMDLINE("qemu\0-name\0web\0"));
+	put(root, "400/cmdline", CMDLINE("qemu\0-name\0db\0"));
+	for (int pid = 100; pid <= 400; pid += 100) {
+		snprintf(path, sizeof(path), "%s/%d/fd", root, pid);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/%d/fd/3", root, pid);
+		CHECK(symlink("/dev/kvm", path) == 0);
+		snprintf(path, sizeof(path), "%s/%d/fd/7", root, pid);
+		CHECK(symlink(pid == 300 ? "anon_inode:kvm-vcpu:0" : "anon_inode:kvm-vm",
+			      path) == 0);
+	}
+	CHECK_EQ(vmident_find(root, "web", pids, 4), 1);
+	CHECK_EQ(pids[0], 100);
+	CHECK_EQ(vmident_find(root, "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0", pids, 4), 1);
+	CHECK_EQ(vmident_find(root, "db", pids, 1), 2);
+	CHECK_EQ(vmident_find(root, "nosuch", pids, 4), 0);
+	CHECK(vmident_find("/nonexistent-proc", "web", pids, 4) < 0);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	CHECK(system(path) == 0);
+}
+
+TEST(this_process_is_named_by_the_real_proc)
+{
+	struct vmident v;
+	const struct vm_ident *id;
+
+	vmident_init(&v, "/proc");
+	id = vmident_get(&v, getpid());
+	CHECK(id && id->source == VMID_COMM);
+	CHECK_STR(id ? id->name : "", "unit-tests");
+	CHECK_STR(vmident_thread(&v, getpid(), getpid()) ?: "", "unit-tests");
+	vmident_free(&v);
+}
