@@ -51,6 +51,29 @@ static void on_opened(void *ctx, struct session *s)
 		session_set_accessors(s, false);
 }
 
+/* A VM's name while its process is there: it cannot be read once it exited. */
+static void name_vm(void *ctx, uint32_t pid)
+{
+	struct stat_ctx *st = ctx;
+
+	vmident_seen(&st->p.sy.vm, pid);
+}
+
+/*
+ * Counting mode streams no vCPU events: look for new vCPUs in the map every
+ * NAME_EVERY_NS, so that a VM is named by its process while it runs (a
+ * stat -- CMD prints after the VMM exited).
+ */
+#define NAME_EVERY_NS 500000000ull
+
+static void name_new_vms(struct stat_ctx *st, struct session *s, uint64_t elapsed)
+{
+	if (st->named_ns && elapsed - st->named_ns < NAME_EVERY_NS)
+		return;
+	st->named_ns = elapsed ? elapsed : 1;
+	agg_new_vcpus(s, &st->named, name_vm, st);
+}
+
 /* Open and close the accessor sampling window; drop calibration once learned. */
 static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 {
@@ -64,6 +87,7 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 		st->ext->poll(st, s);
 	if (st->cli->exact)
 		return;
+	name_new_vms(st, s, elapsed);
 	if (st->window_on && elapsed > st->last_poll)
 		st->sampled_ns += elapsed - st->last_poll;
 	st->last_poll = elapsed;
@@ -218,6 +242,7 @@ int stat_run(struct stat_ctx *st)
 	if (!err)
 		err = stat_finish(st, &r);
 	session_close(s);
+	keymap_free(&st->named);
 	if (st->ext && st->ext->cleanup)
 		st->ext->cleanup(st);
 	pipeline_free(&st->p);

@@ -285,9 +285,12 @@ if [ "$(value E2E-SERVE-INET)" = yes ]; then
 	expect "serve: GET /metrics answered" [ "$(value E2E-SERVE-GET1-RC)" = 0 ]
 	expect "serve: /metrics passes promtool check metrics" promtool check metrics < "$prom/m1.prom"
 	for c in 0 1; do
-		n=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"$c\"} //p" "$prom/m1.prom")
+		# vm_pid and vcpu first, then the VM's name (vm, vm_uuid).
+		n=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"$c\"\(,[^}]*\)\{0,1\}} //p" "$prom/m1.prom")
 		expect "serve: loads of the running VM's vCPU $c (${n:-none})" [ "${n:-0}" -gt 0 ]
 	done
+	expect "serve: the vCPUs are labelled with their VM's name (our vmm's process name)" \
+		[ "$(grep -c "^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"[01]\",vm=\"vmm\"} " "$prom/m1.prom")" = 2 ]
 	expect "serve: a loaded-interval histogram per vCPU" \
 		[ "$(grep -c "^kvmsr_vcpu_loaded_interval_seconds_count{vm_pid=\"$vm\"" "$prom/m1.prom")" = 2 ]
 	expect "serve: the backend in kvmsr_info" \

@@ -83,8 +83,9 @@ while read -r run; do
 	serve)
 		prom=$(tagged "RV-PROM n=$n")
 		for v in 0 1; do
-			pl=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"\([0-9]*\)\",vcpu=\"$v\"} \([0-9]*\)$/\1 \2/p" <<<"$prom")
-			pp=$(sed -n "s/^kvmsr_vcpu_puts_total{vm_pid=\"[0-9]*\",vcpu=\"$v\"} \([0-9]*\)$/\1/p" <<<"$prom")
+			# {vm_pid="N",vcpu="V",vm="NAME"[,vm_uuid="U"]}: QEMU's -name is the vm label.
+			pl=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"\([0-9]*\)\",vcpu=\"$v\",vm=\"realvm-l2\"} \([0-9]*\)$/\1 \2/p" <<<"$prom")
+			pp=$(sed -n "s/^kvmsr_vcpu_puts_total{vm_pid=\"[0-9]*\",vcpu=\"$v\",vm=\"realvm-l2\"} \([0-9]*\)$/\1/p" <<<"$prom")
 			[[ -n $pl ]] && kv[$v]="$pl ${pp:-0} - -"
 		done
 		nv=$(grep -c '^kvmsr_vcpu_loads_total' <<<"$prom") ;;
@@ -158,9 +159,18 @@ while read -r run; do
 		lost=$(jq .lost_records <<<"$js" 2>/dev/null)
 		expect "$d: no lost record (${lost:-none})" [ "${lost:-x}" = 0 ] ;;
 	esac
+	if [[ $mode == stat || $mode == record ]]; then
+		# QEMU runs with -name realvm-l2,debug-threads=on: the VM by its name.
+		names=$(jq -c '[.vcpus[] | .vm, .vm_source] | unique' <<<"$js" 2>/dev/null)
+		expect "$d: the VM is named by QEMU's -name ($names)" \
+			[ "$names" = '["qemu-name","realvm-l2"]' ]
+	fi
 	if [[ $mode == record ]]; then
 		live=$(tagged "RV-JSON n=$n") rep=$(tagged "RV-REPORT n=$n")
 		rr=$(tagged "RV-REPORT-RC n=$n")
+		threads=$(jq -c '[.vcpus[] | "\(.vcpu)=\(.thread)"]' <<<"$rep" 2>/dev/null)
+		expect "$d: the report names QEMU's vCPU threads ($threads)" \
+			[ "$threads" = '["0=CPU 0/KVM","1=CPU 1/KVM"]' ]
 		expect "$d: kvmsr report of the recording exits 0 (rc $rr bytes)" [ "${rr%% *}" = 0 ]
 		expect "$d: report --json of the recording = the live summary" \
 			[ "$(jq -S 'del(.recording)' <<<"$rep" 2>/dev/null)" = "$(jq -S . <<<"$live" 2>/dev/null)" -a \
