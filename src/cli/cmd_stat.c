@@ -24,9 +24,15 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct stat_ctx *st = ctx;
 
-	/* A VM's name once per pid, and again if the pid is seen after its VM exited. */
+	/*
+	 * A VM's name once per pid, and again if the pid is seen after its VM
+	 * exited; at its exit, the last chance for a VM never named (a VMM
+	 * exiting has no cmdline left: named by its cgroup or comm then).
+	 */
 	if (e->type != KVMSR_EV_VM_EXIT)
 		vmident_seen(&st->p.sy.vm, e->pid);
+	else
+		vmident_get(&st->p.sy.vm, e->pid);
 	if (st->ext && st->ext->event)
 		st->ext->event(st, e);
 	analyzer_feed(&st->p.an, e);
@@ -64,7 +70,7 @@ static void name_vm(void *ctx, uint32_t pid)
  * NAME_EVERY_NS, so that a VM is named by its process while it runs (a
  * stat -- CMD prints after the VMM exited).
  */
-#define NAME_EVERY_NS 500000000ull
+#define NAME_EVERY_NS 200000000ull
 
 static void name_new_vms(struct stat_ctx *st, struct session *s, uint64_t elapsed)
 {

@@ -42,6 +42,11 @@ expect "loads: kvmsr $s_load == ftrace $o_load" [ "$s_load" = "$o_load" ]
 expect "puts: kvmsr $s_put == ftrace $o_put" [ "$s_put" = "$o_put" ]
 expect "loads $s_load >= KVM_RUN calls $runs > 0" [ "$runs" -gt 0 -a "$s_load" -ge "$runs" ]
 expect "two vCPUs seen" [ "$(jq '.vcpus | length' <<<"$stat")" = 2 ]
+# Our vmm has no -name: its VM is named by its process name, in every output.
+expect "stat names the VM by its process ($(jq -c '[.vcpus[] | .vm, .vm_source] | unique' <<<"$stat"))" \
+	[ "$(jq -c '[.vcpus[] | .vm, .vm_source] | unique' <<<"$stat")" = '["comm","vmm"]' ]
+expect "trace --json: every event has its VM's name" \
+	[ "$(jq -s -c '[.[] | select(.event == "write") | .vm] | unique' <<<"$trace")" = '["vmm"]' ]
 
 # Loaded time per vCPU against the time the VMM spent inside KVM_RUN.
 for v in 0 1; do
