@@ -66,15 +66,18 @@ static void name_vm(void *ctx, uint32_t pid)
 }
 
 /*
- * Counting mode streams no vCPU events: look for new vCPUs in the map every
- * NAME_EVERY_NS, so that a VM is named by its process while it runs (a
- * stat -- CMD prints after the VMM exited).
+ * Counting mode streams no vCPU events: look for new vCPUs in the map, so
+ * that a VM is named by its process while it runs (a stat -- CMD prints
+ * after the VMM exited; a VM_EXIT is read once the process may be gone).
+ * A walk costs a syscall per vCPU: every poll (50 ms) on a host of a few
+ * dozen vCPUs, every NAME_NS_PER_VCPU per vCPU seen beyond, so at most
+ * ~1000 syscalls a second whatever the host.
  */
-#define NAME_EVERY_NS 200000000ull
+#define NAME_NS_PER_VCPU 1000000ull
 
 static void name_new_vms(struct stat_ctx *st, struct session *s, uint64_t elapsed)
 {
-	if (st->named_ns && elapsed - st->named_ns < NAME_EVERY_NS)
+	if (st->named_ns && elapsed - st->named_ns < st->named.n * NAME_NS_PER_VCPU)
 		return;
 	st->named_ns = elapsed ? elapsed : 1;
 	agg_new_vcpus(s, &st->named, name_vm, st);

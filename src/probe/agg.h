@@ -27,9 +27,10 @@ int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
 int agg_prune(const struct session *s, bool (*alive)(uint32_t pid));
 
 /*
- * @fn(@ctx, pid) for each vCPU new since the last call (@seen: its kvm_vcpu
- * pointers, kept by the caller): counting stat names a VM while its process
- * is there to read.  Only new vCPUs cost a lookup.
+ * @fn(@ctx, pid) for each vCPU new since the last call (@seen: the kvm_vcpu
+ * pointers of the map at the last call, kept by the caller and replaced):
+ * counting stat names a VM while its process is there to read.  Only new
+ * vCPUs cost a lookup.
  */
 void agg_new_vcpus(const struct session *s, struct keymap *seen,
 		   void (*fn)(void *ctx, uint32_t pid), void *ctx);
