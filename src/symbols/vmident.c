@@ -192,11 +192,14 @@ bool vmident_parse_cmdline(const char *buf, size_t len, char *name, char *uuid)
 	 * a stray "-name" inside another option's argument could mislead it.
 	 */
 	for (const char *a = copy + strnlen(copy, len) + 1; a < end; a += strlen(a) + 1) {
-		if (prev && is_opt(prev, "name"))
+		bool taken = prev && (is_opt(prev, "name") || is_opt(prev, "uuid"));
+
+		if (taken && is_opt(prev, "name"))
 			found |= name_option(a, end, name);
-		else if (prev && is_opt(prev, "uuid") && is_uuid(a))
+		else if (taken && is_uuid(a))
 			snprintf(uuid, VMID_UUID_LEN, "%s", a);
-		prev = a;
+		/* An argument taken is no option: "-name -uuid" names the VM "-uuid". */
+		prev = taken ? NULL : a;
 	}
 	free(copy);
 	return found;

@@ -64,6 +64,11 @@ TEST(qemu_name_commas_escaped_and_no_name)
 	/* argv[0] is never an option; "-name=x" is not QEMU syntax. */
 	CHECK(!cmdline(CMDLINE("-name\0x\0"), name, uuid));
 	CHECK(!cmdline(CMDLINE("qemu\0-name=x\0"), name, uuid));
+	/* An option's argument is not an option. */
+	CHECK(cmdline(CMDLINE("qemu\0-name\0-uuid\0""0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\0"),
+		      name, uuid));
+	CHECK_STR(name, "-uuid");
+	CHECK_STR(uuid, "");
 }
 
 TEST(qemu_name_hostile)
