@@ -53,7 +53,7 @@ static void file_run_info(struct run_info *ri, struct rec_reader *r,
 	ri->recording_records = r->records;
 	ri->recording_stacks_dropped = r->stacks_dropped;
 	ri->recording_max_stacks = REC_MAX_STACKS;
-	ri->vms = &r->vms;	/* the recording's names, never this host's */
+	ri->vms = &r->vms;	/* the recording's names (the symbolizer's), never this host's */
 	if (r->ended) {
 		ri->kvm_mode = r->end.kvm_mode;
 		ri->defers = r->end.defers;
@@ -214,6 +214,7 @@ int cmd_report(const struct cli *cli)
 	}
 	pipeline_init(&p, &r.rn, cli->fail_mask, true, cli->context);
 	sym_use_source(&p.sy, &src);
+	sym_use_vms(&p.sy, &r.vms);
 	if (open_perfetto(cli, &r, &p, &pf, &pfo)) {
 		pipeline_free(&p);
 		rec_close_reader(&r);

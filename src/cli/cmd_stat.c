@@ -30,14 +30,14 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 	 * exiting has no cmdline left: named by its cgroup or comm then).
 	 */
 	if (e->type != KVMSR_EV_VM_EXIT)
-		vmident_seen(&st->p.sy.vm, e->pid);
+		vmident_seen(st->p.sy.vm, e->pid);
 	else
-		vmident_get(&st->p.sy.vm, e->pid);
+		vmident_get(st->p.sy.vm, e->pid);
 	if (st->ext && st->ext->event)
 		st->ext->event(st, e);
 	analyzer_feed(&st->p.an, e);
 	if (e->type == KVMSR_EV_VM_EXIT)
-		vmident_exited(&st->p.sy.vm, e->pid);
+		vmident_exited(st->p.sy.vm, e->pid);
 	return 0;
 }
 
@@ -62,7 +62,7 @@ static void name_vm(void *ctx, uint32_t pid)
 {
 	struct stat_ctx *st = ctx;
 
-	vmident_seen(&st->p.sy.vm, pid);
+	vmident_seen(st->p.sy.vm, pid);
 }
 
 /*
@@ -129,7 +129,7 @@ struct analyzer *stat_current(struct stat_ctx *st, struct session *s, uint64_t e
 			      struct analyzer *snap, struct run_info *ri)
 {
 	fill_run_info(ri, s, &st->si, elapsed_ns);
-	ri->vms = &st->p.sy.vm;
+	ri->vms = st->p.sy.vm;
 	if (st->cli->exact)
 		return note_reported(st, &st->p.an);
 	analyzer_init(snap);

@@ -33,7 +33,7 @@ static void on_opened(void *ctx, struct session *s)
  */
 static const char *vm_of(struct trace_ctx *t, const struct kvmsr_event *e)
 {
-	const struct vm_ident *id = vmident_seen(&t->p.sy.vm, e->pid);
+	const struct vm_ident *id = vmident_seen(t->p.sy.vm, e->pid);
 	char name[VMID_NAME_LEN], uuid[VMID_UUID_LEN];
 	uint32_t gen;
 
@@ -53,7 +53,7 @@ static int on_event(void *ctx, const struct kvmsr_event *e)
 
 	analyzer_feed(&t->p.an, e);
 	if (e->type == KVMSR_EV_VM_EXIT)
-		vmident_exited(&t->p.sy.vm, e->pid);
+		vmident_exited(t->p.sy.vm, e->pid);
 	if (!(t->cli->event_mask & (1u << e->type)))
 		return 0;
 	if (!t->t0)

@@ -69,7 +69,7 @@ static bool first_time(struct recorder *r, int32_t id)
 /* Who the event's VM and vCPU thread are, so that a report elsewhere names them. */
 static void note_names(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e)
 {
-	const struct vm_ident *id = vmident_get(&sy->vm, e->pid);
+	const struct vm_ident *id = vmident_get(sy->vm, e->pid);
 	uint64_t key = (uint64_t)e->pid << 32 | e->tid;
 	const char *thread;
 	uint32_t gen;
@@ -81,7 +81,7 @@ static void note_names(struct recorder *r, struct symbolizer *sy, const struct k
 	if (e->type != KVMSR_EV_LOAD || keymap_get(&r->thread_written, key, &gen))
 		return;
 	keymap_put(&r->thread_written, key, 0);
-	thread = vmident_thread(&sy->vm, e->pid, e->tid);
+	thread = vmident_thread(sy->vm, e->pid, e->tid);
 	if (thread)
 		rec_put_thread(&r->w, e->pid, e->tid, thread);
 }

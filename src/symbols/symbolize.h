@@ -43,13 +43,19 @@ struct symbolizer {
 	void *fetch_ctx;
 	struct ksyms ks;
 	bool ks_loaded;
-	/* VM names and vCPU thread names: /proc live, only a recording's from a file. */
-	struct vmident vm;
+	/*
+	 * VM names and vCPU thread names: own_vm, from /proc, live; a
+	 * recording's table (sym_use_vms()) for a file.
+	 */
+	struct vmident *vm;
+	struct vmident own_vm;
 };
 
 void sym_init(struct symbolizer *sy);
 void sym_use_source(struct symbolizer *sy, const struct sym_source *src);
 void sym_use_fetch(struct symbolizer *sy, sym_fetch_fn fetch, void *ctx);
+/* VM and thread names from @vms (a recording's), not this host's /proc. */
+void sym_use_vms(struct symbolizer *sy, struct vmident *vms);
 void sym_free(struct symbolizer *sy);
 
 /* Stack @id with every frame named; false if unknown. */

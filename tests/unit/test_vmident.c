@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "output/finding_fmt.h"
 #include "output/json_writer.h"
 #include "output/metrics.h"
 #include "output/summary.h"
@@ -479,5 +480,32 @@ TEST(this_process_is_named_by_the_real_proc)
 	CHECK(id && id->source == VMID_COMM);
 	CHECK_STR(id ? id->name : "", "unit-tests");
 	CHECK_STR(vmident_thread(&v, getpid(), getpid()) ?: "", "unit-tests");
+	vmident_free(&v);
+}
+
+TEST(findings_name_their_vm)
+{
+	struct finding f = { .kind = FIND_DOUBLE_LOAD, .pid = 300, .vcpu_id = 1, .reg = -1,
+			     .stack_id = -1 };
+	struct regnames rn = { 0 };
+	struct symbolizer sy;
+	struct vmident v;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f_out = open_memstream(&buf, &len);
+	struct jw w;
+
+	names(&v);
+	sym_init(&sy);
+	sym_use_vms(&sy, &v);
+	finding_text(f_out, &f, &rn, &sy);
+	jw_init(&w, f_out);
+	finding_json(&w, &f, &rn, &sy);
+	jw_flush(&w);
+	fclose(f_out);
+	CHECK(strstr(buf, "FINDING imbalance double-load vm 300 (web \"1\"\\) vcpu 1:"));
+	CHECK(strstr(buf, "\"pid\":300,\"vm\":\"web \\\"1\\\"\\\\\",\"vcpu\":1"));
+	free(buf);
+	sym_free(&sy);
 	vmident_free(&v);
 }
