@@ -24,6 +24,8 @@
 set -uo pipefail
 log=${1:?usage: check.sh LOG SERIES} series=${2:?}
 TOL=${REALVM_LOADED_TOL:-1} LOAD_NS=${REALVM_LOAD_NS:-1000000}
+# The -uuid of payload.sh's QEMU (its -name is realvm-l2).
+UUID=6b1d6f2e-3c4a-4e5f-9a7b-8c9d0e1f2a3b
 source "$(dirname "$0")/../lib/tally.sh"
 ok() { tally_ok "realvm $series: $*"; }
 nok() { tally_fail "realvm $series: $*"; }
@@ -83,9 +85,10 @@ while read -r run; do
 	serve)
 		prom=$(tagged "RV-PROM n=$n")
 		for v in 0 1; do
-			# {vm_pid="N",vcpu="V",vm="NAME"[,vm_uuid="U"]}: QEMU's -name is the vm label.
-			pl=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"\([0-9]*\)\",vcpu=\"$v\",vm=\"realvm-l2\"} \([0-9]*\)$/\1 \2/p" <<<"$prom")
-			pp=$(sed -n "s/^kvmsr_vcpu_puts_total{vm_pid=\"[0-9]*\",vcpu=\"$v\",vm=\"realvm-l2\"} \([0-9]*\)$/\1/p" <<<"$prom")
+			# {vm_pid="N",vcpu="V",vm="NAME",vm_uuid="U"}: QEMU's -name and -uuid label it.
+			lb="vcpu=\"$v\",vm=\"realvm-l2\",vm_uuid=\"$UUID\""
+			pl=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"\([0-9]*\)\",$lb} \([0-9]*\)$/\1 \2/p" <<<"$prom")
+			pp=$(sed -n "s/^kvmsr_vcpu_puts_total{vm_pid=\"[0-9]*\",$lb} \([0-9]*\)$/\1/p" <<<"$prom")
 			[[ -n $pl ]] && kv[$v]="$pl ${pp:-0} - -"
 		done
 		nv=$(grep -c '^kvmsr_vcpu_loads_total' <<<"$prom") ;;
@@ -161,9 +164,9 @@ while read -r run; do
 	esac
 	if [[ $mode == stat || $mode == record ]]; then
 		# QEMU runs with -name realvm-l2,debug-threads=on: the VM by its name.
-		names=$(jq -c '[.vcpus[] | .vm, .vm_source] | unique' <<<"$js" 2>/dev/null)
-		expect "$d: the VM is named by QEMU's -name ($names)" \
-			[ "$names" = '["qemu-name","realvm-l2"]' ]
+		names=$(jq -c '[.vcpus[] | .vm, .vm_source, .vm_uuid] | unique' <<<"$js" 2>/dev/null)
+		expect "$d: the VM is named by QEMU's -name and -uuid ($names)" \
+			[ "$names" = "[\"$UUID\",\"qemu-name\",\"realvm-l2\"]" ]
 	fi
 	if [[ $mode == record ]]; then
 		live=$(tagged "RV-JSON n=$n") rep=$(tagged "RV-REPORT n=$n")
