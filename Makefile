@@ -67,7 +67,8 @@ UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_f
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
 	tests/unit/test_replay_masked.c tests/unit/test_outfile.c tests/unit/test_hostile.c \
 	tests/unit/test_hostile_vcpus.c tests/unit/test_http.c tests/unit/test_vmident.c \
-	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c
+	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c \
+	src/recording/recorder.c
 SRC_HDRS := $(wildcard src/*/*.h)
 
 KVMSR := $(BUILD)/kvmsr

@@ -11,6 +11,7 @@
 #include "output/summary.h"
 #include "output/text.h"
 #include "recording/file.h"
+#include "recording/recorder.h"
 #include "symbols/vmident.h"
 #include "unit.h"
 
@@ -508,4 +509,51 @@ TEST(findings_name_their_vm)
 	free(buf);
 	sym_free(&sy);
 	vmident_free(&v);
+}
+
+/* The recorder names each VM before its first event and each thread before its first load. */
+TEST(recorder_writes_vm_and_thread_names_once)
+{
+	char root[] = "/tmp/kvmsr-proc-XXXXXX", path[] = "/tmp/kvmsr-recn-XXXXXX", err[256];
+	char cmd[64];
+	static char *rnames[1] = { "SCTLR_EL1" };
+	struct regnames rn = { .name = rnames, .count = 1 };
+	struct recorder_origin o = { "7.3", "aarch64", "VHE", "fentry", "" };
+	struct rec_end end = { .end_ns = 9, .kvm_mode = "VHE" };
+	struct kvmsr_event ev = { .type = KVMSR_EV_LOAD, .pid = 100, .tid = 101, .stack_id = -1 };
+	struct symbolizer sy;
+	struct recorder rec;
+	struct rec_reader r;
+	struct kvmsr_event e;
+	int events = 0;
+
+	CHECK(mkdtemp(root));
+	put(root, "100/cmdline", CMDLINE("qemu\0-name\0guest=alpha,debug-threads=on\0"));
+	put(root, "100/task/101/comm", "CPU 0/KVM\n", 10);
+	sym_init(&sy);
+	vmident_init(&sy.own_vm, root);
+	close(mkstemp(path));
+	CHECK(recorder_begin(&rec, path) == 0);
+	CHECK(recorder_open(&rec, &o, &rn, 1) == 0);
+	for (int i = 0; i < 3; i++)
+		recorder_event(&rec, &sy, &ev);
+	/* The VM exits, its pid is a new VM's: named again. */
+	vmident_exited(sy.vm, 100);
+	put(root, "100/cmdline", CMDLINE("qemu\0-name\0beta\0"));
+	vmident_seen(sy.vm, 100);
+	recorder_event(&rec, &sy, &ev);
+	CHECK(recorder_close(&rec, &end) == 0);
+	CHECK(rec_open(&r, path, err, sizeof(err)) == 0);
+	while (rec_next_event(&r, &e, err, sizeof(err)) > 0)
+		events++;
+	CHECK_EQ(events, 4);
+	/* One VM record each time it was named, one thread record: 4 events + 3 + END. */
+	CHECK_EQ(r.records, 8);
+	CHECK_STR(vmident_get(&r.vms, 100)->name, "beta");
+	CHECK_STR(vmident_thread(&r.vms, 100, 101) ?: "", "CPU 0/KVM");
+	rec_close_reader(&r);
+	unlink(path);
+	sym_free(&sy);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
 }
