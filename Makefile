@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Wall -Werror -Iinclude \
 # src/ in layers, each calling only those below it (docs/design.md):
 # cli -> probe, output -> analysis -> recording -> symbols.
 SYMBOLS_SRCS := src/symbols/ksyms.c src/symbols/regnames.c src/symbols/symbolize.c \
-	src/symbols/keymap.c
+	src/symbols/keymap.c src/symbols/vmident.c
 RECORDING_SRCS := src/recording/file.c src/recording/outfile.c
 ANALYZER_SRCS := src/analysis/analyzer.c src/analysis/regclass.c src/symbols/keymap.c
 ANALYSIS_SRCS := $(ANALYZER_SRCS) src/analysis/findings.c src/analysis/reorder.c src/analysis/stream_filter.c
@@ -68,7 +68,7 @@ UNIT_SRCS := tests/unit/unit_main.c tests/unit/test_analyzer.c tests/unit/test_f
 	tests/unit/test_recording.c tests/unit/test_context.c tests/unit/test_replay.c \
 	tests/unit/test_replay_masked.c tests/unit/test_outfile.c tests/unit/test_hostile.c \
 	tests/unit/test_hostile_vcpus.c tests/unit/test_http.c tests/unit/test_reorder.c \
-	tests/unit/test_trapnames.c \
+	tests/unit/test_trapnames.c tests/unit/test_vmident.c \
 	$(ANALYSIS_SRCS) $(OUTPUT_SRCS) $(RECORDING_SRCS) $(SYMBOLS_SRCS) src/probe/sysinfo.c \
 	src/recording/recorder.c
 SRC_HDRS := $(wildcard src/*/*.h)

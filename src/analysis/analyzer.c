@@ -671,6 +671,7 @@ static void imbalance(struct analyzer *a, struct vcpu_stats *v, struct finding *
 static void on_load(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	v->loads++;
+	v->tid = e->tid;	/* its thread: QEMU names it ("CPU 0/KVM") */
 	drop_pending(v);
 	if (v->in) {
 		struct finding f = new_finding(FIND_DOUBLE_LOAD, e);

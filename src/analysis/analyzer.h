@@ -117,6 +117,7 @@ struct ctx_slot {
 struct vcpu_stats {
 	uint32_t pid;
 	int32_t vcpu_id;
+	uint32_t tid;		/* the thread of its last load, 0 if none seen */
 	uint64_t loads, puts;
 	uint64_t loaded_ns;	/* load->put time with sysregs on the CPU */
 	uint64_t resident_ns;	/* load->put time, whatever the flag */

@@ -19,6 +19,7 @@ struct cli {
 	const char *command;		/* check, trace, stat, serve, record, report */
 	enum backend backend;
 	unsigned int pid;
+	const char *vm;			/* --vm NAME: a VM by name or UUID */
 	int vcpu;
 	const char *regs;		/* --reg list, resolved after BTF load */
 	double duration;		/* seconds, 0 = until interrupted */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 #include "output/finding_fmt.h"
@@ -42,7 +43,7 @@ static void on_finding(void *ctx, const struct finding *f)
 }
 
 /* What the live summary had: from the END record, or the events if cut. */
-static void file_run_info(struct run_info *ri, const struct rec_reader *r,
+static void file_run_info(struct run_info *ri, struct rec_reader *r,
 			  const struct analyzer *a, bool loaded_seen)
 {
 	memset(ri, 0, sizeof(*ri));
@@ -52,6 +53,7 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
 	ri->recording_records = r->records;
 	ri->recording_stacks_dropped = r->stacks_dropped;
 	ri->recording_max_stacks = REC_MAX_STACKS;
+	ri->vms = &r->vms;	/* the recording's names (the symbolizer's), never this host's */
 	if (r->ended) {
 		ri->kvm_mode = r->end.kvm_mode;
 		ri->defers = r->end.defers;
@@ -75,7 +77,7 @@ static void file_run_info(struct run_info *ri, const struct rec_reader *r,
  * --perfetto OUT.json: its temporary file (outfile.h; never the recording
  * being read) and the start of the timeline; EXIT_* code.
  */
-static int open_perfetto(const struct cli *cli, const struct rec_reader *r, struct pipeline *p,
+static int open_perfetto(const struct cli *cli, struct rec_reader *r, struct pipeline *p,
 			 struct perfetto *pf, struct outfile *out)
 {
 	char err[1024];
@@ -94,6 +96,7 @@ static int open_perfetto(const struct cli *cli, const struct rec_reader *r, stru
 		return EXIT_ERROR;
 	}
 	perfetto_begin(pf, f, &r->rn);
+	pf->names = &r->vms;
 	findings_stream(&p->fs, on_finding, pf);
 	return EXIT_OK;
 }
@@ -116,6 +119,26 @@ static int close_perfetto(const struct cli *cli, struct perfetto *pf, struct out
 	return EXIT_OK;
 }
 
+/* Is @pid the VM --vm names, by the names the recording holds? */
+static bool vm_matches(const struct cli *cli, struct rec_reader *r, uint32_t pid)
+{
+	const struct vm_ident *id;
+
+	if (!cli->vm)
+		return true;
+	id = vmident_get(&r->vms, pid);
+	return id && (!strcmp(id->name, cli->vm) || (id->uuid[0] && !strcasecmp(id->uuid, cli->vm)));
+}
+
+/* Does the recording name a VM as --vm does? */
+static bool vm_named(const struct cli *cli, struct rec_reader *r)
+{
+	for (size_t i = 0; i < r->vms.nr_vm; i++)
+		if (vm_matches(cli, r, r->vms.vm[i].pid))
+			return true;
+	return false;
+}
+
 /* Where the file's events go, in time order. */
 struct report_feed {
 	struct analyzer *an;
@@ -135,7 +158,7 @@ static void deliver(void *ctx, const struct kvmsr_event *e)
 }
 
 /*
- * Every event of the file that --pid/--vcpu keep, through the reorder stage
+ * Every event of the file that --pid/--vm/--vcpu keep, through the reorder stage
  * (a file of an older kvmsr is in ring-buffer order); >0 never, 0 at the
  * end, <0 damage.
  */
@@ -147,7 +170,8 @@ static int feed_events(const struct cli *cli, struct rec_reader *r, struct pipel
 
 	while ((k = rec_next_event(r, &e, err, len)) > 0) {
 		if ((cli->pid && e.pid != cli->pid) || (cli->vcpu >= 0 && e.vcpu_id >= 0 &&
-							 e.vcpu_id != cli->vcpu))
+							 e.vcpu_id != cli->vcpu) ||
+		    !vm_matches(cli, r, e.pid))
 			continue;
 		f->backward += e.ts_ns < f->last_ns;
 		f->last_ns = e.ts_ns;
@@ -212,6 +236,7 @@ int cmd_report(const struct cli *cli)
 	}
 	pipeline_init(&p, &r.rn, cli->fail_mask, true, cli->context);
 	sym_use_source(&p.sy, &src);
+	sym_use_vms(&p.sy, &r.vms);
 	if (open_perfetto(cli, &r, &p, &pf, &pfo)) {
 		pipeline_free(&p);
 		rec_close_reader(&r);
@@ -226,6 +251,11 @@ int cmd_report(const struct cli *cli)
 	ri.recording_backward = feed.backward;
 	print_report(cli, &r, &p, &ri);
 	rc = say_damage(cli, &r, k, err, rc);
+	if (rc == EXIT_OK && cli->vm && !vm_named(cli, &r)) {
+		fprintf(stderr, "kvmsr: %s: no VM of the recording is named '%s' (a recording "
+			"made before kvmsr recorded names has none)\n", cli->input, cli->vm);
+		rc = EXIT_ERROR;
+	}
 	if (rc == EXIT_OK && pipeline_failed(&p, &p.an))
 		rc = EXIT_FINDINGS;
 	pipeline_free(&p);

@@ -37,6 +37,8 @@ static void render_metrics(void *ctx, FILE *f)
 	uint64_t elapsed = st->elapsed_ns;
 
 	agg_prune(st->s, vm_alive);
+	/* Names too: the vm labels stay as many as the VMs that are there. */
+	vmident_prune(st->p.sy.vm, vm_alive);
 	a = stat_current(st, st->s, elapsed, &snap, &ri);
 	mi.sampling_ratio = st->cli->sample_pct == 100 ? 1.0 :
 			    elapsed ? (double)st->sampled_ns / elapsed : 0.0;

@@ -25,9 +25,20 @@ static void on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct stat_ctx *st = ctx;
 
+	/*
+	 * A VM's name once per pid, and again if the pid is seen after its VM
+	 * exited; at its exit, the last chance for a VM never named (a VMM
+	 * exiting has no cmdline left: named by its cgroup or comm then).
+	 */
+	if (e->type != KVMSR_EV_VM_EXIT)
+		vmident_seen(st->p.sy.vm, e->pid);
+	else
+		vmident_get(st->p.sy.vm, e->pid);
 	if (st->ext && st->ext->event)
 		st->ext->event(st, e);
 	analyzer_feed(&st->p.an, e);
+	if (e->type == KVMSR_EV_VM_EXIT)
+		vmident_exited(st->p.sy.vm, e->pid);
 }
 
 static void on_opened(void *ctx, struct session *s)
@@ -46,6 +57,32 @@ static void on_opened(void *ctx, struct session *s)
 		session_set_accessors(s, false);
 }
 
+/* A VM's name while its process is there: it cannot be read once it exited. */
+static void name_vm(void *ctx, uint32_t pid)
+{
+	struct stat_ctx *st = ctx;
+
+	vmident_seen(st->p.sy.vm, pid);
+}
+
+/*
+ * Counting mode streams no vCPU events: look for new vCPUs in the map, so
+ * that a VM is named by its process while it runs (a stat -- CMD prints
+ * after the VMM exited; a VM_EXIT is read once the process may be gone).
+ * A walk costs a syscall per vCPU: every poll (50 ms) on a host of a few
+ * dozen vCPUs, every NAME_NS_PER_VCPU per vCPU seen beyond, so at most
+ * ~1000 syscalls a second whatever the host.
+ */
+#define NAME_NS_PER_VCPU 1000000ull
+
+static void name_new_vms(struct stat_ctx *st, struct session *s, uint64_t elapsed)
+{
+	if (st->named_ns && elapsed - st->named_ns < st->named.n * NAME_NS_PER_VCPU)
+		return;
+	st->named_ns = elapsed ? elapsed : 1;
+	agg_new_vcpus(s, &st->named, name_vm, st);
+}
+
 /* Open and close the accessor sampling window; drop calibration once learned. */
 static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 {
@@ -59,6 +96,7 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 		st->ext->poll(st, s);
 	if (st->cli->exact)
 		return;
+	name_new_vms(st, s, elapsed);
 	if (st->window_on && elapsed > st->last_poll)
 		st->sampled_ns += elapsed - st->last_poll;
 	st->last_poll = elapsed;
@@ -91,6 +129,7 @@ struct analyzer *stat_current(struct stat_ctx *st, struct session *s, uint64_t e
 			      struct analyzer *snap, struct run_info *ri)
 {
 	fill_run_info(ri, s, &st->si, elapsed_ns);
+	ri->vms = st->p.sy.vm;
 	if (st->cli->exact)
 		return note_reported(st, &st->p.an);
 	analyzer_init(snap);
@@ -214,6 +253,7 @@ int stat_run(struct stat_ctx *st)
 	if (!err)
 		err = stat_finish(st, &r);
 	session_close(s);
+	keymap_free(&st->named);
 	if (st->ext && st->ext->cleanup)
 		st->ext->cleanup(st);
 	pipeline_free(&st->p);

@@ -8,6 +8,7 @@
 #include "output/finding_fmt.h"
 #include "output/hidden_fmt.h"
 #include "output/summary.h"
+#include "output/text.h"
 #include "probe/sysinfo.h"
 
 struct trace_ctx {
@@ -18,6 +19,7 @@ struct trace_ctx {
 	struct jw w;		/* stdout, with --json */
 	uint64_t t0;
 	uint64_t printed;
+	struct keymap vm_said;	/* text: VM pid -> the vm_ident.gen its line said */
 };
 
 static void on_opened(void *ctx, struct session *s)
@@ -27,18 +29,48 @@ static void on_opened(void *ctx, struct session *s)
 	pipeline_live(&t->p, s);
 }
 
+/*
+ * The name of @e's VM, resolved when first seen (again after its VM_EXIT);
+ * in text, a line says it once per VM, before its first event shown.
+ */
+static const char *vm_of(struct trace_ctx *t, const struct kvmsr_event *e,
+			 const struct vm_ident *id)
+{
+	char name[VMID_NAME_LEN], uuid[VMID_UUID_LEN];
+	uint32_t gen;
+
+	if (!id || t->cli->json || (keymap_get(&t->vm_said, e->pid, &gen) && gen == id->gen))
+		return id ? id->name : NULL;
+	keymap_put(&t->vm_said, e->pid, id->gen);
+	printf("vm %u: %s (%s%s%s)\n", e->pid, text_clean(id->name, name, sizeof(name)),
+	       vmident_source_name(id->source), id->uuid[0] ? ", uuid " : "",
+	       text_clean(id->uuid, uuid, sizeof(uuid)));
+	return id->name;
+}
+
 /* In time order (the pipeline's reorder stage): analyze, then print if shown. */
 static void on_event(void *ctx, const struct kvmsr_event *e)
 {
 	struct trace_ctx *t = ctx;
+	const struct vm_ident *id;
+	const char *vm;
 
 	analyzer_feed(&t->p.an, e);
+	/*
+	 * Its VM named when first seen, shown or not, and again if seen after
+	 * its exit; a VM_EXIT keeps the name it had (the VMM's cmdline is gone).
+	 */
+	id = e->type == KVMSR_EV_VM_EXIT ? vmident_get(t->p.sy.vm, e->pid) :
+					   vmident_seen(t->p.sy.vm, e->pid);
+	if (e->type == KVMSR_EV_VM_EXIT)
+		vmident_exited(t->p.sy.vm, e->pid);
 	if (!stream_filter_show(&t->sf, e))
 		return;
 	if (!t->t0)
 		t->t0 = e->ts_ns;
+	vm = vm_of(t, e, id);
 	if (t->cli->json) {
-		event_json(&t->w, e, &t->rn);
+		event_json_vm(&t->w, e, &t->rn, vm);
 		jw_end_line(&t->w);
 	} else {
 		event_text(stdout, e, &t->rn, t->t0);
@@ -130,6 +162,7 @@ int cmd_trace(const struct cli *cli)
 	}
 	session_close(s);
 	stream_filter_free(&t.sf);
+	keymap_free(&t.vm_said);
 	pipeline_free(&t.p);
 	regnames_free(&t.rn);
 	return err;

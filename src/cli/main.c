@@ -67,7 +67,7 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
        OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
-       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104, OPT_ALL = 0x105 };
+       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104, OPT_ALL = 0x105, OPT_VM = 0x106 };
 
 static struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
@@ -81,6 +81,9 @@ static struct argp_option options[] = {
 	{ "perfetto", OPT_PERFETTO, "OUT.json", 0, "report: also write a timeline for Perfetto / "
 	  "chrome://tracing (one track per vCPU)", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
+	{ "vm", OPT_VM, "NAME", 0, "only the VM of this name or UUID (QEMU's -name or -uuid, "
+	  "the libvirt domain, else the process name), as --pid: it must be running when "
+	  "kvmsr starts; report: the names the recording holds", 0 },
 	{ "vcpu", OPT_VCPU, "N", 0, "only vCPU N (vcpu_id)", 0 },
 	{ "reg", OPT_REG, "NAMES", 0, "only these registers, e.g. TTBR0_EL1,mair "
 	  "(names from the kernel's enum vcpu_sysreg)", 0 },
@@ -277,6 +280,11 @@ static error_t parse_plain(int key, char *arg, struct argp_state *state)
 	case OPT_TEXTFILE:
 		c->textfile = arg;
 		break;
+	case OPT_VM:
+		if (!arg[0])
+			argp_error(state, "--vm wants a VM name or UUID");
+		c->vm = arg;
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -357,6 +365,8 @@ static void check_options(const struct cli *c, struct argp_state *state)
 
 	if (!c->command)
 		argp_error(state, "which command: check, trace, stat, serve, record or report?");
+	if (c->vm && c->pid)
+		argp_error(state, "--vm and --pid both choose the VM: give one");
 	if ((f & CMD_OUTPUT) && !c->output)
 		argp_error(state, "record needs -o FILE");
 	if (!(f & CMD_OUTPUT) && c->output)

@@ -12,6 +12,7 @@
 #include "analysis/regclass.h"
 #include "output/summary.h"
 #include "probe/sysinfo.h"
+#include "symbols/vmident.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -28,6 +29,35 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * --vm NAME: the pid of the one running VMM whose VM has that name or UUID
+ * (symbols/vmident.h), once, at start: the BPF side filters by pid.  0, or
+ * -errno said on stderr.
+ */
+static int vm_pid(const char *name, uint32_t *pid)
+{
+	uint32_t pids[8];
+	int n = vmident_find("/proc", name, pids, 8);
+
+	if (n == 1) {
+		*pid = pids[0];
+		return 0;
+	}
+	if (n < 0)
+		fprintf(stderr, "kvmsr: --vm: cannot read /proc: %s\n", strerror(-n));
+	else if (!n)
+		fprintf(stderr, "kvmsr: --vm: no running VM is named '%s' (QEMU's -name or "
+			"-uuid, the libvirt domain or the VMM's process name of a process with a "
+			"KVM VM); it must run when kvmsr starts\n", name);
+	else {
+		fprintf(stderr, "kvmsr: --vm: %d VMs are named '%s' (pids", n, name);
+		for (int i = 0; i < n && i < 8; i++)
+			fprintf(stderr, " %u", pids[i]);
+		fprintf(stderr, "%s): choose one with --pid\n", n > 8 ? " ..." : "");
+	}
+	return n < 0 ? n : -ESRCH;
+}
+
 static int config_from_cli(const struct cli *cli, const struct regnames *rn,
 			   struct session_config *cfg)
 {
@@ -36,6 +66,8 @@ static int config_from_cli(const struct cli *cli, const struct regnames *rn,
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = cli->backend;
 	cfg->pid = cli->pid;
+	if (cli->vm && vm_pid(cli->vm, &cfg->pid))
+		return -ESRCH;
 	cfg->vcpu = cli->vcpu;
 	cfg->verbose = cli->verbose;
 	if (!cli->regs)

@@ -48,6 +48,8 @@ struct stat_ctx {
 	struct session *s;	/* from the moment it is attached */
 	uint64_t elapsed_ns;	/* at the last poll */
 	struct run_info ri;	/* what stat_report() printed */
+	uint64_t named_ns;	/* counting: when new vCPUs' VMs were last named */
+	struct keymap named;	/* ... the vCPUs (kvm_vcpu pointers) named so far */
 };
 
 /* The context of the command that embeds @st first. */

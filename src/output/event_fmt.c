@@ -65,11 +65,19 @@ void event_json_fields(struct jw *w, const struct kvmsr_event *e, const struct r
 
 void event_json(struct jw *w, const struct kvmsr_event *e, const struct regnames *rn)
 {
+	event_json_vm(w, e, rn, NULL);
+}
+
+void event_json_vm(struct jw *w, const struct kvmsr_event *e, const struct regnames *rn,
+		   const char *vm)
+{
 	jw_obj_begin(w);
 	jw_kv_u64(w, "ts_ns", e->ts_ns);
 	jw_kv_str(w, "event", event_type_name(e->type));
 	jw_kv_u64(w, "cpu", e->cpu);
 	jw_kv_u64(w, "pid", e->pid);
+	if (vm && vm[0])
+		jw_kv_str(w, "vm", vm);
 	jw_kv_u64(w, "tid", e->tid);
 	jw_kv_i64(w, "vcpu", e->vcpu_id);
 	if (e->gap & KVMSR_GAP_BEFORE)	/* records were dropped just before this one */

@@ -176,16 +176,36 @@ static int frames_of(const struct finding *f, struct symbolizer *sy, struct find
 	return fr->n = n;
 }
 
+/* The name of the finding's VM, NULL if none known. */
+static const char *vm_name(const struct finding *f, struct symbolizer *sy)
+{
+	const struct vm_ident *id = sy && sy->vm ? vmident_get(sy->vm, f->pid) : NULL;
+
+	return id && id->name[0] ? id->name : NULL;
+}
+
+/* " (NAME)", cleaned for a terminal, or "". */
+static const char *vm_text(const struct finding *f, struct symbolizer *sy, char *buf, size_t len)
+{
+	const char *name = vm_name(f, sy);
+	char clean[VMID_NAME_LEN];
+
+	if (!name)
+		return "";
+	snprintf(buf, len, " (%s)", text_clean(name, clean, sizeof(clean)));
+	return buf;
+}
+
 void finding_text(FILE *out, const struct finding *f, const struct regnames *rn,
 		  struct symbolizer *sy)
 {
 	static struct finding_frames fr;
-	char proof[512], rb[48], nb[SYM_NAME_LEN];
+	char proof[512], rb[48], nb[SYM_NAME_LEN], vb[VMID_NAME_LEN + 4];
 
 	finding_proof(f, rn, proof, sizeof(proof));
 	fprintf(out, "FINDING %s %s", finding_strength(f->kind), finding_kind_name(f->kind));
 	if (f->vcpu_id >= 0)
-		fprintf(out, " vm %u vcpu %d", f->pid, f->vcpu_id);
+		fprintf(out, " vm %u%s vcpu %d", f->pid, vm_text(f, sy, vb, sizeof(vb)), f->vcpu_id);
 	if (f->reg >= 0)
 		fprintf(out, " %s", text_reg(rn, f->reg, rb, sizeof(rb)));
 	fprintf(out, ": %s\n", proof);
@@ -250,6 +270,8 @@ void finding_json(struct jw *w, const struct finding *f, const struct regnames *
 	jw_kv_str(w, "strength", finding_strength(f->kind));
 	jw_kv_u64(w, "ts_ns", f->ts_ns);
 	jw_kv_u64(w, "pid", f->pid);
+	if (vm_name(f, sy))
+		jw_kv_str(w, "vm", vm_name(f, sy));
 	jw_kv_i64(w, "vcpu", f->vcpu_id);
 	jw_kv_u64(w, "cpu", f->cpu);
 	if (f->reg >= 0)

@@ -17,6 +17,27 @@ static void label(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/*
+ * A vCPU's labels, without braces: vm_pid and vcpu, then its VM's name (vm)
+ * and UUID (vm_uuid) where known, which survive a VMM restart as vm_pid
+ * does not.  Names are cleaned and cut where they are made (vmident.h); the
+ * labels of VMs that are gone go with their vCPUs (serve prunes both).
+ */
+static void vcpu_labels(FILE *f, const struct vcpu_stats *v, struct vmident *vms)
+{
+	const struct vm_ident *id = vms ? vmident_get(vms, v->pid) : NULL;
+
+	fprintf(f, "vm_pid=\"%u\",vcpu=\"%d\"", v->pid, v->vcpu_id);
+	if (id && id->name[0]) {
+		fputs(",vm=", f);
+		label(f, id->name);
+	}
+	if (id && id->uuid[0]) {
+		fputs(",vm_uuid=", f);
+		label(f, id->uuid);
+	}
+}
+
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -29,8 +50,9 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 		for (size_t i = 0; i < a->nr_vcpus; i++) {			\
 			const struct vcpu_stats *v = &a->vcpus[i];		\
 										\
-			fprintf(f, name "{vm_pid=\"%u\",vcpu=\"%d\"} ", v->pid, v->vcpu_id); \
-			fprintf(f, "%.17g\n", (double)(expr));			\
+			fputs(name "{", f);					\
+			vcpu_labels(f, v, ri->vms);				\
+			fprintf(f, "} %.17g\n", (double)(expr));		\
 		}								\
 	} while (0)
 
@@ -38,7 +60,7 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 #define LE_FIRST 10
 #define LE_LAST 36
 
-static void loaded_histogram(FILE *f, const struct analyzer *a)
+static void loaded_histogram(FILE *f, const struct analyzer *a, struct vmident *vms)
 {
 	const char *n = "kvmsr_vcpu_loaded_interval_seconds";
 
@@ -55,20 +77,24 @@ static void loaded_histogram(FILE *f, const struct analyzer *a)
 			/* Bucket b holds durations in [2^b, 2^(b+1)) ns: all below 2^k. */
 			for (; b < k && b < KVMSR_HIST_BUCKETS; b++)
 				cum += v->hist[b];
-			fprintf(f, "%s_bucket{vm_pid=\"%u\",vcpu=\"%d\",le=\"%.9g\"} %llu\n", n,
-				v->pid, v->vcpu_id, (double)(1ULL << k) / 1e9,
+			fprintf(f, "%s_bucket{", n);
+			vcpu_labels(f, v, vms);
+			fprintf(f, ",le=\"%.9g\"} %llu\n", (double)(1ULL << k) / 1e9,
 				(unsigned long long)cum);
 		}
-		fprintf(f, "%s_bucket{vm_pid=\"%u\",vcpu=\"%d\",le=\"+Inf\"} %llu\n", n, v->pid,
-			v->vcpu_id, (unsigned long long)total);
-		fprintf(f, "%s_sum{vm_pid=\"%u\",vcpu=\"%d\"} %.9f\n", n, v->pid, v->vcpu_id,
-			v->loaded_ns / 1e9);
-		fprintf(f, "%s_count{vm_pid=\"%u\",vcpu=\"%d\"} %llu\n", n, v->pid, v->vcpu_id,
-			(unsigned long long)total);
+		fprintf(f, "%s_bucket{", n);
+		vcpu_labels(f, v, vms);
+		fprintf(f, ",le=\"+Inf\"} %llu\n", (unsigned long long)total);
+		fprintf(f, "%s_sum{", n);
+		vcpu_labels(f, v, vms);
+		fprintf(f, "} %.9f\n", v->loaded_ns / 1e9);
+		fprintf(f, "%s_count{", n);
+		vcpu_labels(f, v, vms);
+		fprintf(f, "} %llu\n", (unsigned long long)total);
 	}
 }
 
-static void accessor_calls(FILE *f, const struct analyzer *a)
+static void accessor_calls(FILE *f, const struct analyzer *a, struct vmident *vms)
 {
 	const char *n = "kvmsr_vcpu_accessor_calls_total";
 
@@ -80,10 +106,12 @@ static void accessor_calls(FILE *f, const struct analyzer *a)
 		const uint64_t *cnt[2] = { v->reads, v->writes };
 
 		for (int op = 0; op < 2; op++)
-			for (int on = 0; on < 2; on++)
-				fprintf(f, "%s{vm_pid=\"%u\",vcpu=\"%d\",op=\"%s\",sysregs=\"%s\"} "
-					"%llu\n", n, v->pid, v->vcpu_id, op ? "write" : "read",
+			for (int on = 0; on < 2; on++) {
+				fprintf(f, "%s{", n);
+				vcpu_labels(f, v, vms);
+				fprintf(f, ",op=\"%s\",sysregs=\"%s\"} %llu\n", op ? "write" : "read",
 					on ? "cpu" : "memory", (unsigned long long)cnt[op][on]);
+			}
 	}
 }
 
@@ -108,8 +136,8 @@ void metrics_render(FILE *f, const struct analyzer *a, const struct run_info *ri
 		 "were on the CPU (closed load-put intervals).", v->loaded_ns / 1e9);
 	PER_VCPU("kvmsr_vcpu_resident_seconds_total", "Time between a vCPU's load and put, "
 		 "sysregs on the CPU or not.", v->resident_ns / 1e9);
-	loaded_histogram(f, a);
-	accessor_calls(f, a);
+	loaded_histogram(f, a, ri->vms);
+	accessor_calls(f, a, ri->vms);
 
 	head(f, "kvmsr_accessor_sampling_ratio", "gauge", "Share of the time the accessor "
 	     "probes were attached (1 = every call counted).");

@@ -45,7 +45,8 @@ static void meta(struct perfetto *p, const char *what, uint32_t pid, int32_t vcp
 static struct perfetto_open *track(struct perfetto *p, uint32_t pid, int32_t vcpu)
 {
 	uint64_t key = (uint64_t)pid << 32 | (uint32_t)vcpu;
-	char name[32];
+	const struct vm_ident *id;
+	char name[32 + VMID_NAME_LEN];
 	uint32_t i;
 
 	if (keymap_get(&p->by_vcpu, key, &i))
@@ -57,7 +58,11 @@ static struct perfetto_open *track(struct perfetto *p, uint32_t pid, int32_t vcp
 	meta(p, "thread_name", pid, vcpu, name);
 	if (!keymap_get(&p->vms, pid, &i)) {
 		keymap_put(&p->vms, pid, 0);
-		snprintf(name, sizeof(name), "VM %u", pid);
+		id = p->names ? vmident_get(p->names, pid) : NULL;
+		if (id && id->name[0])
+			snprintf(name, sizeof(name), "VM %u %s", pid, id->name);
+		else
+			snprintf(name, sizeof(name), "VM %u", pid);
 		meta(p, "process_name", pid, -1, name);
 	}
 	p->open[p->nr] = (struct perfetto_open){ .pid = pid, .vcpu = vcpu };

@@ -17,6 +17,7 @@
 #include "output/json_writer.h"
 #include "symbols/keymap.h"
 #include "symbols/regnames.h"
+#include "symbols/vmident.h"
 
 struct perfetto_open {
 	uint32_t pid;
@@ -33,6 +34,7 @@ struct perfetto {
 	size_t nr, cap;
 	struct keymap by_vcpu;		/* (pid, vCPU) -> index in open */
 	struct keymap vms;		/* pids with a process track */
+	struct vmident *names;		/* VM names for the process tracks, or NULL */
 	uint64_t slices, instants;
 };
 

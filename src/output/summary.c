@@ -61,6 +61,24 @@ void summary_findings_text(FILE *f, const struct analyzer *a)
 			"each handled as a gap\n", (unsigned long long)a->late);
 }
 
+/*
+ * Counting stat's findings: what it counts, and that it does not check the
+ * accesses themselves (no confirmed or suspect counts, which would read as
+ * "checked, none found").
+ */
+static void findings_counting_text(FILE *f, const struct analyzer *a)
+{
+	const uint64_t *n = a->findings;
+
+	fprintf(f, "findings: counting mode does not check accesses: stale reads, lost writes "
+		"and suspects need every accessor call (stat --exact, trace or record); counted: "
+		"%llu imbalances (%llu loads without a put, %llu puts without a load), %llu WARN, "
+		"%llu BUG\n",
+		(unsigned long long)(n[FIND_DOUBLE_LOAD] + n[FIND_ORPHAN_PUT] + n[FIND_OPEN_AT_EXIT]),
+		(unsigned long long)n[FIND_DOUBLE_LOAD], (unsigned long long)n[FIND_ORPHAN_PUT],
+		(unsigned long long)n[FIND_WARN], (unsigned long long)n[FIND_BUG]);
+}
+
 double coverage_ratio(const struct analyzer *a, uint64_t *traps, uint64_t *seen)
 {
 	struct vcpu_stats sum;
@@ -256,17 +274,64 @@ void summary_traps_json(struct jw *w, const struct analyzer *a, const struct reg
 	free(o);
 }
 
-/* One vCPU's row of the stat table, and what is wrong with its counts. */
-static void vcpu_row(FILE *f, const struct vcpu_stats *v, const struct regnames *rn)
+/* A vCPU and the name of its VM, to order the rows by. */
+struct vcpu_row {
+	const struct vcpu_stats *v;
+	char vm[VMID_NAME_LEN];
+};
+
+static int row_cmp(const void *pa, const void *pb)
 {
-	char rd[32], wr[32], buf[48];
+	const struct vcpu_row *a = pa, *b = pb;
+	int c = strcmp(a->vm, b->vm);
+
+	if (c)
+		return c;
+	if (a->v->pid != b->v->pid)
+		return a->v->pid < b->v->pid ? -1 : 1;
+	return (a->v->vcpu_id > b->v->vcpu_id) - (a->v->vcpu_id < b->v->vcpu_id);
+}
+
+/*
+ * The vCPUs by VM name, VM pid, then vCPU id: the analyzer keeps them in
+ * the order it met them (the BPF map's hash order in counting mode).  The
+ * caller frees the rows; NULL (out of memory) means the analyzer's order.
+ */
+static struct vcpu_row *sorted_vcpus(const struct analyzer *a, struct vmident *vms)
+{
+	struct vcpu_row *rows = calloc(a->nr_vcpus ? a->nr_vcpus : 1, sizeof(*rows));
+
+	for (size_t i = 0; rows && i < a->nr_vcpus; i++) {
+		const struct vm_ident *id = vms ? vmident_get(vms, a->vcpus[i].pid) : NULL;
+
+		rows[i].v = &a->vcpus[i];
+		snprintf(rows[i].vm, sizeof(rows[i].vm), "%s", id ? id->name : "");
+	}
+	if (rows)
+		qsort(rows, a->nr_vcpus, sizeof(*rows), row_cmp);
+	return rows;
+}
+
+/* The i-th vCPU in the order of @rows, or of the analyzer without them. */
+static const struct vcpu_stats *nth_vcpu(const struct analyzer *a, const struct vcpu_row *rows,
+					 size_t i)
+{
+	return rows ? rows[i].v : &a->vcpus[i];
+}
+
+/* One vCPU's row of the stat table, and what is wrong with its counts. */
+static void vcpu_row(FILE *f, const struct vcpu_stats *v, const char *vm,
+		     const struct regnames *rn)
+{
+	char rd[32], wr[32], buf[48], name[VMID_NAME_LEN];
 	int top[TOP_REGS], n = top_regs(v, top, TOP_REGS);
 
 	snprintf(rd, sizeof(rd), "%llu/%llu", (unsigned long long)v->reads[1],
 		 (unsigned long long)v->reads[0]);
 	snprintf(wr, sizeof(wr), "%llu/%llu", (unsigned long long)v->writes[1],
 		 (unsigned long long)v->writes[0]);
-	fprintf(f, "%-8u %4d %7llu %7llu %12.3f %5.1f%% %15s %15s ", v->pid, v->vcpu_id,
+	fprintf(f, "%-8u %-16s %4d %7llu %7llu %12.3f %5.1f%% %15s %15s ", v->pid,
+		vm[0] ? text_clean(vm, name, sizeof(name)) : "-", v->vcpu_id,
 		(unsigned long long)v->loads, (unsigned long long)v->puts,
 		v->loaded_ns / 1e6, 100.0 * vcpu_loaded_share(v), rd, wr);
 	for (int j = 0; j < n; j++)
@@ -286,13 +351,15 @@ static void vcpu_row(FILE *f, const struct vcpu_stats *v, const struct regnames 
 void summary_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
 		  const struct run_info *ri)
 {
+	struct vcpu_row *rows = sorted_vcpus(a, ri->vms);
 	char tb[SUMMARY_TEXT];
 
-	fprintf(f, "%-8s %4s %7s %7s %12s %6s %15s %15s  %s\n", "VM_PID", "VCPU", "LOADS",
-		"PUTS", "LOADED_MS", "SHARE", "READS(cpu/mem)", "WRITES(cpu/mem)",
+	fprintf(f, "%-8s %-16s %4s %7s %7s %12s %6s %15s %15s  %s\n", "VM_PID", "VM", "VCPU",
+		"LOADS", "PUTS", "LOADED_MS", "SHARE", "READS(cpu/mem)", "WRITES(cpu/mem)",
 		"TOP REGISTERS");
 	for (size_t i = 0; i < a->nr_vcpus; i++)
-		vcpu_row(f, &a->vcpus[i], rn);
+		vcpu_row(f, nth_vcpu(a, rows, i), rows ? rows[i].vm : "", rn);
+	free(rows);
 	if (!a->nr_vcpus)
 		fprintf(f, "(no vCPU was loaded while tracing)\n");
 	fprintf(f, "backend: %s; ", text_clean(ri->backend, tb, sizeof(tb)));
@@ -313,9 +380,9 @@ void summary_text(FILE *f, const struct analyzer *a, const struct regnames *rn,
 	print_coverage(f, a, rn, ri);
 	summary_traps_text(f, a, rn);
 	if (ri->sampling)
-		fprintf(f, "findings: stale reads and lost writes are not checked by counting "
-			"stat (use --exact or trace); ");
-	summary_findings_text(f, a);
+		findings_counting_text(f, a);
+	else
+		summary_findings_text(f, a);
 	fprintf(f, "lost records: %llu%s\n", (unsigned long long)ri->lost,
 		ri->lost ? " (ring buffer full: counts above are low)" : "");
 	if (ri->probe_misses)
@@ -373,7 +440,26 @@ static void regs_json(struct jw *w, const struct vcpu_stats *v, const struct reg
 	jw_obj_end(w);
 }
 
-static void vcpu_json(struct jw *w, const struct vcpu_stats *v, const struct regnames *rn)
+/* Who the vCPU is to an operator: its VM's name and UUID, its thread's name, where known. */
+static void ident_json(struct jw *w, const struct vcpu_stats *v, struct vmident *vms)
+{
+	const struct vm_ident *id = vms ? vmident_get(vms, v->pid) : NULL;
+	const char *thread = vms && v->tid ? vmident_thread(vms, v->pid, v->tid) : NULL;
+
+	if (id && id->name[0]) {
+		jw_kv_str(w, "vm", id->name);
+		jw_kv_str(w, "vm_source", vmident_source_name(id->source));
+	}
+	if (id && id->uuid[0])
+		jw_kv_str(w, "vm_uuid", id->uuid);
+	if (v->tid)
+		jw_kv_u64(w, "tid", v->tid);
+	if (thread)
+		jw_kv_str(w, "thread", thread);
+}
+
+static void vcpu_json(struct jw *w, const struct vcpu_stats *v, const struct regnames *rn,
+		      struct vmident *vms)
 {
 	static const struct { const char *key; size_t off; } before[] = {
 		{ "loads", offsetof(struct vcpu_stats, loads) },
@@ -391,6 +477,7 @@ static void vcpu_json(struct jw *w, const struct vcpu_stats *v, const struct reg
 	jw_obj_begin(w);
 	jw_kv_u64(w, "pid", v->pid);
 	jw_kv_i64(w, "vcpu", v->vcpu_id);
+	ident_json(w, v, vms);
 	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
 		jw_key(w, before[i].key);
 		jw_u64(w, U64_AT(v, before[i].off));
@@ -441,13 +528,16 @@ static void run_json(struct jw *w, const struct analyzer *a, const struct run_in
 void summary_json(struct jw *w, const struct analyzer *a, const struct regnames *rn,
 		  const struct run_info *ri, const struct findings *fs, struct symbolizer *sy)
 {
+	struct vcpu_row *rows = sorted_vcpus(a, ri->vms);
+
 	jw_obj_begin(w);
 	run_json(w, a, ri);
 	jw_key(w, "vcpus");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < a->nr_vcpus; i++)
-		vcpu_json(w, &a->vcpus[i], rn);
+		vcpu_json(w, nth_vcpu(a, rows, i), rn, ri->vms);
 	jw_arr_end(w);
+	free(rows);
 	jw_kv_str(w, "sampling", ri->sampling ? ri->sampling : "exact");
 	summary_traps_json(w, a, rn);
 	summary_findings_json(w, a);

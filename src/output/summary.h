@@ -34,6 +34,7 @@ struct run_info {
 	uint64_t recording_backward;	/* events stamped before the one before them */
 	uint64_t recording_stacks_dropped;	/* beyond recording_max_stacks */
 	int recording_max_stacks;
+	struct vmident *vms;	/* VM and vCPU thread names; NULL: none */
 };
 
 #define SUMMARY_TEXT 1024	/* notes and names shown, at most */

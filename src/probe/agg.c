@@ -124,3 +124,28 @@ int agg_prune(const struct session *s, bool (*alive)(uint32_t pid))
 	free(drop);
 	return n;
 }
+
+void agg_new_vcpus(const struct session *s, struct keymap *seen,
+		   void (*fn)(void *ctx, uint32_t pid), void *ctx)
+{
+	int vfd = session_vcpu_aggs_fd(s);
+	struct keymap now = { 0 };
+	struct kvmsr_vcpu_agg g;
+	uint64_t key, *pkey = NULL;
+	uint32_t v;
+
+	/* The vCPUs of this walk only: those pruned (serve) are forgotten. */
+	while (!bpf_map_get_next_key(vfd, pkey, &key)) {
+		pkey = &key;
+		if (keymap_get(seen, key, &v)) {
+			keymap_put(&now, key, 0);
+			continue;
+		}
+		if (bpf_map_lookup_elem(vfd, &key, &g))
+			continue;
+		keymap_put(&now, key, 0);
+		fn(ctx, g.pid);
+	}
+	keymap_free(seen);
+	*seen = now;
+}

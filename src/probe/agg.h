@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "analysis/analyzer.h"
 #include "probe/session.h"
+#include "symbols/keymap.h"
 
 /*
  * Fill a (fresh) analyzer from the maps as of now_ns: open intervals count
@@ -24,5 +25,14 @@ int agg_snapshot(const struct session *s, struct analyzer *a, uint64_t now_ns,
  * Returns how many vCPUs were dropped.
  */
 int agg_prune(const struct session *s, bool (*alive)(uint32_t pid));
+
+/*
+ * @fn(@ctx, pid) for each vCPU new since the last call (@seen: the kvm_vcpu
+ * pointers of the map at the last call, kept by the caller and replaced):
+ * counting stat names a VM while its process is there to read.  Only new
+ * vCPUs cost a lookup.
+ */
+void agg_new_vcpus(const struct session *s, struct keymap *seen,
+		   void (*fn)(void *ctx, uint32_t pid), void *ctx);
 
 #endif /* KVMSR_AGG_H */

@@ -152,6 +152,23 @@ void rec_put_trap_name(struct rec_writer *w, uint16_t enc, const char *name)
 	rec_put(w, REC_TRAPNAME, buf, 4 + l);
 }
 
+void rec_put_vm(struct rec_writer *w, const struct vm_ident *id)
+{
+	struct rec_vm v = { .pid = id->pid, .source = id->source };
+
+	memcpy(v.name, id->name, sizeof(v.name));
+	memcpy(v.uuid, id->uuid, sizeof(v.uuid));
+	rec_put(w, REC_VM, &v, sizeof(v));
+}
+
+void rec_put_thread(struct rec_writer *w, uint32_t pid, uint32_t tid, const char *name)
+{
+	struct rec_thread t = { .pid = pid, .tid = tid };
+
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	rec_put(w, REC_THREAD, &t, sizeof(t));
+}
+
 int rec_close(struct rec_writer *w, const struct rec_end *end)
 {
 	rec_put(w, REC_END, end, sizeof(*end));
@@ -259,6 +276,8 @@ int rec_open(struct rec_reader *r, const char *path, char *err, size_t len)
 	int e;
 
 	memset(r, 0, sizeof(*r));
+	/* Names only from the file: never this host's /proc. */
+	vmident_init(&r->vms, NULL);
 	e = open_regular(&r->f, path, err, len);
 	if (e)
 		return e;
@@ -266,9 +285,9 @@ int rec_open(struct rec_reader *r, const char *path, char *err, size_t len)
 		snprintf(err, len, "%s: not a kvmsr recording (no %s header)", path, REC_MAGIC);
 		goto bad;
 	}
-	if (h.version != REC_VERSION) {
-		snprintf(err, len, "%s: recording format %u; this kvmsr reads format %u",
-			 path, h.version, REC_VERSION);
+	if (h.version < REC_VERSION_OLDEST || h.version > REC_VERSION) {
+		snprintf(err, len, "%s: recording format %u; this kvmsr reads formats %u-%u",
+			 path, h.version, REC_VERSION_OLDEST, REC_VERSION);
 		goto bad;
 	}
 	if (h.abi_version < KVMSR_ABI_OLDEST || h.abi_version > KVMSR_ABI_VERSION ||
@@ -404,6 +423,42 @@ static int keep_trap_name(struct rec_reader *r, const unsigned char *p, uint32_t
 	return 0;
 }
 
+/*
+ * An optional record's payload (read whole, @len <= REC_MAX_PAYLOAD): the
+ * names kept (bounded by vmident.h's caps), an unknown kind skipped and
+ * counted.  -EBADMSG if a known one is malformed.
+ */
+static int keep_optional(struct rec_reader *r, uint32_t tag, const unsigned char *p,
+			 uint32_t len)
+{
+	struct rec_thread t;
+	struct rec_vm v;
+	struct vm_ident id = { 0 };
+
+	switch (tag) {
+	case REC_VM:
+		if (len != sizeof(v))
+			return -EBADMSG;
+		memcpy(&v, p, sizeof(v));
+		id.pid = v.pid;
+		id.source = v.source < VMID__MAX ? v.source : VMID_NONE;
+		/* vmident_set() ends and cleans the strings, whatever the file had. */
+		memcpy(id.name, v.name, sizeof(id.name));
+		memcpy(id.uuid, v.uuid, sizeof(id.uuid));
+		vmident_set(&r->vms, &id);
+		return 0;
+	case REC_THREAD:
+		if (len != sizeof(t))
+			return -EBADMSG;
+		memcpy(&t, p, sizeof(t));
+		t.name[sizeof(t.name) - 1] = '\0';
+		vmident_set_thread(&r->vms, t.pid, t.tid, t.name);
+		return 0;
+	}
+	r->skipped++;
+	return 0;
+}
+
 int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_t len)
 {
 	static unsigned char buf[REC_MAX_PAYLOAD];
@@ -418,6 +473,19 @@ int rec_next_event(struct rec_reader *r, struct kvmsr_event *e, char *err, size_
 		if (got < sizeof(h)) {
 			r->cut = true;	/* no END: killed, or a torn last record */
 			return 0;
+		}
+		if (h.len <= REC_MAX_PAYLOAD && (h.tag & REC_OPTIONAL)) {
+			if (fread(buf, 1, h.len, r->f) != h.len) {
+				r->cut = true;
+				return 0;
+			}
+			r->offset += sizeof(h) + h.len;
+			r->records++;
+			if (!keep_optional(r, h.tag, buf, h.len))
+				continue;
+			snprintf(err, len, "damaged record at offset %llu (tag %#x, length %u)",
+				 (unsigned long long)(r->offset - sizeof(h) - h.len), h.tag, h.len);
+			return -EBADMSG;
 		}
 		if (h.len > REC_MAX_PAYLOAD || !h.tag || h.tag > REC_TRAPNAME) {
 			snprintf(err, len, "damaged record at offset %llu (tag %u, length %u)",
@@ -506,4 +574,5 @@ void rec_close_reader(struct rec_reader *r)
 	keymap_free(&r->stack_by_id);
 	keymap_free(&r->name_by_ip);
 	regnames_free(&r->rn);
+	vmident_free(&r->vms);
 }

@@ -23,10 +23,13 @@
 #include "symbols/keymap.h"
 #include "symbols/regnames.h"
 #include "symbols/symbolize.h"
+#include "symbols/vmident.h"
 #include "recording/outfile.h"
 
 #define REC_MAGIC "KVMSRREC"
-#define REC_VERSION 1
+/* 2: optional records (REC_OPTIONAL), the VM and thread names; 1 still reads. */
+#define REC_VERSION 2
+#define REC_VERSION_OLDEST 1
 #define REC_STACK_DEPTH SYM_STACK_DEPTH
 #define REC_MAX_PAYLOAD (1u << 20)	/* a larger length means a damaged file */
 /*
@@ -50,6 +53,31 @@ enum rec_tag {
 	 * before the first event with that encoding.  Since ABI 5.
 	 */
 	REC_TRAPNAME,
+};
+
+/*
+ * Optional records: a tag with REC_OPTIONAL set is one a reader may skip
+ * when it does not know it (from format 2 on; kvmsr before format 2
+ * refuses the file by its version).  An unknown tag without it is damage.
+ */
+#define REC_OPTIONAL 0x8000u
+enum rec_optional_tag {
+	REC_VM = REC_OPTIONAL | 1,	/* struct rec_vm: before the first event of its pid */
+	REC_THREAD = REC_OPTIONAL | 2,	/* struct rec_thread: before its first load */
+};
+
+/* A VM's identity (symbols/vmident.h), written when the recording first sees its pid. */
+struct rec_vm {
+	uint32_t pid;
+	uint32_t source;		/* enum vm_source */
+	char name[VMID_NAME_LEN];	/* NUL-terminated, cleaned (a reader cleans again) */
+	char uuid[VMID_UUID_LEN];
+};
+
+/* A vCPU thread's name ("CPU 0/KVM"). */
+struct rec_thread {
+	uint32_t pid, tid;
+	char name[VMID_THREAD_LEN];
 };
 
 /* What the recording host knew; strings are NUL-terminated, may be empty. */
@@ -104,6 +132,9 @@ void rec_put(struct rec_writer *w, uint32_t tag, const void *payload, uint32_t l
 void rec_put_stack(struct rec_writer *w, const struct sym_stack *st);
 /* A REC_TRAPNAME: @name ("" if none) of trapped register encoding @enc. */
 void rec_put_trap_name(struct rec_writer *w, uint16_t enc, const char *name);
+/* A VM's identity, a thread's name (optional records). */
+void rec_put_vm(struct rec_writer *w, const struct vm_ident *id);
+void rec_put_thread(struct rec_writer *w, uint32_t pid, uint32_t tid, const char *name);
 /* Write the buffered records out (whole records only: a kill cuts between). */
 void rec_flush(struct rec_writer *w);
 /*
@@ -138,6 +169,8 @@ struct rec_reader {
 	struct keymap stack_by_id, name_by_ip;
 	uint64_t stacks_dropped;	/* beyond REC_MAX_STACKS / _BYTES */
 	struct sym_stack found;		/* rec_find_stack()'s answer */
+	struct vmident vms;		/* REC_VM/REC_THREAD names, bounded (vmident.h) */
+	uint64_t skipped;		/* optional records of kinds this kvmsr does not know */
 };
 
 /*

@@ -84,12 +84,33 @@ static void trap_name(struct recorder *r, const struct kvmsr_event *e)
 	rec_put_trap_name(&r->w, e->reg, name ? name : "");
 }
 
+/* Who the event's VM and vCPU thread are, so that a report elsewhere names them. */
+static void note_names(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e)
+{
+	const struct vm_ident *id = vmident_get(sy->vm, e->pid);
+	uint64_t key = (uint64_t)e->pid << 32 | e->tid;
+	const char *thread;
+	uint32_t gen;
+
+	if (id && !(keymap_get(&r->vm_written, e->pid, &gen) && gen == id->gen)) {
+		rec_put_vm(&r->w, id);
+		keymap_put(&r->vm_written, e->pid, id->gen);
+	}
+	if (e->type != KVMSR_EV_LOAD || keymap_get(&r->thread_written, key, &gen))
+		return;
+	keymap_put(&r->thread_written, key, 0);
+	thread = vmident_thread(sy->vm, e->pid, e->tid);
+	if (thread)
+		rec_put_thread(&r->w, e->pid, e->tid, thread);
+}
+
 void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e)
 {
 	static struct sym_stack st;
 
 	if (!r->open)
 		return;
+	note_names(r, sy, e);
 	/* The stack first, so a reader has it when the event refers to it. */
 	if (e->stack_id >= 0 && first_time(r, e->stack_id) && sym_stack(sy, e->stack_id, &st))
 		rec_put_stack(&r->w, &st);
@@ -133,6 +154,8 @@ int recorder_close(struct recorder *r, const struct rec_end *end)
 	r->open = r->begun = false;
 	free(r->stack_ids);
 	r->stack_ids = NULL;
+	keymap_free(&r->vm_written);
+	keymap_free(&r->thread_written);
 	return e;
 }
 
@@ -143,4 +166,6 @@ void recorder_discard(struct recorder *r)
 	r->open = r->begun = false;
 	free(r->stack_ids);
 	r->stack_ids = NULL;
+	keymap_free(&r->vm_written);
+	keymap_free(&r->thread_written);
 }

@@ -28,6 +28,8 @@ struct recorder {
 	size_t nr_ids, cap_ids;
 	const struct regnames *rn;	/* names trapped registers (recorder_open()) */
 	uint64_t trap_named[65536 / 64];	/* encodings whose REC_TRAPNAME is written */
+	struct keymap vm_written;	/* VM pid -> the vm_ident.gen its REC_VM had */
+	struct keymap thread_written;	/* pid << 32 | tid: REC_THREAD written */
 };
 
 /*
@@ -40,7 +42,9 @@ int recorder_open(struct recorder *r, const struct recorder_origin *o,
 		  const struct regnames *rn, uint64_t start_ns);
 /*
  * The event, after its stack, the address it names (WARN, BUG, direct
- * access) and the name of the trapped register it is about.
+ * access), the name of the trapped register it is about, its VM's identity
+ * (when first seen, or resolved again) and, for a load, its thread's name
+ * (when first seen).
  */
 void recorder_event(struct recorder *r, struct symbolizer *sy, const struct kvmsr_event *e);
 /* Every poll tick: the lost-record count if it grew, then flush. */

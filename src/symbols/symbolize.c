@@ -7,11 +7,21 @@
 void sym_init(struct symbolizer *sy)
 {
 	memset(sy, 0, sizeof(*sy));
+	vmident_init(&sy->own_vm, "/proc");
+	sy->vm = &sy->own_vm;
 }
 
 void sym_use_source(struct symbolizer *sy, const struct sym_source *src)
 {
 	sy->src = *src;
+	/* Names of the recording host's VMs, never of this host's pids. */
+	sy->own_vm.proc = NULL;
+}
+
+void sym_use_vms(struct symbolizer *sy, struct vmident *vms)
+{
+	sy->own_vm.proc = NULL;
+	sy->vm = vms;
 }
 
 void sym_use_fetch(struct symbolizer *sy, sym_fetch_fn fetch, void *ctx)
@@ -24,6 +34,7 @@ void sym_free(struct symbolizer *sy)
 {
 	ksyms_free(&sy->ks);
 	sy->ks_loaded = false;
+	vmident_free(&sy->own_vm);
 }
 
 /* kallsyms is large: read it when the first name is needed. */

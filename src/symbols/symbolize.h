@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "kvmsr_limits.h"
 #include "symbols/ksyms.h"
+#include "symbols/vmident.h"
 
 #define SYM_STACK_DEPTH KVMSR_STACK_DEPTH	/* what the BPF side captures */
 #define SYM_NAME_LEN 96
@@ -42,11 +43,19 @@ struct symbolizer {
 	void *fetch_ctx;
 	struct ksyms ks;
 	bool ks_loaded;
+	/*
+	 * VM names and vCPU thread names: own_vm, from /proc, live; a
+	 * recording's table (sym_use_vms()) for a file.
+	 */
+	struct vmident *vm;
+	struct vmident own_vm;
 };
 
 void sym_init(struct symbolizer *sy);
 void sym_use_source(struct symbolizer *sy, const struct sym_source *src);
 void sym_use_fetch(struct symbolizer *sy, sym_fetch_fn fetch, void *ctx);
+/* VM and thread names from @vms (a recording's), not this host's /proc. */
+void sym_use_vms(struct symbolizer *sy, struct vmident *vms);
 void sym_free(struct symbolizer *sy);
 
 /* Stack @id with every frame named; false if unknown. */

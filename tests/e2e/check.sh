@@ -42,6 +42,11 @@ expect "loads: kvmsr $s_load == ftrace $o_load" [ "$s_load" = "$o_load" ]
 expect "puts: kvmsr $s_put == ftrace $o_put" [ "$s_put" = "$o_put" ]
 expect "loads $s_load >= KVM_RUN calls $runs > 0" [ "$runs" -gt 0 -a "$s_load" -ge "$runs" ]
 expect "two vCPUs seen" [ "$(jq '.vcpus | length' <<<"$stat")" = 2 ]
+# Our vmm has no -name: its VM is named by its process name, in every output.
+expect "stat names the VM by its process ($(jq -c '[.vcpus[] | .vm, .vm_source] | unique' <<<"$stat"))" \
+	[ "$(jq -c '[.vcpus[] | .vm, .vm_source] | unique' <<<"$stat")" = '["comm","vmm"]' ]
+expect "trace --json: every event has its VM's name" \
+	[ "$(jq -s -c '[.[] | select(.event == "write") | .vm] | unique' <<<"$trace")" = '["vmm"]' ]
 
 # Loaded time per vCPU against the time the VMM spent inside KVM_RUN.
 for v in 0 1; do
@@ -304,9 +309,12 @@ if [ "$(value E2E-SERVE-INET)" = yes ]; then
 	expect "serve: GET /metrics answered" [ "$(value E2E-SERVE-GET1-RC)" = 0 ]
 	expect "serve: /metrics passes promtool check metrics" promtool check metrics < "$prom/m1.prom"
 	for c in 0 1; do
-		n=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"$c\"} //p" "$prom/m1.prom")
+		# vm_pid and vcpu first, then the VM's name (vm, vm_uuid).
+		n=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"$c\"\(,[^}]*\)\{0,1\}} //p" "$prom/m1.prom")
 		expect "serve: loads of the running VM's vCPU $c (${n:-none})" [ "${n:-0}" -gt 0 ]
 	done
+	expect "serve: the vCPUs are labelled with their VM's name (our vmm's process name)" \
+		[ "$(grep -c "^kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"[01]\",vm=\"vmm\"} " "$prom/m1.prom")" = 2 ]
 	expect "serve: a loaded-interval histogram per vCPU" \
 		[ "$(grep -c "^kvmsr_vcpu_loaded_interval_seconds_count{vm_pid=\"$vm\"" "$prom/m1.prom")" = 2 ]
 	expect "serve: the backend in kvmsr_info" \

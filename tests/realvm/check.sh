@@ -24,6 +24,8 @@
 set -uo pipefail
 log=${1:?usage: check.sh LOG SERIES} series=${2:?}
 TOL=${REALVM_LOADED_TOL:-1} LOAD_NS=${REALVM_LOAD_NS:-1000000}
+# The -uuid of payload.sh's QEMU (its -name is realvm-l2).
+UUID=6b1d6f2e-3c4a-4e5f-9a7b-8c9d0e1f2a3b
 source "$(dirname "$0")/../lib/tally.sh"
 ok() { tally_ok "realvm $series: $*"; }
 nok() { tally_fail "realvm $series: $*"; }
@@ -109,8 +111,10 @@ while read -r run; do
 	serve)
 		prom=$(tagged "RV-PROM n=$n")
 		for v in 0 1; do
-			pl=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"\([0-9]*\)\",vcpu=\"$v\"} \([0-9]*\)$/\1 \2/p" <<<"$prom")
-			pp=$(sed -n "s/^kvmsr_vcpu_puts_total{vm_pid=\"[0-9]*\",vcpu=\"$v\"} \([0-9]*\)$/\1/p" <<<"$prom")
+			# {vm_pid="N",vcpu="V",vm="NAME",vm_uuid="U"}: QEMU's -name and -uuid label it.
+			lb="vcpu=\"$v\",vm=\"realvm-l2\",vm_uuid=\"$UUID\""
+			pl=$(sed -n "s/^kvmsr_vcpu_loads_total{vm_pid=\"\([0-9]*\)\",$lb} \([0-9]*\)$/\1 \2/p" <<<"$prom")
+			pp=$(sed -n "s/^kvmsr_vcpu_puts_total{vm_pid=\"[0-9]*\",$lb} \([0-9]*\)$/\1/p" <<<"$prom")
 			[[ -n $pl ]] && kv[$v]="$pl ${pp:-0} - -"
 		done
 		nv=$(grep -c '^kvmsr_vcpu_loads_total' <<<"$prom") ;;
@@ -184,9 +188,18 @@ while read -r run; do
 		lost=$(jq .lost_records <<<"$js" 2>/dev/null)
 		expect "$d: no lost record (${lost:-none})" [ "${lost:-x}" = 0 ] ;;
 	esac
+	if [[ $mode == stat || $mode == record ]]; then
+		# QEMU runs with -name realvm-l2,debug-threads=on: the VM by its name.
+		names=$(jq -c '[.vcpus[] | .vm, .vm_source, .vm_uuid] | unique' <<<"$js" 2>/dev/null)
+		expect "$d: the VM is named by QEMU's -name and -uuid ($names)" \
+			[ "$names" = "[\"$UUID\",\"qemu-name\",\"realvm-l2\"]" ]
+	fi
 	if [[ $mode == record ]]; then
 		live=$(tagged "RV-JSON n=$n") rep=$(tagged "RV-REPORT n=$n")
 		rr=$(tagged "RV-REPORT-RC n=$n")
+		threads=$(jq -c '[.vcpus[] | "\(.vcpu)=\(.thread)"]' <<<"$rep" 2>/dev/null)
+		expect "$d: the report names QEMU's vCPU threads ($threads)" \
+			[ "$threads" = '["0=CPU 0/KVM","1=CPU 1/KVM"]' ]
 		expect "$d: kvmsr report of the recording exits 0 (rc $rr bytes)" [ "${rr%% *}" = 0 ]
 		bs=$(jq .recording.backward_steps <<<"$rep" 2>/dev/null)
 		expect "$d: the recording is in time order (${bs:-none} steps back)" [ "${bs:-x}" = 0 ]

@@ -24,8 +24,10 @@ echo "RV-CONF runs=$RUNS modes=$MODES keep=$KEEP port=${port:-none} cpus=$(grep 
 echo mono > $T/trace_clock
 echo "RV-CLOCK $(cat $T/trace_clock)"
 
+# -name and -uuid: kvmsr names the VM by them (check.sh asserts it).
 # shellcheck disable=SC2089,SC2090
-QEMU="qemu-system-aarch64 -name realvm-l2,debug-threads=on -M virt,gic-version=3 -accel kvm
+QEMU="qemu-system-aarch64 -name realvm-l2,debug-threads=on -uuid 6b1d6f2e-3c4a-4e5f-9a7b-8c9d0e1f2a3b
+ -M virt,gic-version=3 -accel kvm
  -cpu host -smp 2 -m 256M -display none -nodefaults -serial file:/tmp/l2.log -no-reboot
  -kernel /realvm/Image -initrd /realvm/l2.cpio.gz"
 APPEND="console=ttyAMA0 panic=-1 rdinit=/init quiet L2_SECS=${L2_SECS:-3}"

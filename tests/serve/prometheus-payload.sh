@@ -26,6 +26,8 @@ echo "PT-WAITED $i"
 sleep 3
 q "kvmsr_vcpu_loads_total%7Bvm_pid%3D%22$v%22%7D" | sed 's/^/PT-LOADS /'; echo
 q 'up%7Bjob%3D%22kvmsr%22%7D' | sed 's/^/PT-UP /'; echo
+# By name, not pid: the vm label (our vmm has no -name: its process name).
+q 'kvmsr_vcpu_loads_total%7Bvm%3D%22vmm%22%7D' | sed 's/^/PT-BYNAME /'; echo
 q 'kvmsr_info' | sed 's/^/PT-INFO /'; echo
 q "rate(kvmsr_vcpu_loads_total%7Bvm_pid%3D%22$v%22%7D%5B5s%5D)" | sed 's/^/PT-RATE /'; echo
 q "histogram_quantile(0.5,rate(kvmsr_vcpu_loaded_interval_seconds_bucket%7Bvm_pid%3D%22$v%22%7D%5B10s%5D))" | sed 's/^/PT-P50 /'; echo

@@ -60,6 +60,9 @@ for c in 0 1; do
 	n=$(jq -r ".data.result[] | select(.metric.vcpu == \"$c\") | .value[1]" <<<"$loads")
 	expect "kvmsr_vcpu_loads_total{vm_pid=\"$vm\",vcpu=\"$c\"} = ${n:-none} > 0" [ "${n:-0}" -gt 0 ]
 done
+expect "the vCPUs are labelled vm=\"vmm\", and found by it ($(tagged PT-BYNAME | jq -c '[.data.result[].metric | .vm_pid + "/" + .vcpu]'))" \
+	[ "$(jq -c '[.data.result[].metric.vm] | unique' <<<"$loads")" = '["vmm"]' -a \
+	  "$(tagged PT-BYNAME | jq "[.data.result[] | select(.metric.vm_pid == \"$vm\")] | length")" = 2 ]
 expect "up{job=\"kvmsr\"} == 1" [ "$(tagged PT-UP | jq -r '.data.result[0].value[1]')" = 1 ]
 expect "kvmsr_info has the backend" \
 	[ -n "$(tagged PT-INFO | jq -r '.data.result[0].metric.backend // empty')" ]
