@@ -44,6 +44,8 @@ check_trace_stream() {
 	back=$(field "$order" backward) nev=$(field "$order" lines)
 	expect "$d: the trace stream is in time order ($nev events, $back steps back, at most $(field "$order" max_back_ns) ns)" \
 		[ "${nev:-0}" -gt 0 -a "${back:-x}" = 0 ]
+	expect "$d: every trace event names the VM by QEMU's -name (vms $(field "$order" vms), $(field "$order" novm) without)" \
+		[ "$(field "$order" vms)" = realvm-l2 -a "$(field "$order" novm)" = 0 ]
 	late=$(jq .late_records <<<"$js" 2>/dev/null)
 	expect "$d: no record came after the reorder window (late_records ${late:-none})" [ "${late:-x}" = 0 ]
 	shown=$(tagged "RV-SHOWN n=$n")
@@ -158,6 +160,8 @@ while read -r run; do
 	serve)
 		f=$(sed -n 's/^kvmsr_findings_total{kind="\(stale-read\|lost-write\|direct-access\)"} //p' <<<"$prom" | paste -sd+ | bc)
 		lost=$(sed -n 's/^kvmsr_lost_records_total //p' <<<"$prom")
+		expect "$d: /metrics labels the VM by QEMU's -name and -uuid ($(grep -c "vm=\"realvm-l2\",vm_uuid=\"$UUID\"" <<<"$prom") series)" \
+			grep -q "vm=\"realvm-l2\",vm_uuid=\"$UUID\"" <<<"$prom"
 		expect "$d: scraped while QEMU ran ($(tagged "RV-SCRAPE n=$n"))" \
 			grep -q 'rc=0 qemu_alive=1' <<<"$(tagged "RV-SCRAPE n=$n")"
 		expect "$d: /metrics: no confirmed finding (${f:-none})" [ "${f:-x}" = 0 ]

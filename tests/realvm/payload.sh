@@ -112,9 +112,10 @@ trace_order() {
 	function str(k,  s) { s = $0; if (!sub(".*\"" k "\":\"", "", s)) return ""; sub("\".*", "", s); return s }
 	/^\{"ts_ns":/ { t = $0; sub("^\\{\"ts_ns\":", "", t); sub(",.*", "", t); t += 0; lines++
 		if (lines > 1 && t < last) { back++; if (last - t > maxb) maxb = last - t }
-		last = t; ev = str("event"); evs[ev]++
+		last = t; ev = str("event"); evs[ev]++; v = str("vm"); if (v == "") novm++; else vms[v]++
 		if (ev == "read" || ev == "write" || ev == "trap") { r = str("reg"); regs[ev " " (r == "" ? "(none)" : r)]++ } }
-	END { printf "RV-ORDER n=%s lines=%d backward=%d max_back_ns=%d", n, lines, back, maxb
+	END { printf "RV-ORDER n=%s lines=%d backward=%d max_back_ns=%d novm=%d vms=", n, lines, back, maxb, novm
+		sep = ""; for (v in vms) { printf "%s%s", sep, v; sep = "," }
 		for (e in evs) printf " %s=%d", e, evs[e]; printf "\n"
 		for (k in regs) printf "RV-SHOWN n=%s %d %s\n", n, regs[k], k > "/tmp/shown" }' /tmp/k.json
 	sort -k3,3nr /tmp/shown 2>/dev/null | head -n 6
