@@ -36,6 +36,14 @@ int pipeline_push(void *ctx, const struct kvmsr_event *e)
 {
 	struct pipeline *p = ctx;
 
+	/*
+	 * Its VM named as it arrives, not when the reorder window hands it on:
+	 * a VMM that lives less than the window would have no /proc left (so
+ * would a vCPU thread: named at its load).
+	 */
+	vmident_get(p->sy.vm, e->pid);
+	if (e->type == KVMSR_EV_LOAD)
+		vmident_thread(p->sy.vm, e->pid, e->tid);
 	reorder_push(&p->ro, e);
 	return 0;
 }
