@@ -156,8 +156,12 @@ static const char *text_trap_reg(const struct kvmsr_event *e, const struct regna
 static void text_trap(const struct kvmsr_event *e, const struct regnames *rn, struct ev_text *t)
 {
 	text_trap_reg(e, rn, t->reg, sizeof(t->reg));
+	/* A read has no value yet (the handler produces it): say it is one. */
 	if (e->flags & KVMSR_F_TRAP_WRITE)
 		hex(t->val, sizeof(t->val), e->val);
+	else
+		snprintf(t->val, sizeof(t->val), "(read)");
+	snprintf(t->state, sizeof(t->state), "%s", e->flags & F_LOADED ? "yes" : "no");
 }
 
 static void describe_trap(const struct kvmsr_event *e, const struct regnames *rn,

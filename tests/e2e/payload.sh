@@ -53,7 +53,9 @@ echo "E2E-TRAPS-COUNTS traps=$(grep -c '"event":"trap"' /tmp/traps.json)" \
 	"id_mmfr0=$(grep '"event":"trap"' /tmp/traps.json | grep -c '"reg":"ID_AA64MMFR0_EL1","reg_enc":"S3_0_C0_C7_0"')" \
 	"txt_traps=$(grep -c ' trap ' /tmp/traps.txt)" \
 	"txt_no_slot=$(grep -c 'no slot' /tmp/traps.txt)" \
-	"txt_id_mmfr0=$(grep -c ' trap  *ID_AA64MMFR0_EL1 ' /tmp/traps.txt)"
+	"txt_id_mmfr0=$(grep -c ' trap  *ID_AA64MMFR0_EL1 ' /tmp/traps.txt)" \
+	"vm_vmm=$(grep '"event":"trap"' /tmp/traps.json | grep -c '"vm":"vmm"')" \
+	"txt_vm=$(grep -c '^vm [0-9]*: vmm (comm)$' /tmp/traps.txt)"
 grep '"event":"summary"' /tmp/traps.json | tag E2E-TRAPS-SUM
 grep ' trap ' /tmp/traps.txt | sort -k6,6 -u | head -20 | tag E2E-TRAPS-TXT
 tag E2E-TRAPS-ERR < /tmp/traps-txt.err

@@ -175,8 +175,10 @@ TEST(a_trap_is_named_everywhere_and_a_guest_read_has_no_value)
 	s = render(&old, &rn, 0);
 	CHECK(strstr(s, "\"reg\"") == NULL && strstr(s, "\"value\"") == NULL);
 
+	rd.flags |= KVMSR_F_LOADED;
 	s = render(&rd, &rn, 1);
-	CHECK(strstr(s, " trap  MDCR_EL2         ") != NULL);
+	/* No value, but said to be a read; the vCPU was loaded. */
+	CHECK(strstr(s, " trap  MDCR_EL2         (read)             yes") != NULL);
 	CHECK(strstr(s, "0x") == NULL && strstr(s, "guest read") == NULL);
 	s = render(&wr, &rn, 1);
 	CHECK(strstr(s, " trap  DBGBVRn_EL1(0)   0x5 ") != NULL);
