@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -46,6 +47,8 @@ struct session {
 	bool can_switches, can_exits, ioctl_in_btf;
 	uint64_t preempt_key_addr;	/* preempt_notifier_key, 0 if not in kallsyms */
 	unsigned int polled;		/* records handed out by this session_poll() */
+	uint64_t records, bytes;	/* handed out since the session opened */
+	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
@@ -209,6 +212,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(e))
 		return 0;
+	s->records++;
+	s->bytes += size;
 	memcpy(&e, data, sizeof(e));
 	rc = s->cfg->cb ? s->cfg->cb(s->cfg->ctx, &e) : 0;
 	/* libbpf has already consumed this record when we stop here. */
@@ -522,6 +527,7 @@ struct session *session_new(const struct session_config *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = cfg;
+	s->stats_fd = -1;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 	targets_resolve(&s->tg);
@@ -597,6 +603,15 @@ int session_open(struct session *s, char *err, size_t len)
 		}
 	}
 	probe_kernel(s);
+	/*
+	 * Before anything attaches, so that every run is timed.  Not fatal:
+	 * the counts of runs are still read, the times stay 0.
+	 */
+	if (s->cfg->prog_stats && s->stats_fd < 0) {
+		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (s->stats_fd < 0)
+			note(s->notes, "BPF run-time statistics not enabled: %s. ", strerror(errno));
+	}
 	e = open_tracepoints(s, err, len);
 	if (e != -ENOENT)
 		return e;
@@ -649,6 +664,35 @@ uint64_t session_probe_misses(const struct session *s)
 	bpf_object__for_each_program(p, s->skel->obj)
 		total += prog_misses(p);
 	return total;
+}
+
+int session_prog_stats(const struct session *s, struct session_prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	if (!s->skel)
+		return 0;
+	bpf_object__for_each_program(p, s->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (n >= max)
+			break;
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;	/* not loaded in this backend */
+		out[n++] = (struct session_prog_stat){ bpf_program__name(p), info.run_cnt,
+						       info.run_time_ns, info.recursion_misses };
+	}
+	return n;
+}
+
+void session_stream_stats(const struct session *s, uint64_t *records, uint64_t *bytes)
+{
+	*records = s->records;
+	*bytes = s->bytes;
 }
 
 uint64_t session_lost(const struct session *s)
@@ -739,6 +783,8 @@ void session_close(struct session *s)
 	if (!s)
 		return;
 	detach(s);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
 	free(s);
 }
 
