@@ -23,6 +23,7 @@ struct prog_role {
 	enum target_id target;
 	enum backend kind;	/* TRACEPOINT, FENTRY or KPROBE */
 	bool ret;
+	bool on_demand;		/* loaded, attached only when session_calibrate() asks */
 };
 
 struct session {
@@ -51,6 +52,7 @@ struct session {
 	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
+	bool calib_started;		/* counting: the on-demand VHE probes attached once */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
 	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
 	char tp_why[SESSION_TEXT / 2];	/* why the kernel/ tracepoints are not used */
@@ -131,7 +133,8 @@ static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool cou
 	enum backend kind = b;
 	int n = 0;
 
-#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, kind, is_ret })
+#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ .prog = k->progs.p, .target = t, \
+							    .kind = kind, .ret = is_ret })
 	if (b == BACKEND_TRACEPOINT) {
 		/* SYSREGS_ON_CPU is learned between these two. */
 		ROLE(tp_vcpu_load, TGT_VCPU_LOAD, true);
@@ -147,25 +150,46 @@ static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool cou
 			ROLE(kprobe_die, TGT_DIE, false);
 		}
 	} else if (b == BACKEND_FENTRY) {
-		/* Calibration first: the sooner SYSREGS_ON_CPU is learned, the better. */
-		ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
-		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
+		/*
+		 * Calibration first: the sooner SYSREGS_ON_CPU is learned, the
+		 * better.  Counting confirms the assumed bit with its load and
+		 * put probes (count.bpf.h) and needs the VHE put's pair only if
+		 * they contradict it: then the put alone teaches the bit (it
+		 * clears what the load sets).
+		 */
+		if (!counting) {
+			ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
+			ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
+		}
 		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
+		r[n - 1].on_demand = counting;
 		ROLE(fexit_vhe_put, TGT_VHE_PUT, true);
+		r[n - 1].on_demand = counting;
+		/* Counting: entries only, it needs nothing the calls return. */
 		if (counting)
 			ROLE(fentry_vcpu_load_count, TGT_VCPU_LOAD, false);
 		else
 			ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
 		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
-		ROLE(fexit_read_sys_reg, TGT_READ, true);
-		ROLE(fexit_write_sys_reg, TGT_WRITE, true);
+		if (counting) {
+			ROLE(fentry_read_sys_reg_count, TGT_READ, false);
+			ROLE(fentry_write_sys_reg_count, TGT_WRITE, false);
+		} else {
+			ROLE(fexit_read_sys_reg, TGT_READ, true);
+			ROLE(fexit_write_sys_reg, TGT_WRITE, true);
+		}
 		ROLE(fentry_vm_exit, TGT_VM_EXIT, false);
 		ROLE(fentry_die, TGT_DIE, false);
 	} else {
-		ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
-		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
+		if (!counting) {
+			ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
+			ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
+		}
 		ROLE(kprobe_vhe_put, TGT_VHE_PUT, false);
+		r[n - 1].on_demand = counting;
 		ROLE(kretprobe_vhe_put, TGT_VHE_PUT, true);
+		r[n - 1].on_demand = counting;
+		/* Counting: no kretprobes, it needs nothing the calls return. */
 		if (counting) {
 			ROLE(kprobe_vcpu_load_count, TGT_VCPU_LOAD, false);
 		} else {
@@ -173,10 +197,15 @@ static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool cou
 			ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
 		}
 		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
-		ROLE(kprobe_read_sys_reg, TGT_READ, false);
-		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
-		ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
-		ROLE(kretprobe_write_sys_reg, TGT_WRITE, true);
+		if (counting) {
+			ROLE(kprobe_read_sys_reg_count, TGT_READ, false);
+			ROLE(kprobe_write_sys_reg_count, TGT_WRITE, false);
+		} else {
+			ROLE(kprobe_read_sys_reg, TGT_READ, false);
+			ROLE(kretprobe_read_sys_reg, TGT_READ, true);
+			ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
+			ROLE(kretprobe_write_sys_reg, TGT_WRITE, true);
+		}
 		ROLE(kprobe_vm_exit, TGT_VM_EXIT, false);
 		ROLE(kprobe_die, TGT_DIE, false);
 	}
@@ -369,7 +398,7 @@ static int attach_roles(struct session *s, enum backend b, char *err, size_t len
 		const struct target *t = &s->tg.t[r[i].target];
 		int e;
 
-		if (!r[i].prog)
+		if (!r[i].prog || r[i].on_demand)
 			continue;
 		s->role_links[i] = attach_prog(s, &r[i]);
 		e = s->role_links[i] ? 0 : -errno;
@@ -708,6 +737,9 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 	*layout = k->bss->flag_layout;
 	*samples = k->bss->calib_samples;
 	*conflicts = k->bss->calib_conflicts;
+	/* Counting confirmed the assumed bit: its load/put pairs are the samples. */
+	if (!*samples && k->bss->on_cpu_mask && !k->bss->confirm_misses)
+		*samples = k->bss->confirm_hits;
 	return k->bss->on_cpu_mask ?: k->rodata->seed_on_cpu_mask;
 }
 
@@ -733,6 +765,38 @@ int session_set_accessors(struct session *s, bool on)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Counting mode: the load/put probes confirm the assumed bit; if a pair
+ * contradicted it, attach the VHE put's probes (loaded, on demand) to learn
+ * it exactly.  Attaching fails only if the kernel refuses: then the bit
+ * stays assumed, which the summaries say.
+ */
+static void start_calibration(struct session *s)
+{
+	s->calib_started = true;
+	for (int i = 0; i < s->nr_roles; i++) {
+		const struct prog_role *r = &s->roles[i];
+
+		if (r->prog && r->on_demand && !s->role_links[i])
+			s->role_links[i] = attach_prog(s, r);
+	}
+}
+
+bool session_calibrate(struct session *s)
+{
+	const struct kvmsr_bpf__bss *b = s->skel->bss;
+	uint32_t layout, samples, conflicts;
+
+	session_on_cpu_mask(s, &layout, &samples, &conflicts);
+	if (samples >= SESSION_CALIB_ENOUGH && !conflicts) {
+		session_drop_calibration(s);
+		return true;
+	}
+	if (b->confirm_misses && !s->calib_started)
+		start_calibration(s);
+	return false;
 }
 
 void session_drop_calibration(struct session *s)

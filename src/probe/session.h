@@ -118,6 +118,15 @@ const struct targets *session_targets(const struct session *s);
 int session_set_accessors(struct session *s, bool on);
 /* Detach the VHE load/put probes once SYSREGS_ON_CPU is learned (stat). */
 void session_drop_calibration(struct session *s);
+/* Enough VHE load/put calls (or, counting, load/put pairs) to trust the learned bit. */
+#define SESSION_CALIB_ENOUGH 8
+/*
+ * Counting mode, each turn of the loop: true once SYSREGS_ON_CPU is learned
+ * (and the VHE probes are detached); until then, attaches the VHE put's
+ * probes if the load/put probes contradicted the bit assumed from the
+ * version (count.bpf.h).
+ */
+bool session_calibrate(struct session *s);
 /* The aggregation maps' fds (stat). */
 int session_vcpu_aggs_fd(const struct session *s);
 int session_reg_aggs_fd(const struct session *s);
