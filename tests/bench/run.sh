@@ -212,11 +212,11 @@ prog_report() {
 			continue
 		fi
 		if ((!any)); then
-			echo "BPF programs (the run with KVMSR_PROG_STATS=1; hits/iter: runs per vCPU iteration, $((ITERS * VCPUS)) a run):"
+			echo "BPF programs (the run with the statistics on, 1 vCPU; hits/iter: runs per vmm iteration, $ITERS a run):"
 			printf '  %-10s %-26s %9s %9s %8s %8s\n' config program runs hits/iter ns/hit ns/iter
 			any=1
 		fi
-		prog_stats "$c" | awk -v c="$c" -v it=$((ITERS * VCPUS)) '$2 > 0 {
+		prog_stats "$c" | awk -v c="$c" -v it="$ITERS" '$2 > 0 {
 			printf "  %-10s %-26s %9d %9.3f %8.0f %8.1f%s\n", c, $1, $2, $2 / it,
 				$3 / $2, $3 / it, ($4 > 0 ? "  (" $4 " missed)" : "")
 			n += $3 } END { printf "  %-10s %-26s %9s %9s %8s %8.1f  (%.1f ms of BPF run time)\n",
@@ -227,6 +227,14 @@ prog_report() {
 			printf "  %-10s to user space: %d records, %.0f bytes each, %.0f records/s of vmm time, %d lost\n",
 				c, $1, $2 / $1, $1 / (el / 1e9), $3 }'
 	done
+	# trace's rate with the bench's vCPUs: its |tail run's summary.
+	el=$(col trace-tail 2 | head -n 1)
+	if [[ -n $el ]]; then
+		kvmsr_json trace-tail | jq -r '"\(.events) \(.lost_records)"' 2>/dev/null |
+			awk -v el="$el" -v v="$VCPUS" '{ printf "  %-10s to user space, %d vCPUs (|tail run): %d records, %.0f records/s of vmm time, %d more lost\n",
+				"trace", v, $1, $1 / (el / 1e9), $2 }'
+		any=1
+	fi
 	((!any)) || echo
 }
 
@@ -245,10 +253,13 @@ for c in "${CONFIGS[@]}"; do
 	esac
 done
 [[ " ${CONFIGS[*]} " == *" trace "* ]] && rows+=(trace-tail "(info) kvmsr trace --json |tail" 1)
-# The runs with the kernel's BPF statistics on, one each.
+# The runs with the kernel's BPF statistics on, one each, with one vCPU,
+# after an untraced run with one vCPU: their reference (payload.sh says why).
+rows+=(untraced-1vcpu "(info) untraced, 1 vCPU" 1)
 for c in stat stat-s0 trace bpftrace-a bpftrace-b; do
-	[[ " ${CONFIGS[*]} " == *" $c "* ]] && rows+=("$c+stats" "(info) $c, BPF stats on" 1)
+	[[ " ${CONFIGS[*]} " == *" $c "* ]] && rows+=("$c+stats" "(info) $c, 1 vCPU, stats on" 1)
 done
+u1_med=$(col untraced-1vcpu 2 | median)
 
 declare -A ratio=()
 report=$tmp/report.txt
@@ -276,7 +287,9 @@ report=$tmp/report.txt
 		fi
 		med=$(col "$c" 2 | median)
 		spread=$(col "$c" 2 | sort -n | awk -v m="$med" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f%%", 100 * (hi - lo) / m }')
-		ratio[$c]=$(awk -v a="$med" -v b="$u_med" 'BEGIN { printf "%.3f", a / b }')
+		ref=$u_med
+		[[ $c != untraced-1vcpu && $c != *+stats ]] || ref=${u1_med:-$u_med}
+		ratio[$c]=$(awk -v a="$med" -v b="$ref" 'BEGIN { printf "%.3f", a / b }')
 		ev=- lost=-
 		case $c in
 		stat | stat-s0)
@@ -305,6 +318,8 @@ report=$tmp/report.txt
 	echo "IRQ-work IPIs per run (median), i.e. mostly ring-buffer reader wakeups the tracer forced."
 	echo "kvmsr trace's summary goes to its stdout, /dev/null in the measured runs: the (info) run pipes it"
 	echo "to tail -n 1 instead, once, after the rounds, to get its event and lost-record counts."
+	echo "The runs with the kernel's BPF statistics on (1 vCPU, so that a program's run time is its own"
+	echo "under -icount) are compared with the untraced run with 1 vCPU."
 	echo
 
 	prog_report
