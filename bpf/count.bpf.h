@@ -45,6 +45,44 @@ static __always_inline void close_agg(struct kvmsr_vcpu_agg *a, __u64 now, bool 
 }
 
 /*
+ * Counting mode confirms the SYSREGS_ON_CPU bit assumed from the version
+ * (seed_on_cpu_mask) with its own load and put probes instead of attaching
+ * the VHE ones: at the entry of kvm_arch_vcpu_load the VHE load has not run
+ * yet, at the entry of kvm_arch_vcpu_put the VHE put has not, so the flag is
+ * among the bits set across one load->put pair on a CPU.  Other bits may be
+ * set there too (PMUSERENR_ON_CPU at the VHE load, IN_WFI before a halt's
+ * put), so a pair can confirm the assumed bit, never find another one:
+ * CALIB_CONFIRM pairs that all set it make it the learned mask; one pair
+ * that set bits without it stops the confirming, and user space attaches
+ * the VHE probes to learn the bit exactly (calib.bpf.h,
+ * session_calibrate()).  A double load sets nothing new: no sample.  In
+ * nVHE a pair sets nothing, or other bits only (a miss: the VHE probes are
+ * attached and never fire, the bit stays unlearned).
+ */
+#define CALIB_CONFIRM 8
+
+static __always_inline bool confirming(void)
+{
+	return !on_cpu_mask && !confirm_misses && flag_layout != KVMSR_FLAG_BOOL;
+}
+
+static __always_inline void confirm_on_cpu_bit(__u32 at_load, __u32 at_put)
+{
+	__u32 set = at_put & ~at_load;
+
+	if (!set)
+		return;
+	if (!(set & seed_on_cpu_mask)) {
+		__sync_fetch_and_add(&confirm_misses, 1);
+		return;
+	}
+	/* No fetching atomics: the object is built for BPF ISA v1. */
+	__sync_fetch_and_add(&confirm_hits, 1);
+	if (confirm_hits >= CALIB_CONFIRM && !confirm_misses)
+		on_cpu_mask = seed_on_cpu_mask;
+}
+
+/*
  * Counting mode keeps the load/put probes, the ones that never detach, as
  * light as they can be: the load side is an fentry that reads nothing from
  * the vCPU; whether the interval had the sysregs on the CPU is read at its
@@ -52,7 +90,7 @@ static __always_inline void close_agg(struct kvmsr_vcpu_agg *a, __u64 now, bool 
  * VHE load and put instead: @loaded_now (-1 for probes) is the flag after
  * the load, kept for the put.
  */
-static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
+static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now, bool direct)
 {
 	struct cpu_state *st = this_cpu();
 	__u64 now = bpf_ktime_get_ns();
@@ -67,6 +105,9 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now)
 		st->vcpu = vcpu;
 		st->pid = a->pid;
 		st->vcpu_id = a->vcpu_id;
+		/* The flag word before the VHE load, for its put to confirm the bit. */
+		if (loaded_now < 0 && confirming())
+			st->calib_before = direct ? flag_word_direct(vcpu) : flag_word(vcpu);
 	}
 	a->loads++;
 	a->last_ns = now;
@@ -97,12 +138,19 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put, boo
 	struct cpu_state *st = this_cpu();
 	__u64 key = (__u64)vcpu, now = bpf_ktime_get_ns();
 	struct kvmsr_vcpu_agg *a = bpf_map_lookup_elem(&vcpu_aggs, &key);
-	bool first = false;
+	bool first = false, paired = st && st->vcpu == vcpu;
+	__u32 word = 0;
 
-	if (st && st->vcpu == vcpu)
+	if (paired)
 		st->vcpu = NULL;
 	if (!armed)
 		return;
+	if (!after_put) {
+		word = direct ? flag_word_direct(vcpu) : flag_word(vcpu);
+		/* A load of this vCPU on this CPU came before: a pair. */
+		if (paired && confirming())
+			confirm_on_cpu_bit(st->calib_before, word);
+	}
 	if (!a) {
 		if (filter_pid && current_pid() != filter_pid)
 			return;
@@ -121,8 +169,7 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put, boo
 			a->orphan_puts++;
 		return;
 	}
-	close_agg(a, now, after_put ? a->open_loaded :
-			  word_loaded(direct ? flag_word_direct(vcpu) : flag_word(vcpu)));
+	close_agg(a, now, after_put ? a->open_loaded : word_loaded(word));
 }
 
 static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool write,
@@ -143,6 +190,22 @@ static __always_inline void agg_access(struct kvm_vcpu *vcpu, __u32 reg, bool wr
 		r->writes[loaded]++;
 	else
 		r->reads[loaded]++;
+}
+
+/*
+ * An accessor call, counted (fentry or kprobe: counting needs nothing the
+ * call returns, and an entry probe costs about half an exit probe, which
+ * runs the function from its trampoline).  Whether the sysregs are on the
+ * CPU is the same at entry as at return: no accessor loads or puts them.
+ * @direct: called from a BTF program (see flag_word_direct()).
+ */
+static __always_inline void count_access(struct kvm_vcpu *vcpu, __u32 reg, bool write,
+					 bool direct)
+{
+	if (!reg_wanted(reg) || (filter_pid && current_pid() != filter_pid))
+		return;
+	agg_access(vcpu, reg, write,
+		   word_loaded(direct ? flag_word_direct(vcpu) : flag_word(vcpu)));
 }
 
 #endif /* KVMSR_COUNT_BPF_H */

@@ -86,7 +86,7 @@ static __always_inline void accessor_return(__u8 type, __u64 ret)
 THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_vcpu_load", kprobe_vcpu_load,
 	  stash_load(vcpu, PT_REGS_RET(ctx)), struct kvm_vcpu *vcpu)
 THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_vcpu_load", kprobe_vcpu_load_count,
-	  count_load(vcpu, -1), struct kvm_vcpu *vcpu)
+	  count_load(vcpu, -1, false), struct kvm_vcpu *vcpu)
 THIN_PROG(BPF_KRETPROBE, "kretprobe/kvm_arch_vcpu_load", kretprobe_vcpu_load, load_return())
 THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_vcpu_put", kprobe_vcpu_put,
 	  put_kprobe(vcpu, PT_REGS_RET(ctx)), struct kvm_vcpu *vcpu)
@@ -108,6 +108,12 @@ THIN_PROG(BPF_KPROBE, "kprobe/vcpu_write_sys_reg", kprobe_write_sys_reg,
 	  accessor_enter(ctx, vcpu, reg, val), struct kvm_vcpu *vcpu, u64 val, int reg)
 THIN_PROG(BPF_KRETPROBE, "kretprobe/vcpu_write_sys_reg", kretprobe_write_sys_reg,
 	  accessor_return(KVMSR_EV_WRITE, 0))
+
+/* Counting mode: the entry alone, no kretprobe (count_access()). */
+THIN_PROG(BPF_KPROBE, "kprobe/vcpu_read_sys_reg", kprobe_read_sys_reg_count,
+	  count_access(vcpu, (u32)reg, false, false), struct kvm_vcpu *vcpu, int reg)
+THIN_PROG(BPF_KPROBE, "kprobe/vcpu_write_sys_reg", kprobe_write_sys_reg_count,
+	  count_access(vcpu, (u32)reg, true, false), struct kvm_vcpu *vcpu, u64 val, int reg)
 
 THIN_PROG(BPF_KPROBE, "kprobe/kvm_arch_destroy_vm", kprobe_vm_exit,
 	  on_vm_exit(kvm), struct kvm *kvm)

@@ -47,6 +47,8 @@ __u32 flag_layout;		/* enum kvmsr_flag_layout, set at first use */
 __u32 on_cpu_mask;		/* learned SYSREGS_ON_CPU bit in sflags */
 __u32 calib_samples;		/* VHE load/put calls that confirmed it */
 __u32 calib_conflicts;		/* VHE load/put calls that contradicted it */
+__u32 confirm_hits;		/* counting: load/put pairs that set the assumed bit */
+__u32 confirm_misses;		/* ... that set other bits only (count.bpf.h) */
 __u64 lost_events;		/* records dropped: ring buffer full */
 __u64 gap_pending;		/* dropped since the last record taken: mark the next */
 /*

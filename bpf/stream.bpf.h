@@ -93,14 +93,13 @@ static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 re
 	__u8 flags = 0, loc = 0;
 	bool from_mem;
 
-	if (!reg_wanted(reg))
-		return;
 	if (aggregate) {
-		/* The cheap path: no vcpu_id, no memory copy, no record. */
-		if (!filter_pid || pid == filter_pid)
-			agg_access(vcpu, reg, type == KVMSR_EV_WRITE, word_loaded(flag_word(vcpu)));
+		/* The tracepoints in counting mode: no vcpu_id, no memory copy, no record. */
+		count_access(vcpu, reg, type == KVMSR_EV_WRITE, !caller);
 		return;
 	}
+	if (!reg_wanted(reg))
+		return;
 	/* The vCPU loaded on this CPU is the usual caller: its id is cached. */
 	st = this_cpu();
 	if (st && st->vcpu == vcpu)
@@ -193,7 +192,7 @@ static __always_inline void on_load_after_vhe(struct kvm_vcpu *vcpu)
 	if (st)
 		st->calib_before = word;
 	if (aggregate)
-		count_load(vcpu, word_loaded(word));
+		count_load(vcpu, word_loaded(word), true);
 	else
 		on_load(vcpu, NULL);
 }

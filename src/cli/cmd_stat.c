@@ -17,8 +17,6 @@
 
 /* Accessor probes are attached for sample_pct % of every period. */
 #define WINDOW_PERIOD_NS 2000000000ull
-/* Enough VHE load/put calls to trust the learned SYSREGS_ON_CPU bit. */
-#define CALIB_ENOUGH 8
 
 /* In time order (the pipeline's reorder stage): record it, analyze it. */
 static void on_event(void *ctx, const struct kvmsr_event *e)
@@ -89,7 +87,6 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 	struct stat_ctx *st = ctx;
 	uint64_t in_period = elapsed % WINDOW_PERIOD_NS;
 	bool want = in_period < WINDOW_PERIOD_NS / 100 * st->cli->sample_pct;
-	uint32_t layout, samples, conflicts;
 
 	st->elapsed_ns = elapsed;
 	if (st->ext && st->ext->poll)
@@ -104,13 +101,8 @@ static void on_poll(void *ctx, struct session *s, uint64_t elapsed)
 		if (!session_set_accessors(s, want))
 			st->window_on = want;
 	}
-	if (!st->calib_dropped) {
-		session_on_cpu_mask(s, &layout, &samples, &conflicts);
-		if (samples >= CALIB_ENOUGH && !conflicts) {
-			session_drop_calibration(s);
-			st->calib_dropped = true;
-		}
-	}
+	if (!st->calib_dropped)
+		st->calib_dropped = session_calibrate(s);
 }
 
 /*

@@ -276,15 +276,40 @@ static void drain_and_reap(struct session *s, struct run_result *r, const struct
 	}
 }
 
+/*
+ * KVMSR_PROG_STATS=1 (make bench): what each BPF program cost and what
+ * reached user space, one line each on stderr, after the run.  The kernel
+ * times programs only while its statistics are on, which costs something
+ * itself: the bench measures with and without.
+ */
+static void print_prog_stats(const struct session *s, const struct run_result *r)
+{
+	struct session_prog_stat ps[64];
+	uint64_t records, bytes;
+	int n = session_prog_stats(s, ps, 64);
+
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "kvmsr: prog-stats prog=%s run_cnt=%llu run_time_ns=%llu "
+			"misses=%llu\n", ps[i].name, (unsigned long long)ps[i].run_cnt,
+			(unsigned long long)ps[i].run_time_ns, (unsigned long long)ps[i].misses);
+	session_stream_stats(s, &records, &bytes);
+	fprintf(stderr, "kvmsr: stream-stats records=%llu bytes=%llu lost=%llu elapsed_ns=%llu\n",
+		(unsigned long long)records, (unsigned long long)bytes,
+		(unsigned long long)session_lost(s), (unsigned long long)(r->end_ns - r->start_ns));
+}
+
 int run_session(const struct cli *cli, struct session **s, struct session_config *cfg,
 		const struct run_hooks *h, struct run_result *r)
 {
+	const char *stats = getenv("KVMSR_PROG_STATS");
+
 	struct child c;
 
 	memset(r, 0, sizeof(*r));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	cfg->prog_stats = stats && *stats && strcmp(stats, "0");
 	if (start_child(cli, &c) || open_session(s, cfg, &c))
 		return EXIT_ERROR;
 	if (h->opened)
@@ -297,6 +322,8 @@ int run_session(const struct cli *cli, struct session **s, struct session_config
 	release_child(&c, r);
 	poll_until_stop(cli, *s, h, r, &c);
 	drain_and_reap(*s, r, &c);
+	if (cfg->prog_stats)
+		print_prog_stats(*s, r);
 	return EXIT_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -22,6 +23,7 @@ struct prog_role {
 	enum target_id target;
 	enum backend kind;	/* TRACEPOINT, FENTRY or KPROBE */
 	bool ret;
+	bool on_demand;		/* loaded, attached only when session_calibrate() asks */
 };
 
 struct session {
@@ -46,8 +48,11 @@ struct session {
 	bool can_switches, can_exits, ioctl_in_btf;
 	uint64_t preempt_key_addr;	/* preempt_notifier_key, 0 if not in kallsyms */
 	unsigned int polled;		/* records handed out by this session_poll() */
+	uint64_t records, bytes;	/* handed out since the session opened */
+	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
+	bool calib_started;		/* counting: the on-demand VHE probes attached once */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
 	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
 	char tp_why[SESSION_TEXT / 2];	/* why the kernel/ tracepoints are not used */
@@ -128,7 +133,8 @@ static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool cou
 	enum backend kind = b;
 	int n = 0;
 
-#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ k->progs.p, t, kind, is_ret })
+#define ROLE(p, t, is_ret) (r[n++] = (struct prog_role){ .prog = k->progs.p, .target = t, \
+							    .kind = kind, .ret = is_ret })
 	if (b == BACKEND_TRACEPOINT) {
 		/* SYSREGS_ON_CPU is learned between these two. */
 		ROLE(tp_vcpu_load, TGT_VCPU_LOAD, true);
@@ -144,25 +150,46 @@ static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool cou
 			ROLE(kprobe_die, TGT_DIE, false);
 		}
 	} else if (b == BACKEND_FENTRY) {
-		/* Calibration first: the sooner SYSREGS_ON_CPU is learned, the better. */
-		ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
-		ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
+		/*
+		 * Calibration first: the sooner SYSREGS_ON_CPU is learned, the
+		 * better.  Counting confirms the assumed bit with its load and
+		 * put probes (count.bpf.h) and needs the VHE put's pair only if
+		 * they contradict it: then the put alone teaches the bit (it
+		 * clears what the load sets).
+		 */
+		if (!counting) {
+			ROLE(fentry_vhe_load, TGT_VHE_LOAD, false);
+			ROLE(fexit_vhe_load, TGT_VHE_LOAD, true);
+		}
 		ROLE(fentry_vhe_put, TGT_VHE_PUT, false);
+		r[n - 1].on_demand = counting;
 		ROLE(fexit_vhe_put, TGT_VHE_PUT, true);
+		r[n - 1].on_demand = counting;
+		/* Counting: entries only, it needs nothing the calls return. */
 		if (counting)
 			ROLE(fentry_vcpu_load_count, TGT_VCPU_LOAD, false);
 		else
 			ROLE(fexit_vcpu_load, TGT_VCPU_LOAD, true);
 		ROLE(fentry_vcpu_put, TGT_VCPU_PUT, false);
-		ROLE(fexit_read_sys_reg, TGT_READ, true);
-		ROLE(fexit_write_sys_reg, TGT_WRITE, true);
+		if (counting) {
+			ROLE(fentry_read_sys_reg_count, TGT_READ, false);
+			ROLE(fentry_write_sys_reg_count, TGT_WRITE, false);
+		} else {
+			ROLE(fexit_read_sys_reg, TGT_READ, true);
+			ROLE(fexit_write_sys_reg, TGT_WRITE, true);
+		}
 		ROLE(fentry_vm_exit, TGT_VM_EXIT, false);
 		ROLE(fentry_die, TGT_DIE, false);
 	} else {
-		ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
-		ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
+		if (!counting) {
+			ROLE(kprobe_vhe_load, TGT_VHE_LOAD, false);
+			ROLE(kretprobe_vhe_load, TGT_VHE_LOAD, true);
+		}
 		ROLE(kprobe_vhe_put, TGT_VHE_PUT, false);
+		r[n - 1].on_demand = counting;
 		ROLE(kretprobe_vhe_put, TGT_VHE_PUT, true);
+		r[n - 1].on_demand = counting;
+		/* Counting: no kretprobes, it needs nothing the calls return. */
 		if (counting) {
 			ROLE(kprobe_vcpu_load_count, TGT_VCPU_LOAD, false);
 		} else {
@@ -170,10 +197,15 @@ static int roles(struct kvmsr_bpf *k, enum backend b, enum backend aux, bool cou
 			ROLE(kretprobe_vcpu_load, TGT_VCPU_LOAD, true);
 		}
 		ROLE(kprobe_vcpu_put, TGT_VCPU_PUT, false);
-		ROLE(kprobe_read_sys_reg, TGT_READ, false);
-		ROLE(kretprobe_read_sys_reg, TGT_READ, true);
-		ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
-		ROLE(kretprobe_write_sys_reg, TGT_WRITE, true);
+		if (counting) {
+			ROLE(kprobe_read_sys_reg_count, TGT_READ, false);
+			ROLE(kprobe_write_sys_reg_count, TGT_WRITE, false);
+		} else {
+			ROLE(kprobe_read_sys_reg, TGT_READ, false);
+			ROLE(kretprobe_read_sys_reg, TGT_READ, true);
+			ROLE(kprobe_write_sys_reg, TGT_WRITE, false);
+			ROLE(kretprobe_write_sys_reg, TGT_WRITE, true);
+		}
 		ROLE(kprobe_vm_exit, TGT_VM_EXIT, false);
 		ROLE(kprobe_die, TGT_DIE, false);
 	}
@@ -209,6 +241,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(e))
 		return 0;
+	s->records++;
+	s->bytes += size;
 	memcpy(&e, data, sizeof(e));
 	rc = s->cfg->cb ? s->cfg->cb(s->cfg->ctx, &e) : 0;
 	/* libbpf has already consumed this record when we stop here. */
@@ -364,7 +398,7 @@ static int attach_roles(struct session *s, enum backend b, char *err, size_t len
 		const struct target *t = &s->tg.t[r[i].target];
 		int e;
 
-		if (!r[i].prog)
+		if (!r[i].prog || r[i].on_demand)
 			continue;
 		s->role_links[i] = attach_prog(s, &r[i]);
 		e = s->role_links[i] ? 0 : -errno;
@@ -522,6 +556,7 @@ struct session *session_new(const struct session_config *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = cfg;
+	s->stats_fd = -1;
 	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 	targets_resolve(&s->tg);
@@ -597,6 +632,15 @@ int session_open(struct session *s, char *err, size_t len)
 		}
 	}
 	probe_kernel(s);
+	/*
+	 * Before anything attaches, so that every run is timed.  Not fatal:
+	 * the counts of runs are still read, the times stay 0.
+	 */
+	if (s->cfg->prog_stats && s->stats_fd < 0) {
+		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (s->stats_fd < 0)
+			note(s->notes, "BPF run-time statistics not enabled: %s. ", strerror(errno));
+	}
 	e = open_tracepoints(s, err, len);
 	if (e != -ENOENT)
 		return e;
@@ -651,6 +695,35 @@ uint64_t session_probe_misses(const struct session *s)
 	return total;
 }
 
+int session_prog_stats(const struct session *s, struct session_prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	if (!s->skel)
+		return 0;
+	bpf_object__for_each_program(p, s->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (n >= max)
+			break;
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;	/* not loaded in this backend */
+		out[n++] = (struct session_prog_stat){ bpf_program__name(p), info.run_cnt,
+						       info.run_time_ns, info.recursion_misses };
+	}
+	return n;
+}
+
+void session_stream_stats(const struct session *s, uint64_t *records, uint64_t *bytes)
+{
+	*records = s->records;
+	*bytes = s->bytes;
+}
+
 uint64_t session_lost(const struct session *s)
 {
 	return s->skel ? s->skel->bss->lost_events : 0;
@@ -664,6 +737,9 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 	*layout = k->bss->flag_layout;
 	*samples = k->bss->calib_samples;
 	*conflicts = k->bss->calib_conflicts;
+	/* Counting confirmed the assumed bit: its load/put pairs are the samples. */
+	if (!*samples && k->bss->on_cpu_mask && !k->bss->confirm_misses)
+		*samples = k->bss->confirm_hits;
 	return k->bss->on_cpu_mask ?: k->rodata->seed_on_cpu_mask;
 }
 
@@ -689,6 +765,38 @@ int session_set_accessors(struct session *s, bool on)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Counting mode: the load/put probes confirm the assumed bit; if a pair
+ * contradicted it, attach the VHE put's probes (loaded, on demand) to learn
+ * it exactly.  Attaching fails only if the kernel refuses: then the bit
+ * stays assumed, which the summaries say.
+ */
+static void start_calibration(struct session *s)
+{
+	s->calib_started = true;
+	for (int i = 0; i < s->nr_roles; i++) {
+		const struct prog_role *r = &s->roles[i];
+
+		if (r->prog && r->on_demand && !s->role_links[i])
+			s->role_links[i] = attach_prog(s, r);
+	}
+}
+
+bool session_calibrate(struct session *s)
+{
+	const struct kvmsr_bpf__bss *b = s->skel->bss;
+	uint32_t layout, samples, conflicts;
+
+	session_on_cpu_mask(s, &layout, &samples, &conflicts);
+	if (samples >= SESSION_CALIB_ENOUGH && !conflicts) {
+		session_drop_calibration(s);
+		return true;
+	}
+	if (b->confirm_misses && !s->calib_started)
+		start_calibration(s);
+	return false;
 }
 
 void session_drop_calibration(struct session *s)
@@ -739,6 +847,8 @@ void session_close(struct session *s)
 	if (!s)
 		return;
 	detach(s);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
 	free(s);
 }
 

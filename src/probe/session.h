@@ -37,6 +37,7 @@ struct session_config {
 	bool aggregate;			/* count in BPF maps, stream only hits (stat) */
 	bool context;			/* the flight recorder's events and load/put stacks */
 	bool context_exits;		/* ... and guest exits (kvm:kvm_exit), one per exit */
+	bool prog_stats;		/* the kernel's run-time statistics on while open */
 	session_cb cb;
 	void *ctx;
 };
@@ -84,6 +85,25 @@ uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,
 /* The bit assumed from the kernel version, used until one is learned. */
 uint32_t session_assumed_mask(const struct session *s);
 
+/*
+ * The kernel's statistics of one of the session's programs
+ * (bpf_prog_info): runs and the time spent in them, counted only while the
+ * kernel's BPF statistics are on (kernel.bpf_stats_enabled, or a session
+ * opened with @prog_stats), which itself costs two clock reads per run.
+ */
+struct session_prog_stat {
+	const char *name;	/* the program's name in the BPF object */
+	uint64_t run_cnt;
+	uint64_t run_time_ns;
+	uint64_t misses;	/* runs the kernel skipped (recursion) */
+};
+
+/* Every loaded program's statistics into @out (at most @max): how many. */
+int session_prog_stats(const struct session *s, struct session_prog_stat *out, int max);
+
+/* Ring-buffer records handed to the callback so far, and their bytes. */
+void session_stream_stats(const struct session *s, uint64_t *records, uint64_t *bytes);
+
 /* Detach everything and free the session; NULL is ignored. */
 void session_close(struct session *s);
 
@@ -98,6 +118,15 @@ const struct targets *session_targets(const struct session *s);
 int session_set_accessors(struct session *s, bool on);
 /* Detach the VHE load/put probes once SYSREGS_ON_CPU is learned (stat). */
 void session_drop_calibration(struct session *s);
+/* Enough VHE load/put calls (or, counting, load/put pairs) to trust the learned bit. */
+#define SESSION_CALIB_ENOUGH 8
+/*
+ * Counting mode, each turn of the loop: true once SYSREGS_ON_CPU is learned
+ * (and the VHE probes are detached); until then, attaches the VHE put's
+ * probes if the load/put probes contradicted the bit assumed from the
+ * version (count.bpf.h).
+ */
+bool session_calibrate(struct session *s);
 /* The aggregation maps' fds (stat). */
 int session_vcpu_aggs_fd(const struct session *s);
 int session_reg_aggs_fd(const struct session *s);

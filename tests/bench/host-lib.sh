@@ -41,11 +41,16 @@ is_aarch64() { # FILE: its ELF machine is 0xb7
 # timeit, the benches' own clock, static for the guest. Built under a private
 # name: the other bench may be doing the same at the same time.
 build_timeit() { # BUILD-DIR: leaves BUILD-DIR/bench/timeit
+	build_guest_tool "$1" timeit
+}
+
+# A static aarch64 helper from tests/bench/NAME.c, rebuilt when the source is newer.
+build_guest_tool() { # BUILD-DIR NAME: leaves BUILD-DIR/bench/NAME
 	mkdir -p "$1/bench"
-	if [[ ! -x $1/bench/timeit || tests/bench/timeit.c -nt $1/bench/timeit ]]; then
+	if [[ ! -x $1/bench/$2 || tests/bench/$2.c -nt $1/bench/$2 ]]; then
 		aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
-			-o "$1/bench/timeit.$$" tests/bench/timeit.c
-		mv "$1/bench/timeit.$$" "$1/bench/timeit"
+			-o "$1/bench/$2.$$" "tests/bench/$2.c"
+		mv "$1/bench/$2.$$" "$1/bench/$2"
 	fi
 }
 

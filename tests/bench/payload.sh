@@ -51,6 +51,15 @@ run_stat() {
 		result stat "$1" irq_work_since
 }
 
+# kvmsr stat --sample 0: the counting bpftrace (a) does (loads, puts, the
+# loaded-time histogram), nothing sampled: the same job, side by side.
+run_stat_s0() {
+	start_run
+	# shellcheck disable=SC2086 # STAT_ARGS is a word list
+	kvmsr_timed stat-s0 "$1" /tmp/kvmsr.out stat --json --sample 0 ${STAT_ARGS:-} &&
+		result stat-s0 "$1" irq_work_since
+}
+
 # kvmsr trace --json: every event is formatted and written while the workload
 # runs, to /dev/null as specified (so its summary line is lost; see
 # run_trace_tail for the counts).
@@ -100,6 +109,10 @@ run_bpftrace() { # CONFIG ROUND SCRIPT
 	done
 	# shellcheck disable=SC2086
 	$VMM || true
+	if [ -n "${PROG_STATS_ON:-}" ]; then
+		progstats >/tmp/ps.out 2>&1
+		tag "BENCH-PROGSTATS $1 $2" /tmp/ps.out
+	fi
 	kill -INT $bp
 	i=0
 	while kill -0 $bp 2>/dev/null && [ $i -lt 600 ]; do
@@ -125,6 +138,7 @@ run_bpftrace() { # CONFIG ROUND SCRIPT
 run_config() { # CONFIG ROUND
 	case $1 in
 	stat) run_stat "$2" ;;
+	stat-s0) run_stat_s0 "$2" ;;
 	trace) run_trace "$2" ;;
 	bpftrace-a) run_bpftrace "$1" "$2" /bench/bpftrace-a.bt ;;
 	bpftrace-b) run_bpftrace "$1" "$2" /bench/bpftrace-b.bt ;;
@@ -132,8 +146,69 @@ run_config() { # CONFIG ROUND
 	esac
 }
 
+# One more run of each configuration after the rounds, with the kernel's
+# BPF statistics on: each program's runs and run time, and the records
+# that reached kvmsr (KVMSR_PROG_STATS=1: on kvmsr's stderr, BENCH-KVMSR-ERR
+# CONFIG+stats 1 kvmsr: prog-stats ...; bpftrace's through progstats).
+# Apart from the measured rounds, because the statistics cost two clock
+# reads per program run, and with ONE vCPU: under -icount the CPUs share one
+# clock that counts the instructions of all of them, and QEMU runs them in
+# turn, so a program on one CPU when QEMU switches to the other is charged
+# all the other ran until it switches back.  With two busy vCPUs that made
+# a program's ns per hit vary 2.5x between identical runs; with one, the
+# other CPU is idle (sleep=off: it runs nothing) and a program's run time
+# is its own.  Their reference is an untraced run with one vCPU.
+VMM1="/tmp/settle timeit /tmp/time /tmp/vmm.out vmm --iters $ITERS --vcpus 1 --timeout 3600"
+
+run_untraced_1vcpu() {
+	start_run
+	# shellcheck disable=SC2086 # $VMM1 is a word list on purpose
+	$VMM1 || true
+	result untraced-1vcpu 1 irq_work_since
+}
+
+run_prog_stats() { # CONFIG
+	ps_c=$1+stats
+	ps_vmm=$VMM
+	VMM=$VMM1
+	export KVMSR_PROG_STATS=1
+	start_run
+	# shellcheck disable=SC2086 # word lists
+	case $1 in
+	# --sample 100: the accessor probes for the whole run (a 1-vCPU run
+	# would fall between two windows), their cost per hit and hits per
+	# iteration; the default attaches them a tenth of the time.
+	stat) kvmsr_timed "$ps_c" 1 /tmp/kvmsr.out stat --json ${STAT_ARGS:-} --sample 100 ;;
+	stat-s0) kvmsr_timed "$ps_c" 1 /tmp/kvmsr.out stat --json --sample 0 ${STAT_ARGS:-} ;;
+	trace) kvmsr_timed "$ps_c" 1 /dev/null trace --json ${TRACE_ARGS:-} ;;
+	esac && result "$ps_c" 1 irq_work_since
+	unset KVMSR_PROG_STATS
+	VMM=$ps_vmm
+}
+
+# The same for bpftrace: the sysctl on, its programs read by progstats
+# while it is still attached (BENCH-PROGSTATS CONFIG+stats 1 prog-stats ...).
+run_bt_prog_stats() { # CONFIG
+	ps_vmm=$VMM
+	VMM=$VMM1
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	PROG_STATS_ON=1
+	run_bpftrace "$1+stats" 1 "/bench/$1.bt"
+	PROG_STATS_ON=
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+	VMM=$ps_vmm
+}
+
 echo "BENCH-INFO kernel=$(uname -r) iters=$ITERS vcpus=$VCPUS rounds=$ROUNDS configs=$(echo "$CONFIGS" | tr ' ' ,)"
 echo "BENCH-INFO bpftrace=$(bpftrace --version 2>&1 | head -n 1)"
 run_rounds
 case " $CONFIGS " in *" trace "*) is_broken trace || run_trace_tail ;; esac
+run_untraced_1vcpu
+for c in $CONFIGS; do
+	is_broken "$c" && continue
+	case $c in
+	stat | stat-s0 | trace) run_prog_stats "$c" ;;
+	bpftrace-*) run_bt_prog_stats "$c" ;;
+	esac
+done
 finish

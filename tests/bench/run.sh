@@ -8,8 +8,12 @@
 # guest time counts emulated instructions: plain TCG timing varies ~2x run to
 # run, -icount agrees within 0.5 % (TESTBED.md, "Measuring overhead").
 # In that boot tests/bench/payload.sh runs alternating rounds
-#   untraced, kvmsr stat, untraced, kvmsr trace --json, untraced,
-#   bpftrace (a), untraced, bpftrace (b)      x BENCH_ROUNDS
+#   untraced, kvmsr stat, untraced, kvmsr stat --sample 0, untraced,
+#   kvmsr trace --json, untraced, bpftrace (a), untraced, bpftrace (b)
+#                                             x BENCH_ROUNDS
+# then one run of each kvmsr configuration with the kernel's BPF statistics
+# on (KVMSR_PROG_STATS=1: each program's runs and run time, the records that
+# reached kvmsr), reported apart, since the statistics cost something too.
 # of `vmm --iters BENCH_ITERS --vcpus 2`, timing each workload run inside the
 # guest, and the host turns the console log into a table of medians and
 # ratios to the untraced median: printed at the end and saved to
@@ -21,7 +25,7 @@
 # mistaken for a fast tool.
 #
 # Environment: BENCH_KERNEL (newest), BENCH_ROUNDS (3), BENCH_ITERS (20000),
-# BENCH_VCPUS (2), BENCH_CONFIGS ("stat trace bpftrace-a bpftrace-b"),
+# BENCH_VCPUS (2), BENCH_CONFIGS ("stat stat-s0 trace bpftrace-a bpftrace-b"),
 # BENCH_TIMEOUT (seconds of host time for the boot; derived from the size),
 # BENCH_KVMSR (an arm64 kvmsr binary to measure instead of building the tree's,
 # e.g. one built from another commit, to compare versions),
@@ -44,7 +48,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 # does, so TESTBED's 2000 would be ~0.1 s). Ratios do not depend on it.
 ITERS=${BENCH_ITERS:-20000}
 VCPUS=${BENCH_VCPUS:-2}
-read -r -a CONFIGS <<<"${BENCH_CONFIGS:-stat trace bpftrace-a bpftrace-b}"
+read -r -a CONFIGS <<<"${BENCH_CONFIGS:-stat stat-s0 trace bpftrace-a bpftrace-b}"
+TRACE_ARGS=${BENCH_TRACE_ARGS:---all}
 # Host seconds: kvmsr trace --json ran 8-30x the untraced time at first, and
 # TCG takes ~5 host seconds per guest second here; leave a wide margin.
 TIMEOUT=${BENCH_TIMEOUT:-$((900 + ITERS * ROUNDS / 20))}
@@ -57,7 +62,7 @@ KVMSR_BIN=${BENCH_KVMSR:-}
 [[ -z $KVMSR_BIN || -f $KVMSR_BIN ]] || die "BENCH_KVMSR=$KVMSR_BIN: no such file"
 
 check_positive ROUNDS ITERS VCPUS TIMEOUT
-check_configs stat trace bpftrace-a bpftrace-b
+check_configs stat stat-s0 trace bpftrace-a bpftrace-b
 
 OUT=results/bench
 console=$OUT/console.log
@@ -101,6 +106,8 @@ else
 fi
 is_aarch64 "$KVMSR_BIN" || die "$KVMSR_BIN is not an aarch64 binary"
 build_timeit "$BUILD"
+# bpftrace's programs' statistics, read in the guest (it has no bpftool).
+build_guest_tool "$BUILD" progstats
 
 btcpio=$(bash tests/bench/bpftrace-root.sh)
 
@@ -114,10 +121,11 @@ VCPUS=$VCPUS
 CONFIGS="${CONFIGS[*]}"
 ATTACH_TIMEOUT=600
 STAT_ARGS="${BENCH_STAT_ARGS:-}"
-TRACE_ARGS="${BENCH_TRACE_ARGS:---all}"
+TRACE_ARGS="$TRACE_ARGS"
 EOF
 bash tests/bed/mkinitramfs.sh -o "$tmp/bed.cpio.gz" -i tests/bench/payload.sh \
 	-f "$KVMSR_BIN:/bin/kvmsr" -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit" \
+	-f "$BUILD/bench/progstats:/bin/progstats" \
 	-f "tests/bench/bpftrace-a.bt:/bench/" -f "tests/bench/bpftrace-b.bt:/bench/" \
 	-f tests/bench/guest-lib.sh:/bench/ -f "$tmp/env:/bench/env" 2>/dev/null
 # The kernel unpacks concatenated cpio segments in order. mkinitramfs.sh
@@ -169,8 +177,8 @@ col() { # col CONFIG FIELD(2=elapsed, 3=irq_work): the values, one a line
 kvmsr_json() { # kvmsr_json CONFIG: the JSON reports kvmsr printed for CONFIG
 	sed -n "s/^BENCH-KVMSR $1 [0-9]* //p" "$console" | grep '^{' || true
 }
-stat_events() { # one line per run: events, lost
-	kvmsr_json stat | jq -r '([.vcpus[] | .loads + .puts + .reads_loaded + .reads_unloaded
+stat_events() { # stat_events CONFIG: one line per run: events, lost
+	kvmsr_json "$1" | jq -r '([.vcpus[] | .loads + .puts + .reads_loaded + .reads_unloaded
 		+ .writes_loaded + .writes_unloaded + .trapped + .entries] | add // 0 | tostring)
 		+ " " + (.lost_records | tostring)' 2>/dev/null || true
 }
@@ -183,6 +191,56 @@ bt_hits() { # bt_hits CONFIG: one line per run, total probe hits in the count ma
 	done
 }
 
+# The runs with KVMSR_PROG_STATS=1: kvmsr's own lines on its stderr.
+# kvmsr's on its stderr, bpftrace's from progstats (the same format).
+prog_stats() { # prog_stats CONFIG: "program run_cnt run_time_ns misses" of its stats run
+	local f='prog-stats prog=\([^ ]*\) run_cnt=\([0-9]*\) run_time_ns=\([0-9]*\) misses=\([0-9]*\)$'
+	sed -n -e "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: $f/\1 \2 \3 \4/p" \
+		-e "s/^BENCH-PROGSTATS $1+stats 1 $f/\1 \2 \3 \4/p" "$console"
+}
+stream_stats() { # stream_stats CONFIG: "records bytes lost" of its stats run
+	sed -n "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: stream-stats records=\([0-9]*\) bytes=\([0-9]*\) lost=\([0-9]*\) .*/\1 \2 \3/p" "$console"
+}
+# prog_report: per program of each stats run, hits per guest iteration (one
+# vmm iteration of one vCPU) and ns per hit; then what reached user space.
+prog_report() {
+	local c el any=0
+	for c in stat stat-s0 trace bpftrace-a bpftrace-b; do
+		[[ -n $(col "$c+stats" 2) ]] || continue
+		# A run with statistics that printed none, or no run time: broken.
+		if ! prog_stats "$c" | awk '$3 > 0 { t = 1 } END { exit !t }'; then
+			errors+=("$c+stats: kvmsr printed no per-program run time")
+			continue
+		fi
+		if ((!any)); then
+			echo "BPF programs (the run with the statistics on, 1 vCPU, stat with --sample 100; hits/iter: runs per vmm"
+			echo "iteration, $ITERS a run; ns/iter: run time per iteration, to set against the untraced iteration's ns):"
+			[[ -z ${u1_med:-} ]] || echo "  (an untraced iteration, 1 vCPU: $((${u1_med%.*} / ITERS)) ns)"
+			printf '  %-10s %-26s %9s %9s %8s %8s\n' config program runs hits/iter ns/hit ns/iter
+			any=1
+		fi
+		prog_stats "$c" | awk -v c="$c" -v it="$ITERS" '$2 > 0 {
+			printf "  %-10s %-26s %9d %9.3f %8.0f %8.1f%s\n", c, $1, $2, $2 / it,
+				$3 / $2, $3 / it, ($4 > 0 ? "  (" $4 " missed)" : "")
+			n += $3 } END { printf "  %-10s %-26s %9s %9s %8s %8.1f  (%.1f ms of BPF run time)\n",
+				c, "(all programs)", "", "", "", n / it, n / 1e6 }'
+		el=$(col "$c+stats" 2 | head -n 1)
+		[[ -n $el ]] || continue
+		stream_stats "$c" | awk -v c="$c" -v el="$el" '$1 > 0 {
+			printf "  %-10s to user space: %d records, %.0f bytes each, %.0f records/s of vmm time, %d lost\n",
+				c, $1, $2 / $1, $1 / (el / 1e9), $3 }'
+	done
+	# trace's rate with the bench's vCPUs: its |tail run's summary.
+	el=$(col trace-tail 2 | head -n 1)
+	if [[ -n $el ]]; then
+		kvmsr_json trace-tail | jq -r '"\(.events) \(.lost_records)"' 2>/dev/null |
+			awk -v el="$el" -v v="$VCPUS" '{ printf "  %-10s to user space, %d vCPUs (|tail run): %d records, %.0f records/s of vmm time, %d more lost\n",
+				"trace", v, $1, $1 / (el / 1e9), $2 }'
+		any=1
+	fi
+	((!any)) || echo
+}
+
 u_med=$(col untraced 2 | median)
 [[ -n $u_med ]] || errors+=("no successful untraced run: no reference, no ratios")
 
@@ -191,12 +249,22 @@ rows=(untraced "untraced" $((ROUNDS * ${#CONFIGS[@]})))
 for c in "${CONFIGS[@]}"; do
 	case $c in
 	stat) rows+=(stat "kvmsr stat" "$ROUNDS") ;;
+	stat-s0) rows+=(stat-s0 "kvmsr stat --sample 0" "$ROUNDS") ;;
 	trace) rows+=(trace "kvmsr trace --json $TRACE_ARGS >/dev/null" "$ROUNDS") ;;
 	bpftrace-a) rows+=(bpftrace-a "bpftrace (a) load/put+hist" "$ROUNDS") ;;
 	bpftrace-b) rows+=(bpftrace-b "bpftrace (b) (a)+accessor regs" "$ROUNDS") ;;
 	esac
 done
 [[ " ${CONFIGS[*]} " == *" trace "* ]] && rows+=(trace-tail "(info) kvmsr trace --json |tail" 1)
+# The runs with the kernel's BPF statistics on, one each, with one vCPU,
+# after an untraced run with one vCPU: their reference (payload.sh says why).
+rows+=(untraced-1vcpu "(info) untraced, 1 vCPU" 1)
+for c in stat stat-s0 trace bpftrace-a bpftrace-b; do
+	l=$c
+	[[ $c != stat ]] || l="stat -s100"	# payload.sh: the accessor probes all the run
+	[[ " ${CONFIGS[*]} " == *" $c "* ]] && rows+=("$c+stats" "(info) $l, stats, 1 vCPU" 1)
+done
+u1_med=$(col untraced-1vcpu 2 | median)
 
 declare -A ratio=()
 report=$tmp/report.txt
@@ -208,7 +276,7 @@ report=$tmp/report.txt
 	echo "workload: vmm --iters $ITERS --vcpus $VCPUS; $ROUNDS rounds, each config right after an untraced run;" \
 		"times are guest time around the vmm only"
 	sed -n 's/^BENCH-INFO \(bpftrace=.*\)/\1/p' "$console" | head -n 1
-	b=$(kvmsr_json stat | head -n 1 | jq -r '"kvmsr backend=\(.backend) kvm_mode=\(.kvm_mode)"' 2>/dev/null || true)
+	b=$( (kvmsr_json stat; kvmsr_json stat-s0) | head -n 1 | jq -r '"kvmsr backend=\(.backend) kvm_mode=\(.kvm_mode)"' 2>/dev/null || true)
 	[[ -z $b ]] || echo "$b"
 	echo
 	printf '%-32s %4s %9s %8s %7s %10s %7s %8s\n' configuration runs median_s ratio spread events/run lost irqwork
@@ -224,12 +292,14 @@ report=$tmp/report.txt
 		fi
 		med=$(col "$c" 2 | median)
 		spread=$(col "$c" 2 | sort -n | awk -v m="$med" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f%%", 100 * (hi - lo) / m }')
-		ratio[$c]=$(awk -v a="$med" -v b="$u_med" 'BEGIN { printf "%.3f", a / b }')
+		ref=$u_med
+		[[ $c != untraced-1vcpu && $c != *+stats ]] || ref=${u1_med:-$u_med}
+		ratio[$c]=$(awk -v a="$med" -v b="$ref" 'BEGIN { printf "%.3f", a / b }')
 		ev=- lost=-
 		case $c in
-		stat)
-			ev=$(stat_events | awk '{ print $1 }' | median)
-			lost=$(stat_events | awk '$2 > m { m = $2 } END { print m + 0 }')
+		stat | stat-s0)
+			ev=$(stat_events "$c" | awk '{ print $1 }' | median)
+			lost=$(stat_events "$c" | awk '$2 > m { m = $2 } END { print m + 0 }')
 			;;
 		trace-tail)
 			ev=$(kvmsr_json trace-tail | jq -r '.events' 2>/dev/null || true)
@@ -253,8 +323,11 @@ report=$tmp/report.txt
 	echo "IRQ-work IPIs per run (median), i.e. mostly ring-buffer reader wakeups the tracer forced."
 	echo "kvmsr trace's summary goes to its stdout, /dev/null in the measured runs: the (info) run pipes it"
 	echo "to tail -n 1 instead, once, after the rounds, to get its event and lost-record counts."
+	echo "The runs with the kernel's BPF statistics on (1 vCPU, so that a program's run time is its own"
+	echo "under -icount) are compared with the untraced run with 1 vCPU."
 	echo
 
+	prog_report
 	# Targets: added cost = ratio - 1.
 	if [[ -n ${ratio[stat]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
 		awk -v s="${ratio[stat]}" -v b="${ratio[bpftrace-b]}" 'BEGIN {
@@ -271,6 +344,12 @@ report=$tmp/report.txt
 		verdict "kvmsr stat <= 1.10x (is ${ratio[stat]}x)" "${ratio[stat]} <= 1.10"
 	else
 		printf '  %-58s %s\n' "kvmsr stat <= 1.10x" "n/a (not measured)"
+	fi
+	if [[ -n ${ratio[stat-s0]:-} && -n ${ratio[bpftrace-a]:-} ]]; then
+		verdict "kvmsr stat --sample 0 <= bpftrace (a) (${ratio[stat-s0]}x vs ${ratio[bpftrace-a]}x)" \
+			"${ratio[stat-s0]} <= ${ratio[bpftrace-a]}"
+	else
+		printf '  %-58s %s\n' "kvmsr stat --sample 0 <= bpftrace (a)" "n/a (not measured)"
 	fi
 	if [[ -n ${ratio[stat]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
 		verdict "kvmsr stat added cost <= 1/2 of bpftrace (b)'s" \
@@ -293,7 +372,7 @@ report=$tmp/report.txt
 			'NR == 1 { lo = $1 } { v[NR] = $1 } END { m = (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)
 			if ((v[NR] - lo) / m > 0.05) printf "note: %s varies %.0f%% across %d runs: its median is rough (more BENCH_ROUNDS?)\n", l, 100 * (v[NR] - lo) / m, n }'
 	done
-	lost_any=$( (stat_events | awk '{ print $2 }'; kvmsr_json trace-tail | jq -r '.lost_records' 2>/dev/null) |
+	lost_any=$( (stat_events stat | awk '{ print $2 }'; stat_events stat-s0 | awk '{ print $2 }'; kvmsr_json trace-tail | jq -r '.lost_records' 2>/dev/null) |
 		awk '$1 > 0 { n++ } END { print n + 0 }')
 	((lost_any == 0)) || echo "note: kvmsr lost ring-buffer records in $lost_any run(s): its counts are low there"
 	grep '^BENCH-DMESG ' "$console" | sed 's/^BENCH-DMESG /kernel log: /' || true

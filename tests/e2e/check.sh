@@ -199,8 +199,23 @@ if [ "$series" = 6.1 ]; then
 	expect "6.1: --backend fentry says why" grep -q 'fentry.*524' <(tagged E2E-FENTRY-ERR)
 else
 	expect "--backend fentry works on $series" [ "$(value E2E-FENTRY-RC)" = 0 ]
+	expect "--backend fentry, counting: every trapped TTBR0_EL1 write counted (20)" \
+		[ "$(jq '.vcpus[0].regs.TTBR0_EL1 | .writes_loaded + .writes_unloaded' <<<"$(tagged E2E-FENTRY)")" = 20 ]
 	expect "--backend kprobe sees the trapped writes too" \
 		[ "$(jq '.vcpus[0].regs.TTBR0_EL1 | .writes_loaded + .writes_unloaded' <<<"$kp")" = 20 ]
+	runs_of() { sed -n "s/^kvmsr: prog-stats prog=$1 run_cnt=\([0-9]*\) .*/\1/p" <(tagged E2E-FENTRY-ERR); }
+	expect "KVMSR_PROG_STATS: the counting put program ran ($(runs_of fentry_vcpu_put)), the streaming accessor not loaded" \
+		[ "$(runs_of fentry_vcpu_put)" -ge 20 -a "$(runs_of fentry_write_sys_reg_count)" -ge 20 -a \
+		  -z "$(runs_of fexit_write_sys_reg)" ]
+	if [ "$mode" = vhe ]; then
+		# Counting learns SYSREGS_ON_CPU from its load/put probes (count.bpf.h),
+		# never attaching the VHE ones.
+		expect "counting, fentry and kprobe: SYSREGS_ON_CPU learned, the version's bit" \
+			[ "$(jq -c '[.on_cpu_mask_learned, .on_cpu_mask_disagrees]' <<<"$(tagged E2E-FENTRY)")" = '[true,false]' -a \
+			  "$(jq -c '[.on_cpu_mask_learned, .on_cpu_mask_disagrees]' <<<"$kp")" = '[true,false]' ]
+		expect "counting confirmed it without the VHE probes ($(runs_of fexit_vhe_put) runs)" \
+			[ "$(runs_of fexit_vhe_put)" = 0 ]
+	fi
 fi
 
 # Detection on a stock kernel that is right: zero confirmed findings, no

@@ -111,8 +111,12 @@ echo "E2E-KPROBE-RC $?"
 tag E2E-KPROBE < /tmp/kprobe.json
 tag E2E-KPROBE-ERR < /tmp/kprobe.err
 tag E2E-VMM5 < /tmp/vmm5.out
-kvmsr stat --backend fentry --duration 1 > /dev/null 2> /tmp/fentry.err
+# Counting with fentry entry probes on the accessors: every call counted;
+# with each program's run count (KVMSR_PROG_STATS), to see which ran.
+KVMSR_PROG_STATS=1 kvmsr stat --json --sample 100 --backend fentry -- sh -c 'vmm --iters 20 --vcpus 1 > /dev/null' \
+	> /tmp/fentry.json 2> /tmp/fentry.err
 echo "E2E-FENTRY-RC $?"
+tag E2E-FENTRY < /tmp/fentry.json
 tag E2E-FENTRY-ERR < /tmp/fentry.err
 kvmsr stat --backend tracepoint --duration 1 > /dev/null 2> /tmp/tpforce.err
 echo "E2E-TPFORCE-RC $?"
