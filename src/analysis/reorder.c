@@ -93,7 +93,7 @@ static void release_oldest(struct reorder *r)
 {
 	struct reorder_held h;
 
-	if (r->nheap && (!r->n || before(&r->heap[0], at(r, 0)))) {
+	if (oldest(r) == r->heap) {
 		heap_pop(r, &h);
 	} else {
 		h = *at(r, 0);

@@ -22,10 +22,9 @@ void stream_filter_free(struct stream_filter *f)
 	f->nr_by = f->cap_by = 0;
 }
 
-static bool has_register(const struct kvmsr_event *e)
+bool stream_filter_by_reg(unsigned int type)
 {
-	return e->type == KVMSR_EV_READ || e->type == KVMSR_EV_WRITE ||
-	       e->type == KVMSR_EV_TRAP;
+	return type == KVMSR_EV_READ || type == KVMSR_EV_WRITE || type == KVMSR_EV_TRAP;
 }
 
 /* A register of the put's: a slot (traps without one never are) of that class. */
@@ -40,7 +39,7 @@ static bool deferred(const struct stream_filter *f, const struct kvmsr_event *e)
 /* Per type, and per register for the types that have one (slot or encoding). */
 static uint64_t hidden_key(const struct kvmsr_event *e)
 {
-	if (!has_register(e))
+	if (!stream_filter_by_reg(e->type))
 		return (uint64_t)e->type << 32;
 	return (uint64_t)e->type << 32 | (uint64_t)!!(e->flags & KVMSR_F_MEMREG) << 16 | e->reg;
 }
@@ -68,7 +67,7 @@ bool stream_filter_show(struct stream_filter *f, const struct kvmsr_event *e)
 {
 	bool show = e->type < 32 && (f->mask & (1u << e->type));
 
-	if (show && f->deferred_only && has_register(e))
+	if (show && f->deferred_only && stream_filter_by_reg(e->type))
 		show = deferred(f, e);
 	if (show)
 		f->shown++;

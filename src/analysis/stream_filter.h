@@ -36,6 +36,8 @@ struct stream_filter {
 
 void stream_filter_init(struct stream_filter *f, unsigned int mask, bool deferred_only,
 			const uint8_t *reg_class);
+/* Does @type name a register (shown by register, counted per register)? */
+bool stream_filter_by_reg(unsigned int type);
 /* Show @e?  If not, it is counted. */
 bool stream_filter_show(struct stream_filter *f, const struct kvmsr_event *e);
 /* The hidden counts, most first. */

@@ -161,7 +161,7 @@ static void text_trap(const struct kvmsr_event *e, const struct regnames *rn, st
 		hex(t->val, sizeof(t->val), e->val);
 	else
 		snprintf(t->val, sizeof(t->val), "(read)");
-	snprintf(t->state, sizeof(t->state), "%s", e->flags & F_LOADED ? "yes" : "no");
+	sysregs_state(e, t);
 }
 
 static void describe_trap(const struct kvmsr_event *e, const struct regnames *rn,

@@ -13,8 +13,7 @@ static const char *kind_reg(const struct filter_hidden *h, const struct regnames
 	const struct ev_type *et = ev_type(h->e.type);
 
 	*t = (struct ev_text){ "", "", "", "" };
-	if (et && (h->e.type == KVMSR_EV_READ || h->e.type == KVMSR_EV_WRITE ||
-		   h->e.type == KVMSR_EV_TRAP))
+	if (et && stream_filter_by_reg(h->e.type))
 		et->text(&h->e, rn, t);
 	return t->reg;
 }

@@ -671,16 +671,14 @@ int session_poll(struct session *s, int timeout_ms)
 	return n == BUDGET_SPENT ? POLL_BUDGET : n;
 }
 
-static uint64_t prog_misses(struct bpf_program *p)
+/* The kernel's facts of @p (run counts, times, misses); false if not loaded here. */
+static bool prog_info(struct bpf_program *p, struct bpf_prog_info *info)
 {
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	int fd = bpf_program__fd(p);
 
-	memset(&info, 0, sizeof(info));
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.recursion_misses;
+	memset(info, 0, sizeof(*info));
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
 uint64_t session_probe_misses(const struct session *s)
@@ -690,8 +688,12 @@ uint64_t session_probe_misses(const struct session *s)
 
 	if (!s->skel)
 		return 0;
-	bpf_object__for_each_program(p, s->skel->obj)
-		total += prog_misses(p);
+	bpf_object__for_each_program(p, s->skel->obj) {
+		struct bpf_prog_info info;
+
+		if (prog_info(p, &info))
+			total += info.recursion_misses;
+	}
 	return total;
 }
 
@@ -704,13 +706,10 @@ int session_prog_stats(const struct session *s, struct session_prog_stat *out, i
 		return 0;
 	bpf_object__for_each_program(p, s->skel->obj) {
 		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
 
 		if (n >= max)
 			break;
-		memset(&info, 0, sizeof(info));
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		if (!prog_info(p, &info))
 			continue;	/* not loaded in this backend */
 		out[n++] = (struct session_prog_stat){ bpf_program__name(p), info.run_cnt,
 						       info.run_time_ns, info.recursion_misses };
