@@ -150,6 +150,12 @@ expect "an unknown --reg is named in the message" grep -q NOT_A_REGISTER <(tagge
 
 # --pid/--vcpu
 expect "filtered trace exits 0" [ "$(value E2E-FILTER-RC)" = 0 ]
+# Both VMs ran through the filtered trace and counting stat (3 threads each).
+expect "both VMs ran for the filtered runs ($(value E2E-FILTER-START); then $(value E2E-FILTER-ALIVE))" \
+	[ "$(value E2E-FILTER-ALIVE)" = "want=3 other=3" ]
+tagged E2E-FILTER-VMM | grep -q 'error' && echo "# vmm: $(tagged E2E-FILTER-VMM | grep error | head -2)"
+tagged E2E-FILTER-ERR | grep -v '^kvmsr: attached' | head -3 | sed 's/^/# filter trace: /'
+tagged E2E-WINDOW-ERR | grep -v '^kvmsr: attached' | head -3 | sed 's/^/# counting stat: /'
 expect "filtered trace saw events ($(value E2E-FILTER-COUNT))" [ "$(value E2E-FILTER-COUNT)" -gt 10 ]
 expect "filtered trace saw nothing of the other VM or vCPU" [ "$(value E2E-FILTER-FOREIGN)" = 0 ]
 if [ "$mode" = vhe ]; then

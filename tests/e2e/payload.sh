@@ -68,11 +68,18 @@ tag E2E-BADREG < /tmp/bad.err
 # --pid/--vcpu: two VMs at once, only one vCPU of one of them is wanted.
 # Both outlive the trace (their iteration counts are far beyond 2 s) and are
 # stopped when it ends.
-vmm --iters 1000000 --vcpus 2 --timeout 600 > /tmp/vmm3.out &
+vmm --iters 1000000 --vcpus 2 --timeout 600 > /tmp/vmm3.out 2>&1 &
 want=$!
-vmm --iters 1000000 --vcpus 2 --timeout 600 > /tmp/vmm4.out &
+vmm --iters 1000000 --vcpus 2 --timeout 600 > /tmp/vmm4.out 2>&1 &
 other=$!
-sleep 0.3
+# Both VMs running (their two vCPU threads made) before the trace starts,
+# at most 30 s: a busy host is slow to start a VM, not a reason to fail.
+threads() { ls /proc/$1/task 2>/dev/null | wc -l; }
+for i in $(seq 300); do
+	[ "$(threads $want)" -ge 3 -a "$(threads $other)" -ge 3 ] && break
+	sleep 0.1
+done
+echo "E2E-FILTER-START threads: want=$(threads $want) other=$(threads $other) after ${i}00 ms"
 kvmsr trace --json --pid $want --vcpu 1 --events load,put,read,write --duration 2 \
 	> /tmp/filter.json 2> /tmp/filter.err
 echo "E2E-FILTER-RC $?"
@@ -80,8 +87,14 @@ echo "E2E-FILTER-RC $?"
 kvmsr stat --json --pid $want --duration 5 > /tmp/window.json 2> /tmp/window.err
 echo "E2E-WINDOW-RC $?"
 tag E2E-WINDOW < /tmp/window.json
+# Still running after both: if not, their output says why.
+echo "E2E-FILTER-ALIVE want=$(threads $want) other=$(threads $other)"
 kill $want $other
 wait $want $other
+tag E2E-FILTER-VMM < /tmp/vmm3.out
+tag E2E-FILTER-VMM < /tmp/vmm4.out
+tag E2E-FILTER-ERR < /tmp/filter.err
+tag E2E-WINDOW-ERR < /tmp/window.err
 echo "E2E-FILTER-PIDS want=$want other=$other"
 grep -v '"summary"' /tmp/filter.json | sed 's/"ts_ns":[0-9]*,//' | sort | uniq -c |
 	sort -rn | head -3 | tag E2E-FILTER-TOP
