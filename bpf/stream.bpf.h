@@ -44,6 +44,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 		st->vcpu_id = id;
 		st->nr_touched = 0;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
+		__builtin_memset(st->stacked_bits, 0, sizeof(st->stacked_bits));
 	}
 	if (armed && wanted(pid, id)) {
 		note_vcpu_task(vcpu, tid, pid, id);
@@ -74,6 +75,35 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put, const 
 		EMIT_EVENT(.type = KVMSR_EV_PUT, .pid = pid, .vcpu_id = id,
 			   .flags = word_loaded(word) ? KVMSR_F_LOADED : 0, .aux = word,
 			   .stack_id = context_stack(caller));
+}
+
+/*
+ * The stack of a loaded access that may become a finding.  From a probe
+ * (@exact false) every access whose value equals the memory copy may, and
+ * on a steady guest that is most reads (SCTLR_EL1 on every MMIO exit): a
+ * walk costs ~3-5 us under TCG, more than all the rest of the probe, so
+ * the register's first such access in the load is walked and later ones
+ * carry its stack, marked KVMSR_F_STACK_FIRST.  The kernel's tracepoint
+ * (@exact) proves a memory-served access wrong: always walked.
+ */
+static __always_inline __s32 access_stack(struct cpu_state *st, __u32 reg, bool exact,
+					  const __u64 *caller, __u8 *flags)
+{
+	__u64 bit;
+	__s32 id;
+
+	if (exact || !st || reg >= KVMSR_MAX_REGS)
+		return event_stack(caller, KVMSR_STACK_DEPTH);
+	REG_BOUNDED(reg);
+	bit = 1ULL << (reg % 64);
+	if (st->stacked_bits[reg / 64] & bit) {
+		*flags |= KVMSR_F_STACK_FIRST;
+		return st->stack_of[reg];
+	}
+	id = event_stack(caller, KVMSR_STACK_DEPTH);
+	st->stack_of[reg] = id;
+	st->stacked_bits[reg / 64] |= bit;
+	return id;
 }
 
 /*
@@ -121,10 +151,12 @@ static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 re
 		flags |= KVMSR_F_LOADED;
 		/* A tracepoint proves a CPU-served access right: nothing to check. */
 		if (in_bitmap(checked_regs, reg) && (kloc < 0 || from_mem)) {
-			if (st && st->vcpu == vcpu)
+			if (st && st->vcpu != vcpu)
+				st = NULL;
+			if (st)
 				touch(st, reg);
 			if (capture_stacks && from_mem)
-				stack = event_stack(caller, KVMSR_STACK_DEPTH);
+				stack = access_stack(st, reg, kloc >= 0, caller, &flags);
 		}
 	}
 	EMIT_EVENT(.type = type, .flags = flags, .pid = pid, .vcpu_id = id, .reg = reg,
@@ -267,30 +299,13 @@ static __always_inline __u16 trap_encoding(const struct sys_reg_desc *r)
 {
 	struct kvmsr_trap_name tn = {};
 	const char *name;
-	__u8 op[5] = {};
 	__u32 enc;
 
-	/*
-	 * Op0, Op1, CRn, CRm, Op2 are adjacent u8s (6.1 through 7.3): one
-	 * read instead of five, unless a kernel ever moves them apart (the
-	 * offsets are constants after relocation: the other branch is dead).
-	 */
-	if (bpf_core_field_offset(struct sys_reg_desc, Op2) ==
-	    bpf_core_field_offset(struct sys_reg_desc, Op0) + 4) {
-		bpf_core_read(op, sizeof(op), &r->Op0);
-	} else {
-		op[0] = BPF_CORE_READ(r, Op0);
-		op[1] = BPF_CORE_READ(r, Op1);
-		op[2] = BPF_CORE_READ(r, CRn);
-		op[3] = BPF_CORE_READ(r, CRm);
-		op[4] = BPF_CORE_READ(r, Op2);
-	}
-	enc = KVMSR_ENC(op[0], op[1], op[2], op[3], op[4]);
-
+	enc = KVMSR_ENC(r->Op0, r->Op1, r->CRn, r->CRm, r->Op2);
 	if (bpf_map_lookup_elem(&trap_names, &enc))
 		return enc;
 	/* Descriptors without a name have NULL: stored as "", not read again. */
-	name = BPF_CORE_READ(r, name);
+	name = r->name;
 	if (name && bpf_probe_read_kernel_str(tn.name, sizeof(tn.name), name) < 0)
 		tn.name[0] = '\0';
 	/* Another CPU may have been first: its copy is the same name. */
@@ -304,7 +319,9 @@ static __always_inline __u16 trap_encoding(const struct sys_reg_desc *r)
  * kernels where the compiler inlined the accessor into sys_regs.c, probes
  * miss those calls and this is the only way to notice.  A register with a
  * slot is named by it; one without by its encoding.  A guest read carries
- * no value: regval is what the handler will overwrite.
+ * no value: regval is what the handler will overwrite.  The tracepoint's
+ * arguments are BTF pointers: plain loads, not probe-read helper calls
+ * (six of them cost a trap record as much again).
  */
 static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params,
 				    const struct sys_reg_desc *r)
@@ -312,10 +329,10 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 	__u8 flags = 0;
 	__u32 pid;
 	__s32 id;
-	int reg = BPF_CORE_READ(r, reg);
+	int reg = r->reg;
 	__u64 val = 0;
 
-	if (BPF_CORE_READ(params, is_write))
+	if (params->is_write)
 		flags |= KVMSR_F_TRAP_WRITE;
 	if (reg > 0)
 		flags |= KVMSR_F_MEMREG;
@@ -326,7 +343,7 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 		flags |= KVMSR_F_TRAP_ENC;
 	}
 	if (flags & KVMSR_F_TRAP_WRITE)
-		val = BPF_CORE_READ(params, regval);
+		val = params->regval;
 	EMIT_EVENT(.type = KVMSR_EV_TRAP, .flags = flags, .pid = pid, .vcpu_id = id,
 		   .reg = reg, .val = val, .aux = vcpu_pc);
 }

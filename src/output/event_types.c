@@ -352,16 +352,18 @@ static const struct ev_field f_none[] = { { 0 } };
 #define TYPE(n, fl, fi, tx, de, ...) \
 	{ .name = n, .flags = fl, .fields = fi, .text = tx, .describe = de, __VA_ARGS__ }
 
+#define F_ACCESS (F_LOADED | KVMSR_F_MEM | KVMSR_F_LOC | KVMSR_F_STACK_FIRST)
+
 /* Type 8 (a reserved exception-entry event) was never emitted: retired. */
 static const struct ev_type types[KVMSR_EV__MAX] = {
 	[KVMSR_EV_LOAD] = TYPE("load", F_LOADED, f_loadput, text_loadput, describe_loadput,
 			       .timeline = EVT_BEGIN),
 	[KVMSR_EV_PUT] = TYPE("put", F_LOADED, f_loadput, text_loadput, describe_loadput,
 			      .timeline = EVT_END),
-	[KVMSR_EV_READ] = TYPE("read", F_LOADED | KVMSR_F_MEM | KVMSR_F_LOC, f_access,
+	[KVMSR_EV_READ] = TYPE("read", F_ACCESS, f_access,
 			       text_access, describe_access, .timeline = EVT_INSTANT,
 			       .timeline_cat = "accessor"),
-	[KVMSR_EV_WRITE] = TYPE("write", F_LOADED | KVMSR_F_MEM | KVMSR_F_LOC, f_access,
+	[KVMSR_EV_WRITE] = TYPE("write", F_ACCESS, f_access,
 				text_access, describe_access, .timeline = EVT_INSTANT,
 			       .timeline_cat = "accessor"),
 	[KVMSR_EV_TRAP] = TYPE("trap", F_LOADED | KVMSR_F_TRAP_WRITE | KVMSR_F_NO_VCPU |
