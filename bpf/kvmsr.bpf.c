@@ -48,6 +48,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "calib.bpf.h"
 #include "count.bpf.h"
 #include "flight.bpf.h"
+#include "tally.bpf.h"
 #include "stream.bpf.h"
 #include "wrap.bpf.h"
 #include "fentry.bpf.h"

@@ -26,6 +26,13 @@ const volatile __u64 checked_regs[KVMSR_MAX_REGS / 64];
  * User space seeds it only when the VHE load/put functions cannot be probed.
  */
 const volatile __u32 seed_on_cpu_mask;
+/*
+ * Default trace: count what no rule can use instead of streaming it
+ * (tally.bpf.h); writes of @stream_writes are streamed (the put's registers
+ * and the EL2 ones, whose writes may change an EL1 register under NV).
+ */
+const volatile bool tally_unneeded;
+const volatile __u64 stream_writes[KVMSR_MAX_REGS / 64];
 /* Capture kernel stacks of accessor calls that may turn into findings. */
 const volatile bool capture_stacks;
 /* `stat`: count in maps instead of streaming a record per event. */
@@ -50,6 +57,7 @@ __u32 calib_conflicts;		/* VHE load/put calls that contradicted it */
 __u32 confirm_hits;		/* counting: load/put pairs that set the assumed bit */
 __u32 confirm_misses;		/* ... that set other bits only (count.bpf.h) */
 __u64 lost_events;		/* records dropped: ring buffer full */
+__u64 tally_overflow;		/* events neither streamed nor counted: tallies full */
 __u64 gap_pending;		/* dropped since the last record taken: mark the next */
 /*
  * Set by user space once every load/put program is attached.  Attaching one
@@ -113,6 +121,8 @@ struct cpu_state {
 	 */
 	__u64 stacked_bits[KVMSR_MAX_REGS / 64];
 	__s32 stack_of[KVMSR_MAX_REGS];
+	/* A trap was streamed since the last streamed guest entry (tally.bpf.h). */
+	bool trap_streamed;
 };
 
 struct {
@@ -149,6 +159,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kvmsr_trap_name);
 } trap_names SEC(".maps");
+
+/* Default trace: counts of what was not streamed (tally.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KVMSR_MAX_TALLIES);
+	__type(key, struct kvmsr_tally_key);
+	__type(value, __u64);
+} tallies SEC(".maps");
 
 /* kprobe backend: arguments saved at entry for the kretprobe, per thread. */
 struct saved_args {

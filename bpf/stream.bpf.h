@@ -43,6 +43,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 		st->pid = pid;
 		st->vcpu_id = id;
 		st->nr_touched = 0;
+		st->trap_streamed = false;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 		__builtin_memset(st->stacked_bits, 0, sizeof(st->stacked_bits));
 	}
@@ -136,7 +137,7 @@ static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 re
 		id = st->vcpu_id;
 	else
 		id = BPF_CORE_READ(vcpu, vcpu_id);
-	if (!wanted(pid, id))
+	if (!wanted(pid, id) || tally_access(type, reg, pid, id, vcpu))
 		return;
 	if (read_mem(vcpu, reg, &mem))
 		flags |= KVMSR_F_MEM;
@@ -342,6 +343,8 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 		reg = trap_encoding(r);
 		flags |= KVMSR_F_TRAP_ENC;
 	}
+	if (tally_trap(flags, pid, id, reg))
+		return;
 	if (flags & KVMSR_F_TRAP_WRITE)
 		val = params->regval;
 	EMIT_EVENT(.type = KVMSR_EV_TRAP, .flags = flags, .pid = pid, .vcpu_id = id,
@@ -360,6 +363,8 @@ static __always_inline void on_guest_entry(__u64 vcpu_pc)
 	if (!loaded_here(&pid, &id, &flags))
 		return;
 	st = this_cpu();
+	if (tally_entry(st, flags, pid, id))
+		return;
 	if (st && st->vcpu) {
 		/* A plain variable: CO-RE must not relocate the cpu_state access. */
 		struct kvm_vcpu *vcpu = st->vcpu;

@@ -206,6 +206,21 @@ struct kvmsr_reg_agg {
 	__u64 writes[2];
 };
 
+/*
+ * Default `trace`: events no rule can use (accessor calls of registers the
+ * put never owns, traps of such registers, guest entries while nothing
+ * waits for a verdict) are counted in the BPF map `tallies` instead of
+ * streamed (bpf/tally.bpf.h), keyed by what the hidden-event counts and
+ * the analyzer's counters need; the value is a per-CPU __u64 count.
+ */
+struct kvmsr_tally_key {
+	__u32 pid;
+	__s32 vcpu_id;		/* -1: no vCPU loaded there */
+	__u16 reg;		/* as kvmsr_event.reg (TRAP: slot or encoding) */
+	__u8 type;		/* READ, WRITE, TRAP, ENTRY */
+	__u8 flags;		/* as kvmsr_event.flags */
+};
+
 /* HCR_EL2.TVM (architectural): guest writes of the VM registers trap. */
 #define KVMSR_HCR_TVM (1ULL << 26)
 

@@ -30,6 +30,7 @@
 #define KVMSR_MAX_REG_AGGS 65536	/* reg_aggs: per-(vCPU, register) counters */
 #define KVMSR_MAX_STACKS 4096		/* stacks: LRU of captured stacks */
 #define KVMSR_MAX_TRAP_NAMES 1024	/* trap_names: by encoding, a few hundred trap */
+#define KVMSR_MAX_TALLIES 16384		/* tallies: per (vCPU, event type, register) */
 #define KVMSR_MAX_THREADS 4096		/* entry_args, vcpu_tasks: per-thread LRU/hash */
 #define KVMSR_RINGBUF_BYTES (16u << 20)	/* events: the ring buffer */
 

@@ -587,19 +587,19 @@ uint32_t trap_key(const struct kvmsr_event *e)
 	return e->flags & KVMSR_F_TRAP_ENC ? e->reg : TRAP_KEY_NONE;
 }
 
-/* Count a trap under its register: one hash lookup, bounded. */
-static void tally_trap(struct analyzer *a, const struct kvmsr_event *e)
+/* Count @n traps under their register: one hash lookup, bounded. */
+static void tally_trap(struct analyzer *a, const struct kvmsr_event *e, uint64_t n)
 {
 	uint32_t key = trap_key(e), i;
 	struct trap_tally *t;
 
-	a->traps_total++;
+	a->traps_total += n;
 	if (!keymap_get(&a->trap_by_key, key, &i)) {
 		i = a->nr_trap_regs;
 		if (i >= ANALYZER_MAX_TRAP_REGS ||
 		    array_room(&a->trap_regs, &a->cap_trap_regs, i, sizeof(*a->trap_regs), 64) ||
 		    keymap_put(&a->trap_by_key, key, i)) {
-			a->traps_untallied++;
+			a->traps_untallied += n;
 			return;
 		}
 		a->trap_regs[i] = (struct trap_tally){ .key = key };
@@ -607,16 +607,16 @@ static void tally_trap(struct analyzer *a, const struct kvmsr_event *e)
 	}
 	t = &a->trap_regs[i];
 	if (e->flags & KVMSR_F_TRAP_WRITE)
-		t->writes++;
+		t->writes += n;
 	else
-		t->reads++;
+		t->reads += n;
 }
 
 static void on_trap(struct analyzer *a, struct vcpu_stats *v, const struct kvmsr_event *e)
 {
 	struct reg_stats *r;
 
-	tally_trap(a, e);
+	tally_trap(a, e, 1);
 	v->pending_trap = -1;
 	/* Only registers with a sys_regs[] slot can go through the accessor. */
 	if (!(e->flags & KVMSR_F_MEMREG))
@@ -832,6 +832,38 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 		v->last_ns = e->ts_ns;
 	rule(a, v, e);
 	return v;
+}
+
+void analyzer_tally(struct analyzer *a, const struct kvmsr_event *e, uint64_t n)
+{
+	bool loaded = e->flags & KVMSR_F_LOADED;
+	struct vcpu_stats *v;
+	struct reg_stats *r;
+
+	if (e->type >= KVMSR_EV__MAX || !rules[e->type] || !n)
+		return;
+	a->events[e->type] += n;
+	a->tallied += n;
+	v = e->vcpu_id >= 0 ? analyzer_vcpu(a, e->pid, e->vcpu_id) : NULL;
+	if (!v)
+		return;
+	switch (e->type) {
+	case KVMSR_EV_READ:
+	case KVMSR_EV_WRITE:
+		(e->type == KVMSR_EV_WRITE ? v->writes : v->reads)[loaded] += n;
+		r = reg_of(v, e->reg);
+		if (r)
+			(e->type == KVMSR_EV_WRITE ? r->writes : r->reads)[loaded] += n;
+		break;
+	case KVMSR_EV_TRAP:
+		tally_trap(a, e, n);
+		break;
+	case KVMSR_EV_ENTRY:
+		v->entries += n;
+		break;
+	default:
+		break;
+	}
 }
 
 /*

@@ -197,6 +197,7 @@ struct analyzer {
 	uint64_t gaps;		/* records marked KVMSR_GAP_BEFORE: drops before them,
 				 * or KVMSR_GAP_LATE */
 	uint64_t late;		/* records marked KVMSR_GAP_LATE: out of time order */
+	uint64_t tallied;	/* events counted by the BPF side, not streamed */
 	uint64_t unverified;	/* imbalances not reported: records were lost */
 	struct analyzer_config cfg;
 	uint64_t findings[FIND__MAX];	/* all vCPUs, and WARN/BUG outside any */
@@ -246,6 +247,12 @@ void analyzer_free(struct analyzer *a);
 
 /* Returns the vCPU the event was attributed to, NULL if none. */
 struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e);
+/*
+ * @n events like @e that the BPF side counted instead of streaming (no rule
+ * can use them: bpf/tally.bpf.h): into the counts only (events, accessor
+ * calls, traps by register, guest entries), never into a rule.
+ */
+void analyzer_tally(struct analyzer *a, const struct kvmsr_event *e, uint64_t n);
 
 /* Close what is still open at the end of tracing (time end_ns); reports suspects. */
 void analyzer_finish(struct analyzer *a, uint64_t end_ns);

@@ -44,23 +44,23 @@ static uint64_t hidden_key(const struct kvmsr_event *e)
 	return (uint64_t)e->type << 32 | (uint64_t)!!(e->flags & KVMSR_F_MEMREG) << 16 | e->reg;
 }
 
-static void count_hidden(struct stream_filter *f, const struct kvmsr_event *e)
+void stream_filter_count(struct stream_filter *f, const struct kvmsr_event *e, uint64_t n)
 {
 	uint64_t key = hidden_key(e);
 	uint32_t i;
 
-	f->hidden++;
+	f->hidden += n;
 	if (keymap_get(&f->index, key, &i)) {
-		f->by[i].n++;
+		f->by[i].n += n;
 		return;
 	}
 	if (f->nr_by >= FILTER_MAX_HIDDEN ||
 	    array_room(&f->by, &f->cap_by, f->nr_by, sizeof(*f->by), 64) ||
 	    keymap_put(&f->index, key, f->nr_by)) {
-		f->other++;
+		f->other += n;
 		return;
 	}
-	f->by[f->nr_by++] = (struct filter_hidden){ .e = *e, .n = 1 };
+	f->by[f->nr_by++] = (struct filter_hidden){ .e = *e, .n = n };
 }
 
 bool stream_filter_show(struct stream_filter *f, const struct kvmsr_event *e)
@@ -72,7 +72,7 @@ bool stream_filter_show(struct stream_filter *f, const struct kvmsr_event *e)
 	if (show)
 		f->shown++;
 	else
-		count_hidden(f, e);
+		stream_filter_count(f, e, 1);
 	return show;
 }
 

@@ -40,6 +40,8 @@ void stream_filter_init(struct stream_filter *f, unsigned int mask, bool deferre
 bool stream_filter_by_reg(unsigned int type);
 /* Show @e?  If not, it is counted. */
 bool stream_filter_show(struct stream_filter *f, const struct kvmsr_event *e);
+/* @n events like @e not shown (or never streamed: the BPF side's counts). */
+void stream_filter_count(struct stream_filter *f, const struct kvmsr_event *e, uint64_t n);
 /* The hidden counts, most first. */
 void stream_filter_sort(struct stream_filter *f);
 void stream_filter_free(struct stream_filter *f);

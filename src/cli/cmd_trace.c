@@ -92,9 +92,21 @@ static void on_finding(void *ctx, const struct finding *f)
 	fflush(stdout);
 }
 
+/* What the BPF side counted instead of streaming: hidden, and counted. */
+static void on_tally(void *ctx, const struct kvmsr_tally_key *k, uint64_t n)
+{
+	struct trace_ctx *t = ctx;
+	struct kvmsr_event e = { .type = k->type, .flags = k->flags, .reg = k->reg,
+				 .pid = k->pid, .vcpu_id = k->vcpu_id, .stack_id = -1 };
+
+	analyzer_tally(&t->p.an, &e, n);
+	stream_filter_count(&t->sf, &e, n);
+}
+
 static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo *si,
 		    const struct run_result *r)
 {
+	uint64_t overflow = session_tallies(s, on_tally, t);
 	struct run_info ri;
 	uint64_t traps, seen;
 
@@ -107,6 +119,10 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 		summary_trace_text(stderr, &t->p.an, &t->rn, &ri, t->printed);
 		hidden_text(stderr, &t->sf, &t->rn);
 	}
+	if (overflow)
+		fprintf(stderr, "kvmsr: WARNING: %llu events were neither shown nor counted (too "
+			"many kinds for the BPF side's counts): the counts above are low\n",
+			(unsigned long long)overflow);
 	if (ri.probe_misses)
 		fprintf(stderr, "kvmsr: WARNING: the kernel skipped %llu probe runs (BPF recursion "
 			"protection): events are missing, imbalances may be kvmsr's own\n",
@@ -144,6 +160,8 @@ int cmd_trace(const struct cli *cli)
 	/* Without --events, --reg or --all: what kvmsr is about (stream_filter.h). */
 	stream_filter_init(&t.sf, cli->event_mask, !cli->events_given && !cli->regs && !cli->all,
 			   t.p.reg_class);
+	/* ... and what no rule can use is counted in BPF, never streamed. */
+	cfg.tally = t.sf.deferred_only;
 	findings_stream(&t.p.fs, on_finding, &t);
 	jw_init(&t.w, stdout);
 	/* A pipe or file gets big writes; a terminal sees lines as they come. */

@@ -108,10 +108,18 @@ int prepare_run(const struct cli *cli, struct regnames *rn, struct session_confi
 		regnames_free(rn);
 		return EXIT_USAGE;
 	}
-	/* Registers the put may own: the only ones that can become findings. */
-	for (int i = 0; i < rn->count && i < KVMSR_MAX_REGS; i++)
-		if (regclass_of(rn->name[i]) & (RC_DEFERRED | RC_DEFERRED_SOME))
+	/*
+	 * Registers the put may own: the only ones that can become findings;
+	 * writes of the EL2 ones may change them (NV): both always streamed.
+	 */
+	for (int i = 0; i < rn->count && i < KVMSR_MAX_REGS; i++) {
+		uint8_t c = regclass_of(rn->name[i]);
+
+		if (c & (RC_DEFERRED | RC_DEFERRED_SOME))
 			cfg->checked_regs[i / 64] |= 1ull << (i % 64);
+		if (c & (RC_DEFERRED | RC_DEFERRED_SOME | RC_NV_ALIAS))
+			cfg->stream_writes[i / 64] |= 1ull << (i % 64);
+	}
 	cfg->cb = cb;
 	cfg->ctx = ctx;
 	return EXIT_OK;

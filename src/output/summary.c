@@ -29,6 +29,8 @@ void summary_findings_json(struct jw *w, const struct analyzer *a)
 	jw_kv_u64(w, "unverified_imbalances", a->unverified);
 	jw_kv_u64(w, "gaps", a->gaps);
 	jw_kv_u64(w, "late_records", a->late);
+	/* Counted by the BPF side, never streamed (default trace; among "hidden"). */
+	jw_kv_u64(w, "tallied_events", a->tallied);
 }
 
 void summary_findings_text(FILE *f, const struct analyzer *a)

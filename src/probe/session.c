@@ -324,6 +324,8 @@ static int open_skel(struct session *s, bool ctx_on, char *err, size_t len)
 	s->skel->rodata->filter_regs = c->filter_regs;
 	memcpy((void *)s->skel->rodata->reg_bitmap, c->reg_bitmap, sizeof(c->reg_bitmap));
 	memcpy((void *)s->skel->rodata->checked_regs, c->checked_regs, sizeof(c->checked_regs));
+	s->skel->rodata->tally_unneeded = c->tally && !c->aggregate;
+	memcpy((void *)s->skel->rodata->stream_writes, c->stream_writes, sizeof(c->stream_writes));
 	s->skel->rodata->seed_on_cpu_mask = assumed_on_cpu_mask();
 	s->skel->rodata->capture_stacks = c->stacks;
 	s->skel->rodata->aggregate = c->aggregate;
@@ -726,6 +728,34 @@ void session_stream_stats(const struct session *s, uint64_t *records, uint64_t *
 uint64_t session_lost(const struct session *s)
 {
 	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+uint64_t session_tallies(struct session *s, session_tally_fn fn, void *ctx)
+{
+	int fd, ncpu = libbpf_num_possible_cpus();
+	struct kvmsr_tally_key k, next, *prev = NULL;
+	uint64_t *v;
+
+	if (!s->skel || ncpu <= 0)
+		return 0;
+	fd = bpf_map__fd(s->skel->maps.tallies);
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		uint64_t n = 0;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			n += v[i];
+		if (n)
+			fn(ctx, &k, n);
+	}
+	free(v);
+	return s->skel->bss->tally_overflow;
 }
 
 uint32_t session_on_cpu_mask(const struct session *s, uint32_t *layout,

@@ -32,6 +32,12 @@ struct session_config {
 	bool filter_regs;
 	uint64_t reg_bitmap[KVMSR_MAX_REGS / 64];
 	uint64_t checked_regs[KVMSR_MAX_REGS / 64];	/* may become findings */
+	/*
+	 * Count what no rule can use instead of streaming it (default trace,
+	 * bpf/tally.bpf.h); writes of @stream_writes are streamed whatever.
+	 */
+	bool tally;
+	uint64_t stream_writes[KVMSR_MAX_REGS / 64];
 	bool verbose;			/* pass libbpf's messages through */
 	bool stacks;			/* kernel stacks of possible findings */
 	bool aggregate;			/* count in BPF maps, stream only hits (stat) */
@@ -71,6 +77,13 @@ int session_poll(struct session *s, int timeout_ms);
 
 /* Records the kernel could not queue: counted in BPF, never silent. */
 uint64_t session_lost(const struct session *s);
+/*
+ * What the BPF side counted instead of streaming (session_config.tally):
+ * @fn once per (vCPU, type, register, flags) with the count, summed over
+ * the CPUs; returns the events that found the map full (not counted).
+ */
+typedef void (*session_tally_fn)(void *ctx, const struct kvmsr_tally_key *k, uint64_t n);
+uint64_t session_tallies(struct session *s, session_tally_fn fn, void *ctx);
 
 /*
  * Calls the kernel skipped for our programs (bpf_prog_info.recursion_misses,

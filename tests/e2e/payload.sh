@@ -60,6 +60,18 @@ grep '"event":"summary"' /tmp/traps.json | tag E2E-TRAPS-SUM
 grep ' trap ' /tmp/traps.txt | sort -k6,6 -u | head -20 | tag E2E-TRAPS-TXT
 tag E2E-TRAPS-ERR < /tmp/traps-txt.err
 
+# Default trace counts in BPF what no rule can use (bpf/tally.bpf.h) and
+# shows the counts; --all streams each of those events.  The same VMM run
+# twice: the counts by (event, register) of one against the other's.
+kvmsr trace --json -- sh -c "vmm --iters 200 --vcpus 1 > /dev/null" > /tmp/tally.json 2> /tmp/tally.err
+echo "E2E-TALLY-RC $?"
+kvmsr trace --json --all -- sh -c "vmm --iters 200 --vcpus 1 > /dev/null" > /tmp/tally-all.json 2> /dev/null
+grep '"event":"summary"' /tmp/tally.json | tag E2E-TALLY-SUM
+grep -v '"event":"summary"' /tmp/tally-all.json | awk -F'"event":"' '{ split($2, a, "\""); r = ""
+	if (match($0, /"reg":"[^"]*"/)) r = substr($0, RSTART + 7, RLENGTH - 8)
+	n[a[1] " " r]++ } END { for (k in n) print k, n[k] }' | tag E2E-TALLY-ALL
+tag E2E-TALLY-ERR < /tmp/tally.err
+
 # Bad input gets a clear message and a usage exit code.
 kvmsr trace --reg NOT_A_REGISTER --duration 1 > /dev/null 2> /tmp/bad.err
 echo "E2E-BADREG-RC $?"

@@ -59,6 +59,13 @@ run TP-OFF-FE fentry --toggle-sctlr
 knob sysreg_not_loaded SCTLR_EL1
 run TP-NL-TP tracepoint --toggle-sctlr
 run TP-NL-FE fentry --toggle-sctlr
+# The same in trace's default mode, which counts in BPF what no rule can use
+# (bpf/tally.bpf.h): the same findings.  Only they and the summary are kept.
+kvmsr trace --json --backend fentry -- vmm --iters "$ITERS" --vcpus "$VCPUS" --timeout 30 \
+	--toggle-sctlr 2> /tmp/TP-NL-FD.err | grep '"event":"finding"\|"event":"summary"' > /tmp/TP-NL-FD.json
+echo "TP-NL-FD-RC $?"
+tag "TP-NL-FD-OUT" < /tmp/TP-NL-FD.json
+tag "TP-NL-FD-ERR" < /tmp/TP-NL-FD.err
 knob sysreg_not_loaded none
 
 # (3) a trap handler reads the memory copy of TTBR0_EL1.

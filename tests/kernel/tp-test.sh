@@ -88,6 +88,15 @@ for r in TP-OFF-TP:tracepoint TP-OFF-FE:fentry TP-NL-TP:tracepoint TP-NL-FE:fent
 	check "$t: no lost records" eq "$(summary "$t" .lost_records)" 0
 done
 
+# Default trace (what no rule uses counted in BPF, not streamed): the
+# findings of the --events vm-exit run of the same case, kind by kind.
+kinds() { findings "$1" | jq -r '"\(.kind) \(.reg)"' | sort | uniq -c | awk '{ print $2, $3 }'; }
+check "TP-NL-FD: default trace ran (rc 0), counted in BPF ($(summary TP-NL-FD .tallied_events))" \
+	test "$(summary TP-NL-FD .tallied_events)" -gt 0
+check "TP-NL-FD: the same kinds of finding as TP-NL-FE ($(kinds TP-NL-FD | tr '\n' ' '))" \
+	eq "$(kinds TP-NL-FD)" "$(kinds TP-NL-FE)"
+check "TP-NL-FD: findings found ($(findings TP-NL-FD | wc -l))" test "$(findings TP-NL-FD | wc -l)" -gt 0
+
 # Knob off: nothing, from either backend.
 for t in TP-OFF-TP TP-OFF-FE; do
 	check "$t: vmm and kvmsr rc=0" grep -qx "$t-RC 0" "$log"

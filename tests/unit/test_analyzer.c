@@ -191,6 +191,47 @@ TEST(coverage_counts_only_registers_the_put_may_own)
 	analyzer_free(&a);
 }
 
+/*
+ * The BPF side's counts (default trace, bpf/tally.bpf.h) land where the
+ * same events fed one by one would: accessor calls by register and loaded
+ * state, traps by register, entries; never in a rule.
+ */
+TEST(tallied_events_count_as_if_fed)
+{
+	struct analyzer fed, tallied;
+	struct kvmsr_event e[] = {
+		ev(KVMSR_EV_READ, 2, 0, KVMSR_F_LOADED, 9, 0),
+		ev(KVMSR_EV_WRITE, 3, 0, 0, 9, 0),
+		ev(KVMSR_EV_TRAP, 4, 0, KVMSR_F_TRAP_ENC, 0x5c01, 0),
+		ev(KVMSR_EV_ENTRY, 5, 0, 0, 0, 0),
+	};
+	struct vcpu_stats *f, *t;
+
+	analyzer_init(&fed);
+	analyzer_init(&tallied);
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++)
+			feed(&fed, e[i]);
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++)
+		analyzer_tally(&tallied, &e[i], 3);
+	f = analyzer_find(&fed, PID, 0);
+	t = analyzer_find(&tallied, PID, 0);
+	CHECK(f && t);
+	CHECK_EQ(t->reads[1], 3);
+	CHECK_EQ(t->reads[1], f->reads[1]);
+	CHECK_EQ(t->writes[0], f->writes[0]);
+	CHECK_EQ(vcpu_reg_find(t, 9)->reads[1], 3);
+	CHECK_EQ(t->entries, f->entries);
+	CHECK_EQ(tallied.traps_total, fed.traps_total);
+	CHECK_EQ(tallied.nr_trap_regs, 1);
+	CHECK_EQ(tallied.trap_regs[0].reads, 3);
+	CHECK_EQ(tallied.events[KVMSR_EV_READ], 3);
+	CHECK_EQ(tallied.tallied, 12);
+	CHECK_EQ(t->loads, 0);
+	analyzer_free(&fed);
+	analyzer_free(&tallied);
+}
+
 TEST(unknown_record_types_are_counted_not_dropped)
 {
 	struct analyzer a;
