@@ -70,6 +70,16 @@ run_trace() {
 		result trace "$1" irq_work_since
 }
 
+# kvmsr record: every event to a file (the guest's RAM), with the analysis
+# stat --exact does; its JSON report (events, lost records) after the run.
+run_record() {
+	start_run
+	rm -f /tmp/bench.kvmsr
+	kvmsr_timed record "$1" /tmp/kvmsr.out record --json -o /tmp/bench.kvmsr &&
+		result record "$1" irq_work_since
+	rm -f /tmp/bench.kvmsr
+}
+
 # One extra run of trace --json, after the rounds, with its stdout piped to
 # `tail -n 1`: the NDJSON summary (events, lost records) is the last line.
 # Not a file: 20000 iterations make ~600 MB of NDJSON, too much for the
@@ -140,6 +150,7 @@ run_config() { # CONFIG ROUND
 	stat) run_stat "$2" ;;
 	stat-s0) run_stat_s0 "$2" ;;
 	trace) run_trace "$2" ;;
+	record) run_record "$2" ;;
 	bpftrace-a) run_bpftrace "$1" "$2" /bench/bpftrace-a.bt ;;
 	bpftrace-b) run_bpftrace "$1" "$2" /bench/bpftrace-b.bt ;;
 	*) fail "$1" "$2" "unknown-config" ;;
@@ -181,7 +192,9 @@ run_prog_stats() { # CONFIG
 	stat) kvmsr_timed "$ps_c" 1 /tmp/kvmsr.out stat --json ${STAT_ARGS:-} --sample 100 ;;
 	stat-s0) kvmsr_timed "$ps_c" 1 /tmp/kvmsr.out stat --json --sample 0 ${STAT_ARGS:-} ;;
 	trace) kvmsr_timed "$ps_c" 1 /dev/null trace --json ${TRACE_ARGS:-} ;;
+	record) kvmsr_timed "$ps_c" 1 /tmp/kvmsr.out record --json -o /tmp/bench.kvmsr ;;
 	esac && result "$ps_c" 1 irq_work_since
+	rm -f /tmp/bench.kvmsr
 	unset KVMSR_PROG_STATS
 	VMM=$ps_vmm
 }
@@ -207,7 +220,7 @@ run_untraced_1vcpu
 for c in $CONFIGS; do
 	is_broken "$c" && continue
 	case $c in
-	stat | stat-s0 | trace) run_prog_stats "$c" ;;
+	stat | stat-s0 | trace | record) run_prog_stats "$c" ;;
 	bpftrace-*) run_bt_prog_stats "$c" ;;
 	esac
 done
