@@ -55,6 +55,7 @@ run() { # CONFIG ROUND
 	case $1 in
 	untraced) eval "$L2" ;;
 	stat) eval "kvmsr stat --json -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
+	stat-s0) eval "kvmsr stat --json --sample 0 -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
 	trace) eval "kvmsr trace --json -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
 	record) eval "kvmsr record --json -o /tmp/bench.kvmsr -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
 	*) fail "$1" "$2" unknown-config; return ;;

@@ -18,7 +18,7 @@
 # error (exit 1).
 #
 # Environment: BENCH_KERNEL (newest), BENCH_ROUNDS (3), BENCH_L2_ITERS (200),
-# BENCH_REALVM_CONFIGS ("stat trace record"), BENCH_KVMSR (a kvmsr binary to
+# BENCH_REALVM_CONFIGS ("stat stat-s0 trace record"), BENCH_KVMSR (a kvmsr binary to
 # measure instead of the tree's), BENCH_TIMEOUT (seconds of host time),
 # KVMSR_CACHE (.cache).
 set -euo pipefail
@@ -31,9 +31,9 @@ export KVMSR_CACHE=${KVMSR_CACHE:-$PWD/.cache}
 KERNEL=${BENCH_KERNEL:-newest}
 ROUNDS=${BENCH_ROUNDS:-3}
 L2_ITERS=${BENCH_L2_ITERS:-200}
-read -r -a CONFIGS <<<"${BENCH_REALVM_CONFIGS:-stat trace record}"
+read -r -a CONFIGS <<<"${BENCH_REALVM_CONFIGS:-stat stat-s0 trace record}"
 check_positive ROUNDS L2_ITERS
-check_configs stat trace record
+check_configs stat stat-s0 trace record
 # ~150 s of host time per L2 run under -icount, untraced runs included.
 TIMEOUT=${BENCH_TIMEOUT:-$((300 + ROUNDS * ${#CONFIGS[@]} * 2 * (150 + L2_ITERS)))}
 BUILD=build/arm64

@@ -206,7 +206,7 @@ stream_stats() { # stream_stats CONFIG: "records bytes lost" of its stats run
 # vmm iteration of one vCPU) and ns per hit; then what reached user space.
 prog_report() {
 	local c el any=0
-	for c in stat stat-s0 trace bpftrace-a bpftrace-b; do
+	for c in stat stat-s0 trace record bpftrace-a bpftrace-b; do
 		[[ -n $(col "$c+stats" 2) ]] || continue
 		# A run with statistics that printed none, or no run time: broken.
 		if ! prog_stats "$c" | awk '$3 > 0 { t = 1 } END { exit !t }'; then
