@@ -115,12 +115,6 @@ struct cpu_state {
 	__u64 touched_bits[KVMSR_MAX_REGS / 64];
 	__u16 touched[MAX_TOUCHED];
 	__u64 before[MAX_TOUCHED];	/* memory copies at entry of the VHE put */
-	/*
-	 * Registers whose stack was walked in this load, and its id: a walk
-	 * costs more than the rest of an accessor probe (stream.bpf.h).
-	 */
-	__u64 stacked_bits[KVMSR_MAX_REGS / 64];
-	__s32 stack_of[KVMSR_MAX_REGS];
 	/* A trap was streamed since the last streamed guest entry (tally.bpf.h). */
 	bool trap_streamed;
 };

@@ -16,13 +16,12 @@
 #include <linux/types.h>
 #endif
 
-#define KVMSR_ABI_VERSION 6
+#define KVMSR_ABI_VERSION 5
 /*
  * Versions whose records a reader of this one still understands (same
  * layout): 4 only added event types; 5 gave TRAP its encoding
  * (KVMSR_F_TRAP_ENC) and no value for a guest read.  A TRAP of 3 or 4 has
  * neither flag and a meaningless val on a read, which no output shows.
- * 6 added KVMSR_F_STACK_FIRST: before it every stack was the access's own.
  */
 #define KVMSR_ABI_OLDEST 3
 
@@ -72,12 +71,6 @@ enum kvmsr_event_type {
 #define KVMSR_F_MEM	 (1u << 4) /* READ/WRITE/SAVED: aux holds the memory copy */
 #define KVMSR_F_LOC	 (1u << 5) /* READ/WRITE: loc is the kernel's own sr_loc */
 #define KVMSR_F_NO_BEFORE (1u << 6) /* SAVED: memory before the put unknown (aux 0) */
-/*
- * READ/WRITE: stack_id is the stack of this register's first access in
- * the same load whose value equalled the memory copy (ABI 6): the stack
- * was not walked again (bpf/stream.bpf.h access_stack()).
- */
-#define KVMSR_F_STACK_FIRST (1u << 6)
 /*
  * SWITCH: the thread in tid is switched in (else out); the switch is a
  * preemption.  KVMSR_F_LOADED: out, the thread leaves with the vCPU it

@@ -444,7 +444,6 @@ static void add_pending(struct analyzer *a, struct vcpu_stats *v, const struct k
 	p->reg = e->reg;
 	p->type = e->type;
 	p->stack_id = e->stack_id;
-	p->stack_first = e->flags & KVMSR_F_STACK_FIRST;
 	p->guarded_entries = 0;
 	p->exact = e->flags & KVMSR_F_LOC;
 	/*
@@ -550,7 +549,6 @@ static void judge(struct analyzer *a, struct vcpu_stats *v, const struct pending
 	f.doubt = doubt;
 	f.guarded_entries = p->guarded_entries;
 	f.stack_id = p->stack_id;
-	f.stack_first = p->stack_first;
 	report(a, v, &f);
 }
 

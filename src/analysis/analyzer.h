@@ -79,12 +79,6 @@ struct finding {
 	enum finding_doubt doubt;	/* SUSPECT_STALE/LOST: why not confirmed */
 	uint64_t count;			/* SUSPECT: reads */
 	int32_t stack_id;		/* of the accessor call / WARN / BUG, -1 if none */
-	/*
-	 * STALE/LOST (probe backends): the stack is that of the register's
-	 * first access in this load that equalled the memory copy (the BPF
-	 * side walks one per register and load: KVMSR_F_STACK_FIRST).
-	 */
-	bool stack_first;
 	bool vcpu_loaded;		/* WARN/BUG: a vCPU was loaded on that CPU */
 	bool before_known;		/* STALE/LOST: .before is valid; DIRECT: .before */
 	bool exact;			/* STALE/LOST: the accessor's tracepoint said
@@ -109,7 +103,6 @@ struct pending_access {
 	uint8_t type;
 	bool tainted;		/* the CPU's value may have changed since */
 	bool exact;		/* the kernel's tracepoint: served from memory */
-	bool stack_first;	/* KVMSR_F_STACK_FIRST */
 };
 
 #define MAX_PENDING 64

@@ -352,7 +352,7 @@ static const struct ev_field f_none[] = { { 0 } };
 #define TYPE(n, fl, fi, tx, de, ...) \
 	{ .name = n, .flags = fl, .fields = fi, .text = tx, .describe = de, __VA_ARGS__ }
 
-#define F_ACCESS (F_LOADED | KVMSR_F_MEM | KVMSR_F_LOC | KVMSR_F_STACK_FIRST)
+#define F_ACCESS (F_LOADED | KVMSR_F_MEM | KVMSR_F_LOC)
 
 /* Type 8 (a reserved exception-entry event) was never emitted: retired. */
 static const struct ev_type types[KVMSR_EV__MAX] = {

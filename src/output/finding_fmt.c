@@ -210,9 +210,6 @@ void finding_text(FILE *out, const struct finding *f, const struct regnames *rn,
 		fprintf(out, " %s", text_reg(rn, f->reg, rb, sizeof(rb)));
 	fprintf(out, ": %s\n", proof);
 	frames_of(f, sy, &fr);
-	if (fr.n && f->stack_first)
-		fprintf(out, "    (the stack of the first access of this register in the load "
-			"that equalled the memory copy; later ones are not walked)\n");
 	for (int i = 0; i < fr.n; i++)
 		fprintf(out, "    %s %s\n", i ? "<-" : "at", text_clean(fr.name[i], nb, sizeof(nb)));
 	context_text(out, f, rn, sy);
@@ -280,8 +277,6 @@ void finding_json(struct jw *w, const struct finding *f, const struct regnames *
 	if (f->reg >= 0)
 		jw_kv_str(w, "reg", regnames_get(rn, f->reg, rb, sizeof(rb)));
 	proof_fields(w, f);
-	if (f->stack_first)
-		jw_kv_str(w, "stack_of", "first-access-in-load");
 	jw_key(w, "stack");
 	jw_arr_begin(w);
 	frames_of(f, sy, &fr);

@@ -88,7 +88,7 @@ other=$!
 # at most 30 s: a busy host is slow to start a VM, not a reason to fail.
 threads() { ls /proc/$1/task 2>/dev/null | wc -l; }
 for i in $(seq 300); do
-	[ "$(threads $want)" -ge 3 -a "$(threads $other)" -ge 3 ] && break
+	[ "$(threads $want)" -ge 3 ] && [ "$(threads $other)" -ge 3 ] && break
 	sleep 0.1
 done
 echo "E2E-FILTER-START threads: want=$(threads $want) other=$(threads $other) after ${i}00 ms"

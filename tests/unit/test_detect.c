@@ -82,29 +82,6 @@ TEST(stale_read_is_confirmed_by_the_put)
 	analyzer_free(&a);
 }
 
-/*
- * The BPF side walks one stack per register and load (KVMSR_F_STACK_FIRST
- * on the later accesses): the finding on a later access says its stack is
- * the first one's, the first access's own does not.
- */
-TEST(a_shared_stack_is_said)
-{
-	struct analyzer a;
-	struct rec r;
-
-	setup(&a, &r);
-	LOAD(&a);
-	READ(&a, SCTLR, 0x1, 0x1);
-	ev(&a, KVMSR_EV_READ, 0, L | M | KVMSR_F_STACK_FIRST, SCTLR, 0x1, 0x1, 0);
-	PUT(&a);
-	SAVED(&a, SCTLR, 0x2, 0x1);
-	CHECK_EQ(r.n, 2);
-	CHECK_EQ(r.f[0].kind, FIND_STALE_READ);
-	CHECK_EQ(r.f[1].kind, FIND_STALE_READ);
-	CHECK_EQ(r.f[0].stack_first + r.f[1].stack_first, 1);
-	analyzer_free(&a);
-}
-
 /* An earlier interval whose put saved @s: the CPU held @s in @reg. */
 static void cpu_held(struct analyzer *a, uint16_t reg, uint64_t s)
 {

@@ -162,23 +162,6 @@ TEST(finding_text_names_register_proof_and_stack)
 	CHECK(!sym_is_plumbing("access_vm_reg+0x30"));
 }
 
-TEST(finding_says_when_its_stack_is_the_first_access_s)
-{
-	char *names[8] = { NULL };
-	struct regnames rn = { .name = names, .count = 8 };
-	struct finding f = { .kind = FIND_STALE_READ, .pid = 9, .vcpu_id = 1, .reg = 3,
-			     .value = 0x1, .saved = 0x2, .before = 0x1, .stack_id = 4 };
-
-	names[3] = "SCTLR_EL1";
-	CHECK(strstr(render_finding(&f, &rn, false), "first access") == NULL);
-	CHECK(strstr(render_finding(&f, &rn, true), "stack_of") == NULL);
-	f.stack_first = true;
-	CHECK(strstr(render_finding(&f, &rn, false), "(the stack of the first access of this "
-		     "register in the load") != NULL);
-	CHECK(strstr(render_finding(&f, &rn, true),
-		     "\"stack_of\":\"first-access-in-load\",\"stack\":[") != NULL);
-}
-
 static char *escaped(const char *s)
 {
 	static char buf[256];
