@@ -92,7 +92,7 @@ report=$tmp/report.txt
 	echo "kvmsr bench, real VM, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git describe --always --dirty 2>/dev/null || echo '?')"
 	echo "kvmsr binary: $KVMSR_BIN, sha256 $(sha256sum "$KVMSR_BIN" | cut -c1-12)"
 	echo "host: Debian $(cat "$kdir/version") ($(cat "$kdir/release")), VHE; QEMU -icount shift=0,sleep=off, -smp 2 -m 3G"
-	echo "L2: Debian's QEMU $(cut -d' ' -f1-2 "$qdir/.complete" | cut -d' ' -f2) -accel kvm -smp 2 -m 256M, Debian $(cat "$l2k/release");" \
+	echo "L2: Debian's QEMU $(cut -d' ' -f1 "$qdir/.complete") -accel kvm -smp 2 -m 256M, Debian $(cat "$l2k/release");" \
 		"boot, $L2_ITERS iterations of ls /proc, cat /proc/*, dd 512 KiB, echo; power-off"
 	echo
 	printf '%-26s %4s %9s %8s %9s %8s %9s %8s\n' configuration runs all_s ratio work_s ratio events lost

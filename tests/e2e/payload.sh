@@ -63,9 +63,9 @@ tag E2E-TRAPS-ERR < /tmp/traps-txt.err
 # Default trace counts in BPF what no rule can use (bpf/tally.bpf.h) and
 # shows the counts; --all streams each of those events.  The same VMM run
 # twice: the counts by (event, register) of one against the other's.
-kvmsr trace --json -- sh -c "vmm --iters 200 --vcpus 1 > /dev/null" > /tmp/tally.json 2> /tmp/tally.err
+kvmsr trace --json -- sh -c "vmm --iters 60 --vcpus 1 > /dev/null" > /tmp/tally.json 2> /tmp/tally.err
 echo "E2E-TALLY-RC $?"
-kvmsr trace --json --all -- sh -c "vmm --iters 200 --vcpus 1 > /dev/null" > /tmp/tally-all.json 2> /dev/null
+kvmsr trace --json --all -- sh -c "vmm --iters 60 --vcpus 1 > /dev/null" > /tmp/tally-all.json 2> /dev/null
 grep '"event":"summary"' /tmp/tally.json | tag E2E-TALLY-SUM
 grep -v '"event":"summary"' /tmp/tally-all.json | awk -F'"event":"' '{ split($2, a, "\""); r = ""
 	if (match($0, /"reg":"[^"]*"/)) r = substr($0, RSTART + 7, RLENGTH - 8)
