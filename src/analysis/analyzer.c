@@ -359,15 +359,20 @@ static void taint(struct analyzer *a, struct vcpu_stats *v, int reg, uint8_t cls
 	}
 }
 
+/* @n accessor calls of @v (and of its register @r), loaded or not. */
+static void count_calls(struct vcpu_stats *v, struct reg_stats *r, bool is_write, int loaded,
+			uint64_t n)
+{
+	(is_write ? v->writes : v->reads)[loaded] += n;
+	if (r)
+		(is_write ? r->writes : r->reads)[loaded] += n;
+}
+
 /* Accessor traffic, and the trap it answers (coverage). */
 static void count_access(struct vcpu_stats *v, struct reg_stats *r, const struct kvmsr_event *e,
 			 int loaded, bool is_write)
 {
-	uint64_t *vc = is_write ? v->writes : v->reads;
-
-	vc[loaded]++;
-	if (r)
-		(is_write ? r->writes : r->reads)[loaded]++;
+	count_calls(v, r, is_write, loaded, 1);
 	if (v->pending_trap == e->reg) {
 		v->traps_seen++;
 		if (r)
@@ -834,9 +839,8 @@ struct vcpu_stats *analyzer_feed(struct analyzer *a, const struct kvmsr_event *e
 
 void analyzer_tally(struct analyzer *a, const struct kvmsr_event *e, uint64_t n)
 {
-	bool loaded = e->flags & KVMSR_F_LOADED;
+	int loaded = !!(e->flags & KVMSR_F_LOADED);
 	struct vcpu_stats *v;
-	struct reg_stats *r;
 
 	if (e->type >= KVMSR_EV__MAX || !rules[e->type] || !n)
 		return;
@@ -848,10 +852,7 @@ void analyzer_tally(struct analyzer *a, const struct kvmsr_event *e, uint64_t n)
 	switch (e->type) {
 	case KVMSR_EV_READ:
 	case KVMSR_EV_WRITE:
-		(e->type == KVMSR_EV_WRITE ? v->writes : v->reads)[loaded] += n;
-		r = reg_of(v, e->reg);
-		if (r)
-			(e->type == KVMSR_EV_WRITE ? r->writes : r->reads)[loaded] += n;
+		count_calls(v, reg_of(v, e->reg), e->type == KVMSR_EV_WRITE, loaded, n);
 		break;
 	case KVMSR_EV_TRAP:
 		tally_trap(a, e, n);

@@ -234,7 +234,8 @@ static void poll_until_stop(const struct cli *cli, struct session *s, const stru
 			    struct run_result *r, struct child *c)
 {
 	uint64_t deadline = 0, next_tick = 0;
-	int n, wait_ms = 50;
+	bool more = false;
+	int n;
 
 	if (cli->duration > 0)
 		deadline = r->start_ns + (uint64_t)(cli->duration * 1e9);
@@ -249,13 +250,13 @@ static void poll_until_stop(const struct cli *cli, struct session *s, const stru
 		 * waiting): a 50 ms nap per budget capped the reader at 16384
 		 * records per 50 ms, below what two busy vCPUs make.
 		 */
-		n = session_poll(s, wait_ms);
+		n = session_poll(s, more ? 0 : 50);
 		if (n < 0) {
 			fprintf(stderr, "kvmsr: reading events failed: %s\n", strerror(-n));
 			break;
 		}
-		wait_ms = n >= SESSION_POLL_BUDGET ? 0 : 50;
-		if (h->drained && n < SESSION_POLL_BUDGET)
+		more = n >= SESSION_POLL_BUDGET;
+		if (h->drained && !more)
 			h->drained(h->stream, t);
 		t = now_ns();
 		if (h->poll)

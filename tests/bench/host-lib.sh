@@ -67,6 +67,12 @@ fail_lines() { # LOG [PREFIX]: each BENCH-FAIL line of LOG, appended to errors
 	done < <(grep '^BENCH-FAIL ' "$1" || true)
 }
 
+verdict() { # verdict TEXT COND(awk): prints "target met/missed" under TEXT
+	local v
+	v=$(awk "BEGIN { print ($2) ? \"target met\" : \"target missed\" }")
+	printf '  %-58s %s\n' "$1" "$v"
+}
+
 median() { # stdin: numbers, one a line -> their median (empty if none)
 	sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }

@@ -76,14 +76,16 @@ mv "$run_log" "$console"
 # --- the report ---------------------------------------------------------------
 errors=()
 ((boot_rc == 0)) || errors+=("the guest payload did not finish cleanly (boot.sh rc=$boot_rc)")
-while read -r l; do errors+=("$l"); done < <(tr -d '\r' <"$console" | grep '^BENCH-FAIL ' || true)
-grep -q '^BENCH-STATUS 0' <(tr -d '\r' <"$console") || errors+=("the payload did not report success")
+# The console without its CRs, read by everything below.
+clog=$tmp/console.txt
+tr -d '\r' <"$console" >"$clog"
+fail_lines "$clog"
+grep -q '^BENCH-STATUS 0' "$clog" || errors+=("the payload did not report success")
 # "config elapsed_ns l2_work_s" per successful run.
-runs=$(tr -d '\r' <"$console" | sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) status=0 l2_up=\([0-9.]*\) l2_done=\([0-9.]*\) .*/\1 \2 \3 \4/p' |
+runs=$(sed -n 's/^BENCH-RUN config=\([^ ]*\) round=[0-9]* elapsed_ns=\([0-9]*\) status=0 l2_up=\([0-9.]*\) l2_done=\([0-9.]*\) .*/\1 \2 \3 \4/p' "$clog" |
 	awk '{ print $1, $2, $4 - $3 }')
 col() { awk -v c="$1" -v f="$2" '$1 == c { print $f }' <<<"$runs"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-kjson() { tr -d '\r' <"$console" | sed -n "s/^BENCH-KVMSR $1 [0-9]* //p" | grep '^{' || true; }
+kjson() { sed -n "s/^BENCH-KVMSR $1 [0-9]* //p" "$clog" | grep '^{' || true; }
 u_all=$(col untraced 2 | median) u_work=$(col untraced 3 | median)
 [[ -n $u_all ]] || errors+=("no successful untraced run: no reference, no ratios")
 declare -A ratio=() wratio=() lost=()
@@ -119,10 +121,10 @@ report=$tmp/report.txt
 	done
 	echo
 	echo "all_s: guest seconds of the whole QEMU run (median); work_s: the L2's own seconds for its iterations;"
-	echo "ratio: to the untraced median; events: kvmsr's summary (stat: loads + puts); lost: the most in a run."
+	echo "ratio: to the untraced median; events: kvmsr's summary (stat, record: loads + puts); lost: the most in a run."
 	echo
 	# The runs with the kernel's BPF statistics on, one per configuration.
-	ps=$(tr -d '\r' <"$console" | sed -n 's/^BENCH-PROGSTATS //p')
+	ps=$(sed -n 's/^BENCH-PROGSTATS //p' "$clog")
 	if [[ -n $ps ]]; then
 		echo "per BPF program (one more run each, statistics on): runs, ns per run, ms in all"
 		awk '$2 ~ /^prog=/ { split($2, p, "="); split($3, n, "="); split($4, t, "=")
@@ -132,15 +134,12 @@ report=$tmp/report.txt
 		echo
 	fi
 	echo "targets:"
-	v() { printf '  %-58s %s\n' "$1" "$(awk "BEGIN { print ($2) ? \"target met\" : \"target missed\" }")"; }
-	[[ -z ${ratio[stat]:-} ]] || v "kvmsr stat <= 1.01x (is ${ratio[stat]}x)" "${ratio[stat]} <= 1.01"
-	[[ -z ${ratio[trace]:-} ]] || v "kvmsr trace <= 1.10x (is ${ratio[trace]}x)" "${ratio[trace]} <= 1.10"
+	[[ -z ${ratio[stat]:-} ]] || verdict "kvmsr stat <= 1.01x (is ${ratio[stat]}x)" "${ratio[stat]} <= 1.01"
+	[[ -z ${ratio[trace]:-} ]] || verdict "kvmsr trace <= 1.10x (is ${ratio[trace]}x)" "${ratio[trace]} <= 1.10"
 	for c in trace record; do
-		[[ -z ${lost[$c]:-} ]] || v "kvmsr $c loses no record (${lost[$c]})" "\"${lost[$c]}\" == \"0\""
+		[[ -z ${lost[$c]:-} ]] ||
+			verdict "kvmsr $c loses no record (${lost[$c]})" "\"${lost[$c]}\" == \"0\""
 	done
-	for e in "${errors[@]}"; do echo "error: $e"; done
 	echo "bench wall time: $(((${EPOCHREALTIME/./} - start_us) / 1000000)) s"
 } >"$report"
-cat "$report"
-cp "$report" "$OUT/realvm.txt"
-((${#errors[@]} == 0))
+publish "$report" "$OUT/realvm.txt" "console log: $console" "console log $console"

@@ -336,11 +336,6 @@ report=$tmp/report.txt
 			printf "kvmsr stat added cost: %+.1f%% of untraced = %.0f%% of bpftrace (b)'\''s added cost (%+.1f%%)\n",
 				100 * (s - 1), (b > 1 ? 100 * (s - 1) / (b - 1) : 0), 100 * (b - 1) }'
 	fi
-	verdict() { # verdict TEXT COND(awk): prints "target met/missed"
-		local v
-		v=$(awk "BEGIN { print ($2) ? \"target met\" : \"target missed\" }")
-		printf '  %-58s %s\n' "$1" "$v"
-	}
 	echo "targets:"
 	if [[ -n ${ratio[stat]:-} ]]; then
 		verdict "kvmsr stat <= 1.10x (is ${ratio[stat]}x)" "${ratio[stat]} <= 1.10"
