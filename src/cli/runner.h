@@ -26,6 +26,7 @@ struct run_result {
 	bool child_ran;
 	int child_status;	/* as from waitpid() */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC = bpf_ktime_get_ns() */
+	uint64_t start_cpu_us[2]; /* kvmsr's own user, system CPU time at start_ns */
 };
 
 /* Monotonic nanoseconds, the clock BPF timestamps use. */

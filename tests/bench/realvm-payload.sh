@@ -10,7 +10,7 @@
 # (U, D: the L2's uptime at the start and the end of its work, in its own
 # clock, which under -icount also counts instructions), plus BENCH-KVMSR
 # lines (kvmsr's JSON summary) and BENCH-FAIL lines.
-# /bench/env sets ROUNDS, L2_ITERS, CONFIGS.
+# /bench/env sets ROUNDS, L2_ITERS, CONFIGS, TRACE_ARGS.
 # shellcheck disable=SC3040
 set -u -o pipefail
 # shellcheck source=/dev/null # written by realvm.sh into the initramfs
@@ -56,7 +56,7 @@ run() { # CONFIG ROUND
 	untraced) eval "$L2" ;;
 	stat) eval "kvmsr stat --json -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
 	stat-s0) eval "kvmsr stat --json --sample 0 -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
-	trace) eval "kvmsr trace --json -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
+	trace) eval "kvmsr trace --json ${TRACE_ARGS:-} -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
 	record) eval "kvmsr record --json -o /tmp/bench.kvmsr -- $L2" >/tmp/k.out 2>/tmp/k.err ;;
 	*) fail "$1" "$2" unknown-config; return ;;
 	esac

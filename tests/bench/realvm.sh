@@ -19,7 +19,8 @@
 #
 # Environment: BENCH_KERNEL (newest), BENCH_ROUNDS (3), BENCH_L2_ITERS (200),
 # BENCH_REALVM_CONFIGS ("stat stat-s0 trace record"), BENCH_KVMSR (a kvmsr binary to
-# measure instead of the tree's), BENCH_TIMEOUT (seconds of host time),
+# measure instead of the tree's), BENCH_TRACE_ARGS (trace's options; default
+# none, as a user runs it), BENCH_TIMEOUT (seconds of host time),
 # KVMSR_CACHE (.cache).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,7 +53,9 @@ l2=$(bash tests/realvm/l2-initramfs.sh)
 l2k=$(bash tests/bed/kernel.sh 6.1)
 
 make_tmp
-printf 'ROUNDS=%s\nL2_ITERS=%s\nCONFIGS="%s"\n' "$ROUNDS" "$L2_ITERS" "${CONFIGS[*]}" >"$tmp/env"
+TRACE_ARGS=${BENCH_TRACE_ARGS:-}
+printf 'ROUNDS=%s\nL2_ITERS=%s\nCONFIGS="%s"\nTRACE_ARGS="%s"\n' "$ROUNDS" "$L2_ITERS" \
+	"${CONFIGS[*]}" "$TRACE_ARGS" >"$tmp/env"
 bash tests/bed/mkinitramfs.sh -o "$tmp/initrd.img" -i tests/bench/realvm-payload.sh \
 	-f "$KVMSR_BIN:/bin/kvmsr" -f "$BUILD/bench/timeit:/bin/timeit" -f "$tmp/env:/bench/env" \
 	-f "$l2k/Image:/realvm/Image" -f "$l2:/realvm/l2.cpio.gz" \
@@ -94,6 +97,7 @@ report=$tmp/report.txt
 	echo "kvmsr bench, real VM, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git describe --always --dirty 2>/dev/null || echo '?')"
 	echo "kvmsr binary: $KVMSR_BIN, sha256 $(sha256sum "$KVMSR_BIN" | cut -c1-12)"
 	echo "host: Debian $(cat "$kdir/version") ($(cat "$kdir/release")), VHE; QEMU -icount shift=0,sleep=off, -smp 2 -m 3G"
+	[[ -z $TRACE_ARGS ]] || echo "trace ran with: $TRACE_ARGS"
 	echo "L2: Debian's QEMU $(cut -d' ' -f1 "$qdir/.complete") -accel kvm -smp 2 -m 256M, Debian $(cat "$l2k/release");" \
 		"boot, $L2_ITERS iterations of ls /proc, cat /proc/*, dd 512 KiB, echo; power-off"
 	echo
@@ -130,7 +134,10 @@ report=$tmp/report.txt
 		awk '$2 ~ /^prog=/ { split($2, p, "="); split($3, n, "="); split($4, t, "=")
 			if (n[2] > 0) printf "  %-8s %-28s %9d %7.0f %8.1f\n", $1, p[2], n[2], t[2] / n[2], t[2] / 1e6 }
 			$2 ~ /^records=/ { split($2, r, "="); split($3, b, "="); split($4, l, "=")
-			printf "  %-8s to user space: %d records (%.0f bytes each), %d lost\n", $1, r[2], r[2] ? b[2] / r[2] : 0, l[2] }' <<<"$ps"
+			printf "  %-8s to user space: %d records (%.0f bytes each), %d lost\n", $1, r[2], r[2] ? b[2] / r[2] : 0, l[2]
+			for (i = 5; i <= NF; i++) { split($i, kv, "="); cpu[kv[1]] = kv[2] }
+			if ("user_us" in cpu)
+				printf "  %-8s kvmsr itself: %.0f ms user, %.0f ms system while the command ran\n", $1, cpu["user_us"] / 1e3, cpu["sys_us"] / 1e3 }' <<<"$ps"
 		echo
 	fi
 	echo "targets:"

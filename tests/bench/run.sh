@@ -199,8 +199,8 @@ prog_stats() { # prog_stats CONFIG: "program run_cnt run_time_ns misses" of its 
 	sed -n -e "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: $f/\1 \2 \3 \4/p" \
 		-e "s/^BENCH-PROGSTATS $1+stats 1 $f/\1 \2 \3 \4/p" "$console"
 }
-stream_stats() { # stream_stats CONFIG: "records bytes lost" of its stats run
-	sed -n "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: stream-stats records=\([0-9]*\) bytes=\([0-9]*\) lost=\([0-9]*\) .*/\1 \2 \3/p" "$console"
+stream_stats() { # stream_stats CONFIG: "records bytes lost user_us sys_us" of its stats run
+	sed -n "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: stream-stats records=\([0-9]*\) bytes=\([0-9]*\) lost=\([0-9]*\) .* user_us=\([0-9]*\) sys_us=\([0-9]*\)$/\1 \2 \3 \4 \5/p" "$console"
 }
 # prog_report: per program of each stats run, hits per guest iteration (one
 # vmm iteration of one vCPU) and ns per hit; then what reached user space.
@@ -229,7 +229,8 @@ prog_report() {
 		[[ -n $el ]] || continue
 		stream_stats "$c" | awk -v c="$c" -v el="$el" '$1 > 0 {
 			printf "  %-10s to user space: %d records, %.0f bytes each, %.0f records/s of vmm time, %d lost\n",
-				c, $1, $2 / $1, $1 / (el / 1e9), $3 }'
+				c, $1, $2 / $1, $1 / (el / 1e9), $3 }
+			{ printf "  %-10s kvmsr itself: %.0f ms user, %.0f ms system while the command ran\n", c, $4 / 1e3, $5 / 1e3 }'
 	done
 	# trace's rate with the bench's vCPUs: its |tail run's summary.
 	el=$(col trace-tail 2 | head -n 1)
