@@ -69,6 +69,21 @@ static __always_inline __u32 flag_word_direct(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * The vCPU's id: a plain load from a BTF program (@direct), a probe-read
+ * from a kprobe, whose vCPU pointer is a number to the verifier.
+ */
+static __always_inline __s32 vcpu_id_of(struct kvm_vcpu *vcpu, bool direct)
+{
+	return direct ? vcpu->vcpu_id : BPF_CORE_READ(vcpu, vcpu_id);
+}
+
+/* The flag word the same way (flag_word(), flag_word_direct()). */
+static __always_inline __u32 flag_word_of(struct kvm_vcpu *vcpu, bool direct)
+{
+	return direct ? flag_word_direct(vcpu) : flag_word(vcpu);
+}
+
+/*
  * 6.8+: registers past __VNCR_START__ live in a separate page once a nested
  * vCPU has one, since d8bd48e3f0ee ("KVM: arm64: nv: Map VNCR-capable
  * registers to a separate page").  A subprogram, so that clang cannot hoist

@@ -162,6 +162,13 @@ struct {
 	__type(value, __u64);
 } tallies SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kvmsr_tally_cache);
+} tally_cache SEC(".maps");
+
 /* kprobe backend: arguments saved at entry for the kretprobe, per thread. */
 struct saved_args {
 	struct kvm_vcpu *vcpu;

@@ -34,8 +34,8 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 	struct cpu_state *st = this_cpu();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	__s32 id = BPF_CORE_READ(vcpu, vcpu_id);
-	__u32 word = flag_word(vcpu);
+	__s32 id = vcpu_id_of(vcpu, !caller);
+	__u32 word = flag_word_of(vcpu, !caller);
 
 	if (st) {
 		st->vcpu = vcpu;
@@ -46,6 +46,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 		st->trap_streamed = false;
 		__builtin_memset(st->touched_bits, 0, sizeof(st->touched_bits));
 	}
+	tally_own(pid, id);
 	if (armed && wanted(pid, id)) {
 		note_vcpu_task(vcpu, tid, pid, id);
 		EMIT_EVENT(.type = KVMSR_EV_LOAD, .pid = pid, .tid = tid, .vcpu_id = id,
@@ -67,8 +68,8 @@ static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put, const 
 	}
 	st = this_cpu();
 	pid = current_pid();
-	id = BPF_CORE_READ(vcpu, vcpu_id);
-	word = flag_word(vcpu);
+	id = vcpu_id_of(vcpu, !caller);
+	word = flag_word_of(vcpu, !caller);
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
 	if (armed && wanted(pid, id))
@@ -90,6 +91,7 @@ static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 re
 	__u32 pid = current_pid();
 	struct cpu_state *st;
 	__s32 id, stack = -1;
+	__u32 word;
 	__u64 mem = 0;
 	__u8 flags = 0, loc = 0;
 	bool from_mem;
@@ -103,11 +105,19 @@ static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 re
 		return;
 	/* The vCPU loaded on this CPU is the usual caller: its id is cached. */
 	st = this_cpu();
+	/*
+	 * Not vcpu_id_of(): clang merges a plain load of the vCPU's id with
+	 * the map value's into one instruction, which the verifier refuses
+	 * ("same insn cannot be used with different pointers").  Rare path.
+	 */
 	if (st && st->vcpu == vcpu)
 		id = st->vcpu_id;
 	else
 		id = BPF_CORE_READ(vcpu, vcpu_id);
-	if (!wanted(pid, id) || tally_access(type, reg, pid, id, vcpu))
+	if (!wanted(pid, id))
+		return;
+	word = flag_word_of(vcpu, !caller);
+	if (tally_access(type, reg, pid, id, word_loaded(word)))
 		return;
 	if (read_mem(vcpu, reg, &mem))
 		flags |= KVMSR_F_MEM;
@@ -118,7 +128,7 @@ static __always_inline void on_access(__u8 type, struct kvm_vcpu *vcpu, __u32 re
 	} else {
 		from_mem = (flags & KVMSR_F_MEM) && mem == val;
 	}
-	if (word_loaded(flag_word(vcpu))) {
+	if (word_loaded(word)) {
 		flags |= KVMSR_F_LOADED;
 		/* A tracepoint proves a CPU-served access right: nothing to check. */
 		if (in_bitmap(checked_regs, reg) && (kloc < 0 || from_mem)) {
@@ -265,27 +275,23 @@ static __always_inline void on_bug(struct pt_regs *regs, bool task_walk)
 }
 
 /*
- * The encoding of a trapped register without a slot, its name copied into
- * trap_names the first time (before the event that carries it is emitted,
- * so user space finds it when it formats the event).  The hot path is one
- * lookup: a boot traps on these registers tens of thousands of times.
+ * The name of a trapped register without a slot, copied into trap_names
+ * under its encoding @enc the first time (before an event that carries it
+ * is emitted, so user space finds it when it formats the event).
  */
-static __always_inline __u16 trap_encoding(const struct sys_reg_desc *r)
+static __always_inline void trap_name(const struct sys_reg_desc *r, __u32 enc)
 {
 	struct kvmsr_trap_name tn = {};
 	const char *name;
-	__u32 enc;
 
-	enc = KVMSR_ENC(r->Op0, r->Op1, r->CRn, r->CRm, r->Op2);
 	if (bpf_map_lookup_elem(&trap_names, &enc))
-		return enc;
+		return;
 	/* Descriptors without a name have NULL: stored as "", not read again. */
 	name = r->name;
 	if (name && bpf_probe_read_kernel_str(tn.name, sizeof(tn.name), name) < 0)
 		tn.name[0] = '\0';
 	/* Another CPU may have been first: its copy is the same name. */
 	bpf_map_update_elem(&trap_names, &enc, &tn, BPF_NOEXIST);
-	return enc;
 }
 
 /*
@@ -314,11 +320,25 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 	if (!loaded_here(&pid, &id, &flags) || !reg_wanted(reg > 0 ? reg : 0))
 		return;
 	if (reg <= 0) {
-		reg = trap_encoding(r);
+		reg = KVMSR_ENC(r->Op0, r->Op1, r->CRn, r->CRm, r->Op2);
 		flags |= KVMSR_F_TRAP_ENC;
 	}
-	if (tally_trap(flags, pid, id, reg))
+	/*
+	 * A boot traps on registers without a slot tens of thousands of times:
+	 * a counted trap looks its name up only when its count is new.
+	 */
+	switch (tally_trap(flags, pid, id, reg)) {
+	case TALLY_FIRST:
+		if (flags & KVMSR_F_TRAP_ENC)
+			trap_name(r, reg);
 		return;
+	case TALLY_AGAIN:
+		return;
+	default:
+		break;
+	}
+	if (flags & KVMSR_F_TRAP_ENC)
+		trap_name(r, reg);
 	if (flags & KVMSR_F_TRAP_WRITE)
 		val = params->regval;
 	EMIT_EVENT(.type = KVMSR_EV_TRAP, .flags = flags, .pid = pid, .vcpu_id = id,

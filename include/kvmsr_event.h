@@ -214,6 +214,30 @@ struct kvmsr_tally_key {
 	__u8 flags;		/* as kvmsr_event.flags */
 };
 
+/*
+ * A write-back cache of `tallies` per CPU (map `tally_cache`): the counts
+ * of one vCPU, the last one loaded on the CPU, in direct-mapped slots.  A
+ * hash update per event cost the default trace more than streaming some
+ * of them; the slots are written to `tallies` when another vCPU is loaded
+ * there or another key takes the slot, and user space adds what is left
+ * in them at the end (session_tallies()).
+ */
+#define KVMSR_TALLY_SLOTS 64
+
+struct kvmsr_tally_slot {
+	__u16 reg;
+	__u8 type;
+	__u8 flags;
+	__u32 n;
+};
+
+struct kvmsr_tally_cache {
+	__u32 pid;		/* the owner: the slots' key without reg, type, flags */
+	__s32 vcpu_id;
+	__u64 used;		/* bit i: slot[i] holds a count */
+	struct kvmsr_tally_slot slot[KVMSR_TALLY_SLOTS];
+};
+
 /* HCR_EL2.TVM (architectural): guest writes of the VM registers trap. */
 #define KVMSR_HCR_TVM (1ULL << 26)
 

@@ -52,6 +52,7 @@ struct session {
 	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
+	bool load_calib_dropped;	/* streaming: the VHE load's probes detached */
 	bool calib_started;		/* counting: the on-demand VHE probes attached once */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
 	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
@@ -655,10 +656,33 @@ int session_open(struct session *s, char *err, size_t len)
 	return open_probes(s, err, len);
 }
 
+/*
+ * Streaming: once SYSREGS_ON_CPU is learned (the rule of session_calibrate()),
+ * the VHE load's probes have nothing left to teach and cost two probe runs
+ * per load (0.2 % of make bench's real VM): detached.  The put's stay: the
+ * SAVED check needs them, and they go on testing the bit.
+ */
+static void drop_load_calibration(struct session *s)
+{
+	const struct kvmsr_bpf__bss *b = s->skel->bss;
+
+	if (s->load_calib_dropped || s->cfg->aggregate ||
+	    b->calib_samples < SESSION_CALIB_ENOUGH || b->calib_conflicts)
+		return;
+	s->load_calib_dropped = true;
+	for (int i = 0; i < s->nr_roles; i++) {
+		if (s->roles[i].target != TGT_VHE_LOAD)
+			continue;
+		bpf_link__destroy(s->role_links[i]);
+		s->role_links[i] = NULL;
+	}
+}
+
 int session_poll(struct session *s, int timeout_ms)
 {
 	int n;
 
+	drop_load_calibration(s);
 	s->polled = 0;
 	n = ring_buffer__poll(s->rb, timeout_ms);
 	if (n == BUDGET_SPENT)
@@ -730,6 +754,35 @@ uint64_t session_lost(const struct session *s)
 	return s->skel ? s->skel->bss->lost_events : 0;
 }
 
+/* What the per-CPU caches of the BPF side still hold (bpf/tally.bpf.h). */
+static void cached_tallies(struct session *s, session_tally_fn fn, void *ctx, int ncpu)
+{
+	int fd = bpf_map__fd(s->skel->maps.tally_cache);
+	/* A per-CPU value is padded to 8 bytes (it already is, but say so). */
+	size_t sz = (sizeof(struct kvmsr_tally_cache) + 7) & ~(size_t)7;
+	char *v = calloc(ncpu, sz);
+	uint32_t zero = 0;
+
+	if (!v || bpf_map_lookup_elem(fd, &zero, v)) {
+		free(v);
+		return;
+	}
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		const struct kvmsr_tally_cache *c = (const void *)(v + cpu * sz);
+
+		for (int i = 0; i < KVMSR_TALLY_SLOTS; i++) {
+			const struct kvmsr_tally_slot *sl = &c->slot[i];
+			struct kvmsr_tally_key k = { .pid = c->pid, .vcpu_id = c->vcpu_id,
+						     .reg = sl->reg, .type = sl->type,
+						     .flags = sl->flags };
+
+			if ((c->used & (1ULL << i)) && sl->n)
+				fn(ctx, &k, sl->n);
+		}
+	}
+	free(v);
+}
+
 uint64_t session_tallies(struct session *s, session_tally_fn fn, void *ctx)
 {
 	int fd, ncpu = libbpf_num_possible_cpus();
@@ -738,6 +791,8 @@ uint64_t session_tallies(struct session *s, session_tally_fn fn, void *ctx)
 
 	if (!s->skel || ncpu <= 0)
 		return 0;
+	/* The end of the run: nothing moves from the caches to the map meanwhile. */
+	s->skel->bss->armed = 0;
 	fd = bpf_map__fd(s->skel->maps.tallies);
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
@@ -755,6 +810,7 @@ uint64_t session_tallies(struct session *s, session_tally_fn fn, void *ctx)
 			fn(ctx, &k, n);
 	}
 	free(v);
+	cached_tallies(s, fn, ctx, ncpu);
 	return s->skel->bss->tally_overflow;
 }
 

@@ -79,8 +79,10 @@ int session_poll(struct session *s, int timeout_ms);
 uint64_t session_lost(const struct session *s);
 /*
  * What the BPF side counted instead of streaming (session_config.tally):
- * @fn once per (vCPU, type, register, flags) with the count, summed over
- * the CPUs; returns the events that found the map full (not counted).
+ * @fn with the counts of each (vCPU, type, register, flags), summed over
+ * the CPUs: once from the map, and once per CPU whose cache still holds
+ * one (the counts add up).  The end of a run: it disarms the programs.
+ * Returns the events that found the map full (not counted).
  */
 typedef void (*session_tally_fn)(void *ctx, const struct kvmsr_tally_key *k, uint64_t n);
 uint64_t session_tallies(struct session *s, session_tally_fn fn, void *ctx);
