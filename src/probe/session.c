@@ -52,7 +52,6 @@ struct session {
 	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
-	bool load_calib_dropped;	/* streaming: the VHE load's probes detached */
 	bool calib_started;		/* counting: the on-demand VHE probes attached once */
 	char why[SESSION_TEXT];		/* how the backend was chosen */
 	char notes[SESSION_TEXT];	/* coverage warnings found while attaching */
@@ -656,33 +655,10 @@ int session_open(struct session *s, char *err, size_t len)
 	return open_probes(s, err, len);
 }
 
-/*
- * Streaming: once SYSREGS_ON_CPU is learned (the rule of session_calibrate()),
- * the VHE load's probes have nothing left to teach and cost two probe runs
- * per load (0.2 % of make bench's real VM): detached.  The put's stay: the
- * SAVED check needs them, and they go on testing the bit.
- */
-static void drop_load_calibration(struct session *s)
-{
-	const struct kvmsr_bpf__bss *b = s->skel->bss;
-
-	if (s->load_calib_dropped || s->cfg->aggregate ||
-	    b->calib_samples < SESSION_CALIB_ENOUGH || b->calib_conflicts)
-		return;
-	s->load_calib_dropped = true;
-	for (int i = 0; i < s->nr_roles; i++) {
-		if (s->roles[i].target != TGT_VHE_LOAD)
-			continue;
-		bpf_link__destroy(s->role_links[i]);
-		s->role_links[i] = NULL;
-	}
-}
-
 int session_poll(struct session *s, int timeout_ms)
 {
 	int n;
 
-	drop_load_calibration(s);
 	s->polled = 0;
 	n = ring_buffer__poll(s->rb, timeout_ms);
 	if (n == BUDGET_SPENT)
