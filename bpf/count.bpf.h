@@ -107,7 +107,7 @@ static __always_inline void count_load(struct kvm_vcpu *vcpu, int loaded_now, bo
 		st->vcpu_id = a->vcpu_id;
 		/* The flag word before the VHE load, for its put to confirm the bit. */
 		if (loaded_now < 0 && confirming())
-			st->calib_before = direct ? flag_word_direct(vcpu) : flag_word(vcpu);
+			st->calib_before = flag_word_of(vcpu, direct);
 	}
 	a->loads++;
 	a->last_ns = now;
@@ -146,7 +146,7 @@ static __always_inline void count_put(struct kvm_vcpu *vcpu, bool after_put, boo
 	if (!armed)
 		return;
 	if (!after_put) {
-		word = direct ? flag_word_direct(vcpu) : flag_word(vcpu);
+		word = flag_word_of(vcpu, direct);
 		/* A load of this vCPU on this CPU came before: a pair. */
 		if (paired && confirming())
 			confirm_on_cpu_bit(st->calib_before, word);
@@ -205,7 +205,7 @@ static __always_inline void count_access(struct kvm_vcpu *vcpu, __u32 reg, bool 
 	if (!reg_wanted(reg) || (filter_pid && current_pid() != filter_pid))
 		return;
 	agg_access(vcpu, reg, write,
-		   word_loaded(direct ? flag_word_direct(vcpu) : flag_word(vcpu)));
+		   word_loaded(flag_word_of(vcpu, direct)));
 }
 
 #endif /* KVMSR_COUNT_BPF_H */

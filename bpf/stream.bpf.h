@@ -311,6 +311,7 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 	__u32 pid;
 	__s32 id;
 	int reg = r->reg;
+	enum tally_res res;
 	__u64 val = 0;
 
 	if (params->is_write)
@@ -327,18 +328,11 @@ static __always_inline void on_trap(__u64 vcpu_pc, struct sys_reg_params *params
 	 * A boot traps on registers without a slot tens of thousands of times:
 	 * a counted trap looks its name up only when its count is new.
 	 */
-	switch (tally_trap(flags, pid, id, reg)) {
-	case TALLY_FIRST:
-		if (flags & KVMSR_F_TRAP_ENC)
-			trap_name(r, reg);
-		return;
-	case TALLY_AGAIN:
-		return;
-	default:
-		break;
-	}
-	if (flags & KVMSR_F_TRAP_ENC)
+	res = tally_trap(flags, pid, id, reg);
+	if (res != TALLY_AGAIN && (flags & KVMSR_F_TRAP_ENC))
 		trap_name(r, reg);
+	if (res != TALLY_NO)
+		return;
 	if (flags & KVMSR_F_TRAP_WRITE)
 		val = params->regval;
 	EMIT_EVENT(.type = KVMSR_EV_TRAP, .flags = flags, .pid = pid, .vcpu_id = id,

@@ -53,12 +53,14 @@ static __always_inline struct kvmsr_tally_cache *tally_cache_here(void)
 /* A slot's count to the map: the slot is free again. */
 static __always_inline void tally_evict(struct kvmsr_tally_cache *c, __u32 i)
 {
-	struct kvmsr_tally_slot *sl = &c->slot[i & (KVMSR_TALLY_SLOTS - 1)];
-	struct kvmsr_tally_key k = { .pid = c->pid, .vcpu_id = c->vcpu_id, .reg = sl->reg,
-				     .type = sl->type, .flags = sl->flags };
+	struct kvmsr_tally_slot *sl;
 
-	tally_add(&k, sl->n);
-	c->used &= ~(1ULL << (i & (KVMSR_TALLY_SLOTS - 1)));
+	i &= KVMSR_TALLY_SLOTS - 1;
+	sl = &c->slot[i];
+	tally_add(&(struct kvmsr_tally_key){ .pid = c->pid, .vcpu_id = c->vcpu_id,
+					     .reg = sl->reg, .type = sl->type,
+					     .flags = sl->flags }, sl->n);
+	c->used &= ~(1ULL << i);
 }
 
 /*
@@ -100,16 +102,17 @@ static __always_inline __u32 tally_slot(__u16 reg, __u8 type, __u8 flags)
 static __always_inline enum tally_res tally(__u8 type, __u8 flags, __u32 pid, __s32 id,
 					    __u16 reg)
 {
-	struct kvmsr_tally_key k = { .pid = pid, .vcpu_id = id, .reg = reg, .type = type,
-				     .flags = flags };
-	struct kvmsr_tally_cache *c = tally_cache_here();
+	struct kvmsr_tally_cache *c;
 	struct kvmsr_tally_slot *sl;
 	__u32 i;
 
 	if (!armed)
 		return TALLY_AGAIN;
+	c = tally_cache_here();
+	/* The key is built only off the cache's path: the usual count is an increment. */
 	if (!c || c->pid != pid || c->vcpu_id != id)
-		return tally_add(&k, 1);
+		return tally_add(&(struct kvmsr_tally_key){ .pid = pid, .vcpu_id = id, .reg = reg,
+							    .type = type, .flags = flags }, 1);
 	i = tally_slot(reg, type, flags);
 	sl = &c->slot[i];
 	if (c->used & (1ULL << i)) {

@@ -292,14 +292,6 @@ static void drain_and_reap(struct session *s, struct run_result *r, const struct
 	}
 }
 
-/*
- * KVMSR_PROG_STATS=1 (make bench): what each BPF program cost, what
- * reached user space and the CPU time kvmsr itself took while the command
- * ran (its reader, analyzer and formatting compete with the vCPUs for the
- * host's CPUs; set-up excluded), one line each on stderr, after the run.  The kernel
- * times programs only while its statistics are on, which costs something
- * itself: the bench measures with and without.
- */
 /* kvmsr's own CPU time so far, in microseconds: user, system. */
 static void cpu_used_us(uint64_t us[2])
 {
@@ -310,6 +302,14 @@ static void cpu_used_us(uint64_t us[2])
 	us[1] = (uint64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 }
 
+/*
+ * KVMSR_PROG_STATS=1 (make bench): what each BPF program cost, what
+ * reached user space and the CPU time kvmsr itself took while the command
+ * ran (its reader, analyzer and formatting compete with the vCPUs for the
+ * host's CPUs; set-up excluded), one line each on stderr, after the run.
+ * The kernel times programs only while its statistics are on, which costs
+ * something itself: the bench measures with and without.
+ */
 static void print_prog_stats(const struct session *s, const struct run_result *r)
 {
 	struct session_prog_stat ps[64];

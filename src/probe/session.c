@@ -752,8 +752,9 @@ static void cached_tallies(struct session *s, session_tally_fn fn, void *ctx, in
 						     .reg = sl->reg, .type = sl->type,
 						     .flags = sl->flags };
 
-			if ((c->used & (1ULL << i)) && sl->n)
-				fn(ctx, &k, sl->n);
+			if (!(c->used & (1ULL << i)) || !sl->n)
+				continue;
+			fn(ctx, &k, sl->n);
 		}
 	}
 	free(v);
