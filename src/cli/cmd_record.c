@@ -35,6 +35,8 @@ static void record_opened(struct stat_ctx *st, struct session *s)
 	};
 	int e;
 
+	/* Every stack is named as it first comes: kallsyms before the command runs. */
+	sym_preload(&st->p.sy);
 	e = recorder_open(&rc->rec, &o, &st->rn, now_ns());
 	if (e)
 		fprintf(stderr, "kvmsr: cannot write %s: %s\n", st->cli->output, strerror(-e));

@@ -46,6 +46,12 @@ static const struct ksyms *ksyms(struct symbolizer *sy)
 	return &sy->ks;
 }
 
+void sym_preload(struct symbolizer *sy)
+{
+	if (!sy->src.name)
+		ksyms(sy);
+}
+
 bool sym_stack(struct symbolizer *sy, int32_t id, struct sym_stack *out)
 {
 	uint64_t ips[SYM_STACK_DEPTH];

@@ -29,3 +29,27 @@ TEST(aliases_are_named_like_the_kernel_names_them)
 	CHECK_STR(ksyms_name(&ks, 0x1000, buf, sizeof(buf)), "0x1000");
 	ksyms_free(&ks);
 }
+
+TEST(module_symbols_out_of_order_are_sorted_and_their_module_dropped)
+{
+	char path[] = "/tmp/kvmsr-ksyms-XXXXXX", buf[64];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct ksyms ks;
+
+	fputs("ffff800080002000 T _text\n"
+	      "ffff800080003000 T vcpu_load\n"
+	      "not a kallsyms line\n"
+	      "ffff80007a001000 t kvm_mod_func\t[kvm]\n"
+	      "ffff80007a000000 t other_mod_func\t[kvm]\n", f);
+	fclose(f);
+	CHECK(ksyms_load(&ks, path) == 0);
+	CHECK(ksyms_addr_of(path, "kvm_mod_func") == 0xffff80007a001000ULL);
+	CHECK(ksyms_addr_of(path, "kvm_mod") == 0);
+	unlink(path);
+	CHECK_EQ(ks.nr, 4);
+	CHECK_STR(ksyms_name(&ks, 0xffff80007a001010ULL, buf, sizeof(buf)), "kvm_mod_func+0x10");
+	CHECK_STR(ksyms_name(&ks, 0xffff80007a000004ULL, buf, sizeof(buf)), "other_mod_func+0x4");
+	CHECK_STR(ksyms_name(&ks, 0xffff800080003008ULL, buf, sizeof(buf)), "vcpu_load+0x8");
+	ksyms_free(&ks);
+}
