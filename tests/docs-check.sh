@@ -20,6 +20,14 @@ for opt in $(sed -n '/^OPTIONS/,$p' <<<"$help" | grep -oE -- '--[a-z][a-z-]+' | 
 		nok "man page lacks $opt (in kvmsr --help)"
 	fi
 done
+# --version names what a recording or a bug report must agree on.
+ver=$("$bin" --version)
+for w in "kvmsr $(sed -n 's/^#define KVMSR_VERSION "\(.*\)"/\1/p' src/cli/cli.h)" \
+	"event ABI $(sed -n 's/^#define KVMSR_ABI_VERSION \([0-9]*\).*/\1/p' include/kvmsr_event.h)" \
+	"recording format $(sed -n 's/^#define REC_VERSION \([0-9]*\).*/\1/p' src/recording/file.h)" \
+	"libbpf v"; do
+	grep -qF -- "$w" <<<"$ver" && ok "--version says \"$w\"" || nok "--version lacks \"$w\": $ver"
+done
 for cmd in check trace stat record report; do
 	grep -q "^.B kvmsr $cmd" docs/kvmsr.8 && ok "man page synopsis has $cmd" ||
 		nok "man page synopsis lacks $cmd"

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include "probe/session.h"
 
+/* kvmsr's own version: --version, kvmsr_info, the Debian package's changelog. */
+#define KVMSR_VERSION "0.1"
+
 /* Exit codes, documented in --help and README. */
 enum {
 	EXIT_OK = 0,

@@ -30,7 +30,7 @@ static void render_metrics(void *ctx, FILE *f)
 {
 	struct stat_ctx *st = ctx;
 	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
-	struct metrics_info mi = { .kernel = st->si.release, .version = "0.1",
+	struct metrics_info mi = { .kernel = st->si.release, .version = KVMSR_VERSION,
 				   .http = sv->http ? http_server_stats(sv->http) : NULL };
 	struct analyzer snap, *a;
 	struct run_info ri;

@@ -6,12 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 #include "cli/cli.h"
 #include "analysis/findings.h"
 #include "output/event_types.h"
 #include "output/http.h"
+#include "recording/file.h"
 
-const char *argp_program_version = "kvmsr 0.1";
+/*
+ * --version: kvmsr's, and the formats a tool or a recording must agree on
+ * (the event ABI, the recording format), and the libbpf it runs with.
+ */
+static void print_version(FILE *f, struct argp_state *state)
+{
+	fprintf(f, "kvmsr %s\nevent ABI %d\nrecording format %d (reads %d to %d)\n"
+		"libbpf %s\n", KVMSR_VERSION, KVMSR_ABI_VERSION, REC_VERSION, REC_VERSION_OLDEST,
+		REC_VERSION, libbpf_version_string());
+}
+
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 const char *argp_program_bug_address = "the kvmsr issue tracker";
 
 static const char doc[] =
