@@ -25,6 +25,8 @@ bash tests/bed/kernel.sh 6.1 6.12 7.3 newest >/dev/null || abort "kernel fetch f
 
 out=$(make -s unit 2>&1); echo "$out"; count "$out"
 out=$(bash tests/docs-check.sh 2>&1); echo "$out"; count "$out"
+# The Prometheus rules shipped in docs/prometheus: promtool check and test (issue 17).
+out=$(bash tests/prometheus/rules.sh 2>&1); echo "$out"; count "$out"
 # src/ in layers: no include up a layer, no cycle (docs/design.md).
 out=$(bash tests/lint/layers.sh 2>&1); echo "$out"; count "$out"
 # Output files written safely, command-line errors exit 2 (issue 14; host-side).
