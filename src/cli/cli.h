@@ -42,6 +42,7 @@ struct cli {
 	const char *perfetto;		/* report: --perfetto OUT.json */
 	const char *listen;		/* serve: --listen ADDR:PORT */
 	const char *textfile;		/* serve: --textfile PATH */
+	bool bpf_stats;			/* serve: BPF run-time statistics on, exported */
 	int context;			/* --context N: flight recorder depth; -1: default */
 };
 

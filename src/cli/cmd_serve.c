@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "probe/agg.h"
 #include "output/http.h"
 #include "output/metrics.h"
@@ -18,7 +20,48 @@ struct serve_ctx {
 	struct stat_ctx st;	/* first: stat_owner() */
 	int http_fd;
 	struct http_server *http;	/* --listen: owns http_fd */
+	double start_time;	/* wall clock at start, seconds since the epoch */
 };
+
+#define SERVE_MAX_PROGS 64
+
+/* kvmsr's process: CPU time and resident memory (the process_* metrics). */
+static void process_facts(struct metrics_self *m)
+{
+	unsigned long long size, resident;
+	struct rusage ru;
+	FILE *f;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		m->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	f = fopen("/proc/self/statm", "r");
+	if (f && fscanf(f, "%llu %llu", &size, &resident) == 2)
+		m->rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (f)
+		fclose(f);
+}
+
+/* What kvmsr itself costs: its programs, its ring buffer, its process. */
+static void self_facts(struct serve_ctx *sv, struct session *s, struct metrics_self *m,
+		       struct metrics_prog *progs)
+{
+	struct session_prog_stat ps[SERVE_MAX_PROGS];
+	uint64_t bytes;
+	int n;
+
+	m->bpf_stats = session_prog_stats_on(s);
+	n = m->bpf_stats ? session_prog_stats(s, ps, SERVE_MAX_PROGS) : 0;
+	for (int i = 0; i < n; i++)
+		progs[i] = (struct metrics_prog){ ps[i].name, ps[i].run_cnt, ps[i].run_time_ns,
+						  ps[i].misses };
+	m->progs = progs;
+	m->nr_progs = n > 0 ? n : 0;
+	session_stream_stats(s, &m->records, &bytes);
+	m->ring_known = session_ring_fill(s, &m->ring_used, &m->ring_size);
+	m->start_time = sv->start_time;
+	process_facts(m);
+}
 
 static bool vm_alive(uint32_t pid)
 {
@@ -30,16 +73,21 @@ static void render_metrics(void *ctx, FILE *f)
 {
 	struct stat_ctx *st = ctx;
 	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
+	struct metrics_prog progs[SERVE_MAX_PROGS];
+	struct metrics_self self = { 0 };
 	struct metrics_info mi = { .kernel = st->si.release, .version = KVMSR_VERSION,
-				   .http = sv->http ? http_server_stats(sv->http) : NULL };
+				   .http = sv->http ? http_server_stats(sv->http) : NULL,
+				   .self = &self };
 	struct analyzer snap, *a;
 	struct run_info ri;
-	uint64_t elapsed = st->elapsed_ns;
+	uint64_t elapsed = st->elapsed_ns, t0 = now_ns();
 
 	agg_prune(st->s, vm_alive);
 	/* Names too: the vm labels stay as many as the VMs that are there. */
 	vmident_prune(st->p.sy.vm, vm_alive);
 	a = stat_current(st, st->s, elapsed, &snap, &ri);
+	self.collect_seconds = (now_ns() - t0) / 1e9;
+	self_facts(sv, st->s, &self, progs);
 	mi.sampling_ratio = st->cli->sample_pct == 100 ? 1.0 :
 			    elapsed ? (double)st->sampled_ns / elapsed : 0.0;
 	metrics_render(f, a, &ri, &mi);
@@ -78,7 +126,10 @@ static int serve_setup(struct stat_ctx *st)
 	struct serve_ctx *sv = stat_owner(st, struct serve_ctx);
 	char herr[1024];
 	struct outfile o;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sv->start_time = ts.tv_sec + ts.tv_nsec / 1e9;
 	if (st->cli->textfile) {
 		if (outfile_open(&o, st->cli->textfile, -1, herr, sizeof(herr))) {
 			fprintf(stderr, "kvmsr: %s\n", herr);

@@ -80,7 +80,8 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_DURATION = 'd', OPT_INTERVAL = 'i', OPT_JSON = 'j', OPT_EVENTS = 'e',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
        OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
-       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104, OPT_ALL = 0x105, OPT_VM = 0x106 };
+       OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104, OPT_ALL = 0x105, OPT_VM = 0x106,
+       OPT_BPF_STATS = 0x107 };
 
 static struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
@@ -93,6 +94,9 @@ static struct argp_option options[] = {
 	  "collector, *.prom) every --interval (default 15 s), atomically", 0 },
 	{ "perfetto", OPT_PERFETTO, "OUT.json", 0, "report: also write a timeline for Perfetto / "
 	  "chrome://tracing (one track per vCPU)", 0 },
+	{ "bpf-stats", OPT_BPF_STATS, NULL, 0, "serve: turn on the kernel's BPF statistics "
+	  "while serving and export each kvmsr program's run count and run time (two clock "
+	  "reads per program run)", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
 	{ "vm", OPT_VM, "NAME", 0, "only the VM of this name or UUID (QEMU's -name or -uuid, "
 	  "the libvirt domain, else the process name), as --pid: it must be running when "
@@ -293,6 +297,9 @@ static error_t parse_plain(int key, char *arg, struct argp_state *state)
 	case OPT_TEXTFILE:
 		c->textfile = arg;
 		break;
+	case OPT_BPF_STATS:
+		c->bpf_stats = true;
+		break;
 	case OPT_VM:
 		if (!arg[0])
 			argp_error(state, "--vm wants a VM name or UUID");
@@ -308,7 +315,7 @@ static error_t parse_plain(int key, char *arg, struct argp_state *state)
 enum {
 	CMD_OUTPUT = 1 << 0,		/* needs -o FILE, which only it takes */
 	CMD_INPUT = 1 << 1,		/* needs FILE; --perfetto is only its */
-	CMD_SERVES = 1 << 2,		/* --listen and --textfile are only its */
+	CMD_SERVES = 1 << 2,		/* --listen, --textfile, --bpf-stats are only its */
 	CMD_STREAM = 1 << 3,		/* the event stream: --context, by default 16 */
 	CMD_STREAM_EXACT = 1 << 4,	/* the event stream with --exact (default 0) */
 	CMD_NO_ARGV = 1 << 5,		/* takes no -- CMD */
@@ -388,8 +395,8 @@ static void check_options(const struct cli *c, struct argp_state *state)
 		argp_error(state, "report needs the FILE to read");
 	if (!(f & CMD_INPUT) && c->perfetto)
 		argp_error(state, "--perfetto is for report");
-	if (!(f & CMD_SERVES) && (c->listen || c->textfile))
-		argp_error(state, "--listen and --textfile are for serve");
+	if (!(f & CMD_SERVES) && (c->listen || c->textfile || c->bpf_stats))
+		argp_error(state, "--listen, --textfile and --bpf-stats are for serve");
 	if (c->context > 0 && cmd && !(f & CMD_STREAM) && !((f & CMD_STREAM_EXACT) && c->exact))
 		argp_error(state, "--context needs the event stream: trace, record, report "
 			   "or stat --exact");

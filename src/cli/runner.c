@@ -351,6 +351,7 @@ int run_session(const struct cli *cli, struct session **s, struct session_config
 		const struct run_hooks *h, struct run_result *r)
 {
 	const char *stats = getenv("KVMSR_PROG_STATS");
+	bool print_stats;
 
 	struct child c;
 
@@ -358,7 +359,8 @@ int run_session(const struct cli *cli, struct session **s, struct session_config
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	cfg->prog_stats = stats && *stats && strcmp(stats, "0");
+	print_stats = stats && *stats && strcmp(stats, "0");
+	cfg->prog_stats = print_stats || cli->bpf_stats;
 	if (start_child(cli, &c) || open_session(s, cfg, &c))
 		return EXIT_ERROR;
 	if (!cfg->aggregate)
@@ -374,7 +376,7 @@ int run_session(const struct cli *cli, struct session **s, struct session_config
 	release_child(&c, r);
 	poll_until_stop(cli, *s, h, r, &c);
 	drain_and_reap(*s, r, &c);
-	if (cfg->prog_stats)
+	if (print_stats)
 		print_prog_stats(*s, r);
 	return EXIT_OK;
 }

@@ -115,6 +115,68 @@ static void accessor_calls(FILE *f, const struct analyzer *a, struct vmident *vm
 	}
 }
 
+enum prog_figure { PROG_RUNS, PROG_SECONDS, PROG_MISSES };
+
+/* One counter per BPF program, labelled prog. */
+static void per_prog(FILE *f, const struct metrics_self *m, const char *name, const char *help,
+		     enum prog_figure which)
+{
+	head(f, name, "counter", help);
+	for (size_t i = 0; i < m->nr_progs; i++) {
+		const struct metrics_prog *p = &m->progs[i];
+
+		fprintf(f, "%s{prog=", name);
+		label(f, p->name);
+		if (which == PROG_SECONDS)
+			fprintf(f, "} %.9f\n", p->run_ns / 1e9);
+		else
+			fprintf(f, "} %llu\n", (unsigned long long)(which == PROG_RUNS ?
+								    p->runs : p->misses));
+	}
+}
+
+/*
+ * kvmsr's own cost: its BPF programs (while the kernel's statistics are on:
+ * kvmsr_bpf_stats_enabled says), its ring buffer, its process: named
+ * kvmsr_process_*, not process_*, which node_exporter serves for itself and
+ * would refuse from a textfile.
+ */
+static void render_self(FILE *f, const struct metrics_self *m)
+{
+	head(f, "kvmsr_bpf_stats_enabled", "gauge", "1 while the kernel counts BPF program "
+	     "run time (serve --bpf-stats, or sysctl kernel.bpf_stats_enabled): only then are "
+	     "the kvmsr_bpf_prog_* series exported.");
+	fprintf(f, "kvmsr_bpf_stats_enabled %d\n", m->bpf_stats);
+	if (m->bpf_stats) {
+		per_prog(f, m, "kvmsr_bpf_prog_runs_total", "Runs of each of kvmsr's BPF "
+			 "programs.", PROG_RUNS);
+		per_prog(f, m, "kvmsr_bpf_prog_run_seconds_total", "Time spent in each of "
+			 "kvmsr's BPF programs (on the host's CPUs, in the vCPU threads' "
+			 "path).", PROG_SECONDS);
+		per_prog(f, m, "kvmsr_bpf_prog_misses_total", "Runs of each program the kernel "
+			 "skipped (recursion).", PROG_MISSES);
+	}
+	head(f, "kvmsr_ringbuf_records_total", "counter", "Ring-buffer records kvmsr read.");
+	fprintf(f, "kvmsr_ringbuf_records_total %llu\n", (unsigned long long)m->records);
+	if (m->ring_known) {
+		head(f, "kvmsr_ringbuf_used_bytes", "gauge", "Ring-buffer bytes queued and not "
+		     "read yet (records are lost when it is full).");
+		fprintf(f, "kvmsr_ringbuf_used_bytes %llu\n", (unsigned long long)m->ring_used);
+		head(f, "kvmsr_ringbuf_size_bytes", "gauge", "The ring buffer's size.");
+		fprintf(f, "kvmsr_ringbuf_size_bytes %llu\n", (unsigned long long)m->ring_size);
+	}
+	head(f, "kvmsr_scrape_collect_seconds", "gauge", "Time this answer took to read the "
+	     "BPF maps.");
+	fprintf(f, "kvmsr_scrape_collect_seconds %.9f\n", m->collect_seconds);
+	head(f, "kvmsr_process_cpu_seconds_total", "counter", "User and system CPU time kvmsr spent.");
+	fprintf(f, "kvmsr_process_cpu_seconds_total %.6f\n", m->cpu_seconds);
+	head(f, "kvmsr_process_resident_memory_bytes", "gauge", "kvmsr's resident memory.");
+	fprintf(f, "kvmsr_process_resident_memory_bytes %llu\n", (unsigned long long)m->rss_bytes);
+	head(f, "kvmsr_process_start_time_seconds", "gauge", "When kvmsr started, in seconds since "
+	     "the epoch.");
+	fprintf(f, "kvmsr_process_start_time_seconds %.3f\n", m->start_time);
+}
+
 void metrics_render(FILE *f, const struct analyzer *a, const struct run_info *ri,
 		    const struct metrics_info *mi)
 {
@@ -162,4 +224,6 @@ void metrics_render(FILE *f, const struct analyzer *a, const struct run_info *ri
 			fprintf(f, "kvmsr_http_clients_dropped_total{reason=\"%s\"} %llu\n",
 				http_drop_name(r), (unsigned long long)mi->http->dropped[r]);
 	}
+	if (mi->self)
+		render_self(f, mi->self);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -50,6 +51,8 @@ struct session {
 	unsigned int polled;		/* records handed out by this session_poll() */
 	uint64_t records, bytes;	/* handed out since the session opened */
 	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
+	const volatile unsigned long *ring_pos;	/* consumer page, producer page */
+	long ring_page;
 	bool optional[TGT__MAX];	/* optional target attached */
 	bool calibrating;		/* VHE load/put probed: SYSREGS_ON_CPU learned */
 	bool calib_started;		/* counting: the on-demand VHE probes attached once */
@@ -251,9 +254,27 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return rc;
 }
 
+/*
+ * The ring's consumer and producer positions, mapped read-only a second
+ * time (libbpf keeps its own mapping private), for session_ring_fill().
+ * Not fatal: the fill is then unknown.
+ */
+static void map_ring_pos(struct session *s)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, 2 * page, PROT_READ, MAP_SHARED,
+		       bpf_map__fd(s->skel->maps.events), 0);
+
+	s->ring_page = page;
+	s->ring_pos = p == MAP_FAILED ? NULL : p;
+}
+
 static void detach(struct session *s)
 {
 	memset(s->optional, 0, sizeof(s->optional));
+	if (s->ring_pos)
+		munmap((void *)s->ring_pos, 2 * s->ring_page);
+	s->ring_pos = NULL;
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 	for (int i = 0; i < s->nr_links; i++)
@@ -489,6 +510,7 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 		snprintf(err, len, "cannot open the ring buffer: %s", strerror(-e));
 		goto fail;
 	}
+	map_ring_pos(s);
 	/* Every load/put program runs now: from here on they pair up. */
 	s->skel->bss->armed = 1;
 	s->backend = b;
@@ -717,6 +739,34 @@ int session_prog_stats(const struct session *s, struct session_prog_stat *out, i
 						       info.run_time_ns, info.recursion_misses };
 	}
 	return n;
+}
+
+bool session_ring_fill(const struct session *s, uint64_t *used, uint64_t *size)
+{
+	unsigned long cons, prod;
+
+	if (!s->ring_pos)
+		return false;
+	cons = __atomic_load_n(&s->ring_pos[0], __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(&s->ring_pos[s->ring_page / sizeof(long)], __ATOMIC_ACQUIRE);
+	*used = prod - cons;
+	*size = bpf_map__max_entries(s->skel->maps.events);
+	return true;
+}
+
+bool session_prog_stats_on(const struct session *s)
+{
+	char c = '0';
+	FILE *f;
+
+	if (s->stats_fd >= 0)
+		return true;
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	if (f) {
+		c = fgetc(f);
+		fclose(f);
+	}
+	return c == '1';
 }
 
 void session_stream_stats(const struct session *s, uint64_t *records, uint64_t *bytes)

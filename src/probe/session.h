@@ -116,6 +116,11 @@ struct session_prog_stat {
 /* Every loaded program's statistics into @out (at most @max): how many. */
 int session_prog_stats(const struct session *s, struct session_prog_stat *out, int max);
 
+/* Are program run times being counted (by this session, or the sysctl)? */
+bool session_prog_stats_on(const struct session *s);
+/* The ring buffer's bytes written and not yet read, and its size; false if unknown. */
+bool session_ring_fill(const struct session *s, uint64_t *used, uint64_t *size);
+
 /* Ring-buffer records handed to the callback so far, and their bytes. */
 void session_stream_stats(const struct session *s, uint64_t *records, uint64_t *bytes);
 

@@ -346,6 +346,17 @@ vm=$(value E2E-SERVE-VM)
 expect "serve exits 0 on SIGINT" [ "$(value E2E-SERVE-RC)" = 0 ]
 expect "serve: the textfile passes promtool check metrics" promtool check metrics < "$prom/text.prom"
 expect "serve: the textfile has kvmsr_info" grep -q '^kvmsr_info{' "$prom/text.prom"
+# kvmsr's own cost (serve --bpf-stats): its programs' runs and run time, its process.
+sample() { awk -v m="$1" '$1 ~ "^"m"([{]|$)" { s += $2 } END { print s + 0 }' "$prom/text.prom"; }
+expect "serve --bpf-stats: kvmsr_bpf_stats_enabled 1" [ "$(sample kvmsr_bpf_stats_enabled)" = 1 ]
+expect "serve --bpf-stats: its load program ran ($(grep '^kvmsr_bpf_prog_runs_total{prog="[a-z_]*vcpu_load' "$prom/text.prom" | head -1))" \
+	awk '/^kvmsr_bpf_prog_runs_total[{]prog="[a-z_]*vcpu_load[a-z_]*"/ && $2 > 0 { y = 1 } END { exit !y }' "$prom/text.prom"
+expect "serve --bpf-stats: its programs took time ($(sample kvmsr_bpf_prog_run_seconds_total) s)" \
+	awk -v t="$(sample kvmsr_bpf_prog_run_seconds_total)" 'BEGIN { exit !(t > 0) }'
+expect "serve: its own CPU time and memory ($(sample kvmsr_process_cpu_seconds_total) s, $(sample kvmsr_process_resident_memory_bytes) bytes)" \
+	awk -v c="$(sample kvmsr_process_cpu_seconds_total)" -v r="$(sample kvmsr_process_resident_memory_bytes)" \
+	'BEGIN { exit !(c > 0 && r > 1000000) }'
+expect "serve: its ring buffer's size ($(sample kvmsr_ringbuf_size_bytes))" [ "$(sample kvmsr_ringbuf_size_bytes)" -gt 0 ]
 if [ "$(value E2E-SERVE-INET)" = yes ]; then
 	expect "serve: GET /metrics answered" [ "$(value E2E-SERVE-GET1-RC)" = 0 ]
 	expect "serve: /metrics passes promtool check metrics" promtool check metrics < "$prom/m1.prom"

@@ -231,7 +231,7 @@ tag E2E-FOREIGN-ERR < /tmp/foreign.err
 # it is gone (its series must go too).
 # Kernels without INET (the lean patched one) get the textfile only.
 [ -e /proc/net/tcp ] && listen="--listen 127.0.0.1:9464" || listen=""
-kvmsr serve $listen --textfile /tmp/kvmsr.prom --interval 1 \
+kvmsr serve $listen --textfile /tmp/kvmsr.prom --interval 1 --bpf-stats \
 	> /tmp/serve.out 2> /tmp/serve.err &
 s=$!
 ready /tmp/serve.err

@@ -37,6 +37,8 @@ cat > "$cfg" <<'YML'
 global:
   scrape_interval: 1s
   scrape_timeout: 900ms
+  evaluation_interval: 1s
+rule_files: ['/kvmsr.rules.yml']
 scrape_configs:
   - job_name: kvmsr
     static_configs:
@@ -45,6 +47,7 @@ YML
 bash tests/bed/mkinitramfs.sh -o "$out/initrd.cpio.gz" -i tests/serve/prometheus-payload.sh \
 	-f build/arm64/kvmsr:/bin/kvmsr -f build/arm64/vmm:/bin/vmm \
 	-f "$pdir/usr/bin/prometheus:/bin/prometheus" -f "$cfg:/prometheus.yml" \
+	-f docs/prometheus/kvmsr.rules.yml:/kvmsr.rules.yml \
 	-f "$ld:/lib/ld-linux-aarch64.so.1" -f "$libc:/lib/aarch64-linux-gnu/libc.so.6" \
 	>/dev/null || { nok "initramfs"; finish; }
 log=$out/$series.log
@@ -72,5 +75,16 @@ expect "histogram_quantile(0.5, loaded intervals) is a duration" \
 	[ "$(tagged PT-P50 | jq '[.data.result[].value[1] | tonumber | select(. > 0 and . < 100)] | length')" = 2 ]
 expect "the VM's series are gone from Prometheus after it exited" \
 	[ "$(tagged PT-AFTER | jq '.data.result | length')" = 0 ]
+# kvmsr's own cost (serve --bpf-stats) and the rules of docs/prometheus.
+expect "rate of kvmsr's BPF run time > 0 ($(tagged PT-BPFCOST | jq -r '.data.result[0].value[1]') s/s)" \
+	[ "$(tagged PT-BPFCOST | jq '[.data.result[].value[1] | tonumber | select(. > 0)] | length')" = 1 ]
+expect "kvmsr_process_cpu_seconds_total > 0" \
+	[ "$(tagged PT-CPU | jq '[.data.result[].value[1] | tonumber | select(. > 0)] | length')" = 1 ]
+expect "Prometheus loaded both rule groups of docs/prometheus/kvmsr.rules.yml" \
+	[ "$(tagged PT-RULES | jq '[.data.groups[].name] | sort == ["kvmsr.alerts","kvmsr.recording"]')" = true ]
+expect "the recording rule kvmsr:vcpu_loads:rate5m has both vCPUs, > 0" \
+	[ "$(tagged PT-RULE | jq '[.data.result[].value[1] | tonumber | select(. > 0)] | length')" = 2 ]
+expect "no alert fires for a healthy VM and a live exporter ($(tagged PT-ALERTS | jq -c '[.data.alerts[].labels.alertname]'))" \
+	[ "$(tagged PT-ALERTS | jq '.data.alerts | length')" = 0 ]
 expect "serve exits 0" [ "$(tagged PT-SERVE-RC)" = 0 ]
 finish

@@ -10,6 +10,7 @@
 #include "output/event_types.h"
 #include "output/finding_fmt.h"
 #include "output/json_writer.h"
+#include "output/metrics.h"
 #include "output/text.h"
 #include "probe/sysinfo.h"
 #include "unit.h"
@@ -233,4 +234,51 @@ TEST(every_event_type_names_only_its_own_flags)
 	CHECK(!ev_type(KVMSR_EV__MAX) && !ev_type(0));
 	CHECK(!strcmp(event_type_list(), "load,put,read,write,trap,entry,saved,warn,bug,"
 		      "vm-exit,direct,switch,ioctl,exit"));
+}
+
+/* kvmsr's own cost: program series only while the kernel counts them. */
+TEST(metrics_show_kvmsrs_own_cost_and_say_when_run_times_are_off)
+{
+	const struct metrics_prog progs[] = { { "fexit_vcpu_load", 10, 2500000000ull, 1 },
+					      { "fentry_vcpu_put", 12, 1500, 0 } };
+	struct metrics_self self = { .bpf_stats = true, .progs = progs, .nr_progs = 2,
+				     .records = 77, .ring_known = true, .ring_used = 4096,
+				     .ring_size = 16 << 20, .cpu_seconds = 1.5,
+				     .rss_bytes = 8 << 20, .start_time = 1764806400.25,
+				     .collect_seconds = 0.002 };
+	struct run_info ri = { .backend = "fentry", .kvm_mode = "VHE" };
+	struct metrics_info mi = { .kernel = "7.3", .version = "0.1", .self = &self };
+	struct analyzer a;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	analyzer_init(&a);
+	metrics_render(f, &a, &ri, &mi);
+	fclose(f);
+	CHECK(strstr(buf, "\nkvmsr_bpf_stats_enabled 1\n"));
+	CHECK(strstr(buf, "\nkvmsr_bpf_prog_runs_total{prog=\"fexit_vcpu_load\"} 10\n"
+		      "kvmsr_bpf_prog_runs_total{prog=\"fentry_vcpu_put\"} 12\n"));
+	CHECK(strstr(buf, "\nkvmsr_bpf_prog_run_seconds_total{prog=\"fexit_vcpu_load\"} 2.500000000\n"));
+	CHECK(strstr(buf, "\nkvmsr_bpf_prog_misses_total{prog=\"fexit_vcpu_load\"} 1\n"));
+	CHECK(strstr(buf, "\nkvmsr_ringbuf_records_total 77\n"));
+	CHECK(strstr(buf, "\nkvmsr_ringbuf_used_bytes 4096\n"));
+	CHECK(strstr(buf, "\nkvmsr_ringbuf_size_bytes 16777216\n"));
+	CHECK(strstr(buf, "\nkvmsr_process_cpu_seconds_total 1.500000\n"));
+	CHECK(strstr(buf, "\nkvmsr_process_resident_memory_bytes 8388608\n"));
+	CHECK(strstr(buf, "\nkvmsr_process_start_time_seconds 1764806400.250\n"));
+	CHECK(strstr(buf, "\nkvmsr_scrape_collect_seconds 0.002000000\n"));
+	free(buf);
+	/* Statistics off: said, and no program series of zeros. */
+	self.bpf_stats = false;
+	self.ring_known = false;
+	f = open_memstream(&buf, &len);
+	metrics_render(f, &a, &ri, &mi);
+	fclose(f);
+	CHECK(strstr(buf, "\nkvmsr_bpf_stats_enabled 0\n"));
+	CHECK(!strstr(buf, "\nkvmsr_bpf_prog_") && !strstr(buf, "# TYPE kvmsr_bpf_prog_"));
+	CHECK(!strstr(buf, "kvmsr_ringbuf_used_bytes"));
+	CHECK(strstr(buf, "\nkvmsr_ringbuf_records_total 77\n"));
+	free(buf);
+	analyzer_free(&a);
 }
