@@ -59,7 +59,7 @@ OUTPUT_SRCS := src/output/json_writer.c src/output/text.c src/output/event_types
 PROBE_SRCS := src/probe/session.c src/probe/targets.c src/probe/agg.c src/probe/sysinfo.c \
 	src/probe/guest.c
 CLI_SRCS := src/cli/main.c src/cli/runner.c src/cli/pipeline.c src/cli/cmd_check.c src/cli/cmd_trace.c \
-	src/cli/cmd_stat.c src/cli/cmd_serve.c src/cli/cmd_record.c src/cli/cmd_report.c \
+	src/cli/cmd_stat.c src/cli/cmd_serve.c src/cli/cmd_record.c src/cli/cmd_report.c src/cli/privs.c \
 	src/recording/recorder.c
 USER_SRCS := $(CLI_SRCS) $(PROBE_SRCS) $(OUTPUT_SRCS) $(ANALYSIS_SRCS) $(RECORDING_SRCS) \
 	$(SYMBOLS_SRCS)
@@ -77,7 +77,7 @@ KVMSR := $(BUILD)/kvmsr
 UNIT := $(BUILD)/unit-tests
 VMM := build/arm64/vmm
 
-.PHONY: all deps fuzz fuzz-build asan-build test test-kernel test-selftests unit unit-build e2e demo bench bench-analyzer bench-kernel bench-realvm clean install
+.PHONY: deb all deps fuzz fuzz-build asan-build test test-kernel test-selftests unit unit-build e2e demo bench bench-analyzer bench-kernel bench-realvm clean install
 all: $(KVMSR)
 
 # One translation unit: bpf/kvmsr.bpf.c includes the other bpf/ pieces
@@ -110,6 +110,11 @@ $(UNIT): $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(filter tests/%,$(UNIT_SR
 $(VMM): tests/vmm/vmm.c src/probe/guest.c src/probe/guest.h
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/probe/guest.c
+
+# A service's uid and ambient capabilities, for tests/serve/privs-test.sh.
+build/arm64/runas: tests/serve/runas.c
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # Slow, idle, malformed and well-behaved /metrics clients (tests/serve/abuse-test.sh).
 build/arm64/abuse: tests/serve/abuse.c
@@ -204,12 +209,28 @@ bench-realvm: deps
 bench-kernel:
 	bash tests/bench/kernel-tp.sh
 
-# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary of this build
-# (ARCH=arm64 for the static aarch64 one) and the man page.
+# make install [PREFIX=/usr/local] [DESTDIR=...] [UNITDIR=...]: the binary
+# of this build (ARCH=arm64 for the aarch64 one), the man page, bash
+# completion, the systemd unit (its ExecStart pointed at PREFIX) and the
+# Prometheus rules.
 PREFIX ?= /usr/local
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: $(KVMSR)
 	install -D -m 0755 $(KVMSR) $(DESTDIR)$(PREFIX)/sbin/kvmsr
 	install -D -m 0644 docs/kvmsr.8 $(DESTDIR)$(PREFIX)/share/man/man8/kvmsr.8
+	install -D -m 0644 docs/completion/kvmsr \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kvmsr
+	install -D -m 0644 docs/prometheus/kvmsr.rules.yml \
+		$(DESTDIR)$(PREFIX)/share/doc/kvmsr/prometheus/kvmsr.rules.yml
+	mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/kvmsr|$(PREFIX)/sbin/kvmsr|' docs/kvmsr.service \
+		> $(DESTDIR)$(UNITDIR)/kvmsr.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kvmsr.service
+
+# make deb: Debian packages of this tree (debian/), for the build machine's
+# architecture and for arm64, lintian-checked, into build/deb (tests/deb).
+deb:
+	bash tests/deb/build.sh
 
 clean:
 	rm -rf build

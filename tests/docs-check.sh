@@ -28,6 +28,23 @@ for w in "kvmsr $(sed -n 's/^#define KVMSR_VERSION "\(.*\)"/\1/p' src/cli/cli.h)
 	"libbpf v"; do
 	grep -qF -- "$w" <<<"$ver" && ok "--version says \"$w\"" || nok "--version lacks \"$w\": $ver"
 done
+# Bash completion (docs/completion/kvmsr): every option and command, and
+# it completes what a user types.
+comp=docs/completion/kvmsr
+for opt in $(sed -n '/^OPTIONS/,$p' <<<"$help" | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+	grep -qE -- "(^|[[:space:]\"])$opt([[:space:]]|\"|$)" "$comp" && ok "completion has $opt" ||
+		nok "completion lacks $opt (in kvmsr --help)"
+done
+complete_as() { # complete_as WORD...: what completing the last word offers
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _kvmsr
+		echo "${COMPREPLY[*]}"' _ "$comp" kvmsr "$@" 2>/dev/null
+}
+for t in "tr|trace" "serve --bpf|--bpf-stats" "trace --backend k|kprobe" \
+	"trace --events load,p|load,put" "stat --fail-on confirmed,im|confirmed,imbalance"; do
+	got=$(complete_as ${t%%|*})
+	[ "$got" = "${t#*|}" ] && ok "completion: kvmsr ${t%%|*} -> $got" ||
+		nok "completion: kvmsr ${t%%|*} -> '$got', wanted '${t#*|}'"
+done
 for cmd in check trace stat record report; do
 	grep -q "^.B kvmsr $cmd" docs/kvmsr.8 && ok "man page synopsis has $cmd" ||
 		nok "man page synopsis lacks $cmd"
@@ -36,8 +53,12 @@ warn=$(groff -man -Tutf8 -ww docs/kvmsr.8 2>&1 >/dev/null)
 [ -z "$warn" ] && ok "groff renders it without warnings" || nok "groff: $warn"
 d=$(mktemp -d)
 if make -s install DESTDIR="$d" PREFIX=/opt/k >/dev/null 2>&1 &&
-	[ -x "$d/opt/k/sbin/kvmsr" ] && [ -f "$d/opt/k/share/man/man8/kvmsr.8" ]; then
-	ok "make install honours DESTDIR and PREFIX"
+	[ -x "$d/opt/k/sbin/kvmsr" ] && [ -f "$d/opt/k/share/man/man8/kvmsr.8" ] &&
+	[ -f "$d/opt/k/share/bash-completion/completions/kvmsr" ] &&
+	[ -f "$d/opt/k/share/doc/kvmsr/prometheus/kvmsr.rules.yml" ] &&
+	grep -qx "ExecStart=/opt/k/sbin/kvmsr serve --listen 127.0.0.1:9464" \
+		"$d/opt/k/lib/systemd/system/kvmsr.service"; then
+	ok "make install honours DESTDIR and PREFIX (binary, man page, completion, unit, rules)"
 else
 	nok "make install DESTDIR=$d PREFIX=/opt/k"
 fi
@@ -50,6 +71,12 @@ if command -v systemd-analyze >/dev/null; then
 		docs/kvmsr.service > "$u/kvmsr.service"
 	v=$(cd "$u" && systemd-analyze verify ./kvmsr.service 2>&1)
 	[ -z "$v" ] && ok "systemd-analyze verify docs/kvmsr.service" || nok "kvmsr.service: $v"
+	# Its sandboxing: systemd's exposure score, 0 (locked down) to 10 (root, open).
+	x=$(cd "$u" && systemd-analyze security --offline=yes ./kvmsr.service 2>&1 |
+		sed -n 's/.*Overall exposure level for kvmsr.service: \([0-9.]*\).*/\1/p')
+	awk -v x="${x:-10}" 'BEGIN { exit !(x <= 4.0) }' &&
+		ok "systemd-analyze security: exposure $x <= 4.0 (OK)" ||
+		nok "systemd-analyze security: exposure ${x:-unknown} > 4.0"
 	rm -rf "$u"
 else
 	echo "# docs: systemd-analyze not installed, docs/kvmsr.service not verified"

@@ -39,6 +39,12 @@ out=$(bash tests/e2e/run.sh 2>&1); echo "$out"; count "$out"
 out=$(bash tests/serve/prometheus-test.sh 2>&1); echo "$out"; count "$out"
 # Slow, idle, many and malformed clients cannot stall `kvmsr serve` (issue 14).
 out=$(bash tests/serve/abuse-test.sh 2>&1); echo "$out"; count "$out"
+# Least privilege: serve as uid 999 with CAP_BPF/CAP_PERFMON/CAP_SYSLOG drops
+# them once attached and keeps counting (issue 17; one boot).
+out=$(bash tests/serve/privs-test.sh 2>&1); echo "$out"; count "$out"
+# make deb: lintian-clean packages; the host's installed with dpkg, the
+# arm64 one's contents under the e2e checks in the test bed (issue 17).
+out=$(bash tests/deb/run.sh 2>&1); echo "$out"; count "$out"
 # Debian's arm64 QEMU boots a real Linux guest under each kvmsr mode, inside
 # the newest and 6.12 hosts, against the function tracer (issue 12; ~15 min
 # on a busy 2-core machine, docs/testbed.md).

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
 #include "probe/agg.h"
 #include "output/http.h"
 #include "output/metrics.h"
 #include "recording/outfile.h"
+#include "cli/privs.h"
 #include "cli/stat_run.h"
 
 struct serve_ctx {
@@ -152,6 +154,24 @@ static int serve_setup(struct stat_ctx *st)
 	return EXIT_OK;
 }
 
+/*
+ * Attached: every capability serve will not use again goes (privs.h).
+ * The kprobe backend attaches its VHE probes on demand, and its sampled
+ * accessor probes every window: it keeps CAP_PERFMON.  --verbose says
+ * what is left.
+ */
+static void serve_opened(struct stat_ctx *st, struct session *s)
+{
+	uint64_t keep = session_backend(s) == BACKEND_KPROBE ? PRIVS_CAP(CAP_PERFMON) : 0;
+	int e = privs_keep_only(keep);
+
+	if (e)
+		fprintf(stderr, "kvmsr: cannot drop capabilities: %s\n", strerror(-e));
+	else if (st->cli->verbose)
+		fprintf(stderr, "kvmsr: capabilities left: %#llx\n",
+			(unsigned long long)privs_effective());
+}
+
 /* Every turn of the loop: what the clients allow now, never waiting for one (http.h). */
 static void serve_poll(struct stat_ctx *st, struct session *s)
 {
@@ -186,7 +206,7 @@ static void serve_cleanup(struct stat_ctx *st)
 
 /* Counting stat, never printed: the metrics go out by HTTP and the textfile. */
 static const struct stat_ext serve_ext = {
-	.setup = serve_setup, .poll = serve_poll, .tick = serve_tick,
+	.setup = serve_setup, .opened = serve_opened, .poll = serve_poll, .tick = serve_tick,
 	.finish = serve_finish, .cleanup = serve_cleanup,
 };
 

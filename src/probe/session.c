@@ -496,7 +496,8 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	last_libbpf_error[0] = '\0';
 	e = kvmsr_bpf__load(s->skel);
 	if (e) {
-		snprintf(err, len, "%s: loading failed (%s)%s%s", backend_name(b), strerror(-e),
+		snprintf(err, len, "%s: loading failed (%s)%s%s%s", backend_name(b), strerror(-e),
+			 e == -EPERM ? "; kvmsr needs CAP_BPF and CAP_PERFMON, or root" : "",
 			 last_libbpf_error[0] ? ": " : "", last_libbpf_error);
 		goto fail;
 	}

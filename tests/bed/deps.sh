@@ -6,6 +6,7 @@ set -euo pipefail
 HOST_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config make gcc
 	   qemu-system-arm gcc-aarch64-linux-gnu cpio debian-archive-keyring jq groff-base
 	   chromium prometheus
+	   debhelper dpkg-dev fakeroot lintian	# make deb
 	   libclang-rt-dev)	# libFuzzer and the sanitizers' runtime (only a Recommends of clang)
 # Static arm64 binaries for the guest link against these.
 ARM64_PKGS=(libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libc6-dev:arm64

@@ -17,8 +17,15 @@ env_file=$(mktemp)
 trap 'rm -f "$env_file"' EXIT
 echo "ITERS=$iters" > "$env_file"
 initrd=$out/initrd.cpio.gz
+# E2E_KVMSR_FILES: a file of SRC:DEST lines (an installed package's files
+# and libraries, tests/deb/run.sh) instead of the tree's /bin/kvmsr.
+kvmsr_files=(-f build/arm64/kvmsr:/bin/kvmsr)
+if [[ -n ${E2E_KVMSR_FILES:-} ]]; then
+	kvmsr_files=()
+	while read -r f; do kvmsr_files+=(-f "$f"); done <"$E2E_KVMSR_FILES"
+fi
 bash tests/bed/mkinitramfs.sh -o "$initrd" -i tests/e2e/payload.sh \
-	-f build/arm64/kvmsr:/bin/kvmsr -f build/arm64/vmm:/bin/vmm -f "$env_file:/e2e.env" \
+	"${kvmsr_files[@]}" -f build/arm64/vmm:/bin/vmm -f "$env_file:/e2e.env" \
 	-f tests/bed/ftrace-oracle.sh:/lib/ftrace-oracle.sh \
 	>/dev/null || exit 1
 
