@@ -95,8 +95,8 @@ static struct argp_option options[] = {
 	{ "perfetto", OPT_PERFETTO, "OUT.json", 0, "report: also write a timeline for Perfetto / "
 	  "chrome://tracing (one track per vCPU)", 0 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0, "serve: turn on the kernel's BPF statistics "
-	  "while serving and export each kvmsr program's run count and run time (two clock "
-	  "reads per program run)", 0 },
+	  "while serving (needs CAP_SYS_ADMIN) and export each kvmsr program's run count and "
+	  "run time (two clock reads per program run)", 0 },
 	{ "pid", OPT_PID, "PID", 0, "only the VM of this VMM process", 0 },
 	{ "vm", OPT_VM, "NAME", 0, "only the VM of this name or UUID (QEMU's -name or -uuid, "
 	  "the libvirt domain, else the process name), as --pid: it must be running when "
