@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include <sys/resource.h>
 #include "probe/agg.h"
 #include "output/http.h"
 #include "output/metrics.h"
@@ -27,16 +26,15 @@ struct serve_ctx {
 
 #define SERVE_MAX_PROGS 64
 
-/* kvmsr's process: CPU time and resident memory (the process_* metrics). */
+/* kvmsr's process: CPU time and resident memory (the kvmsr_process_* metrics). */
 static void process_facts(struct metrics_self *m)
 {
 	unsigned long long size, resident;
-	struct rusage ru;
+	uint64_t cpu[2];
 	FILE *f;
 
-	if (!getrusage(RUSAGE_SELF, &ru))
-		m->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-				 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	cpu_used_us(cpu);
+	m->cpu_seconds = (cpu[0] + cpu[1]) / 1e6;
 	f = fopen("/proc/self/statm", "r");
 	if (f && fscanf(f, "%llu %llu", &size, &resident) == 2)
 		m->rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
@@ -58,7 +56,7 @@ static void self_facts(struct serve_ctx *sv, struct session *s, struct metrics_s
 		progs[i] = (struct metrics_prog){ ps[i].name, ps[i].run_cnt, ps[i].run_time_ns,
 						  ps[i].misses };
 	m->progs = progs;
-	m->nr_progs = n > 0 ? n : 0;
+	m->nr_progs = n;
 	session_stream_stats(s, &m->records, &bytes);
 	m->ring_known = session_ring_fill(s, &m->ring_used, &m->ring_size);
 	m->start_time = sv->start_time;

@@ -292,8 +292,7 @@ static void drain_and_reap(struct session *s, struct run_result *r, const struct
 	}
 }
 
-/* kvmsr's own CPU time so far, in microseconds: user, system. */
-static void cpu_used_us(uint64_t us[2])
+void cpu_used_us(uint64_t us[2])
 {
 	struct rusage ru;
 

@@ -31,6 +31,8 @@ struct run_result {
 
 /* Monotonic nanoseconds, the clock BPF timestamps use. */
 uint64_t now_ns(void);
+/* kvmsr's own CPU time so far, in microseconds: user, system. */
+void cpu_used_us(uint64_t us[2]);
 
 /*
  * Load the register names from the kernel's BTF and fill a session config

@@ -58,13 +58,13 @@ void sym_use_fetch(struct symbolizer *sy, sym_fetch_fn fetch, void *ctx);
 void sym_use_vms(struct symbolizer *sy, struct vmident *vms);
 void sym_free(struct symbolizer *sy);
 
-/* Stack @id with every frame named; false if unknown. */
 /*
  * Read kallsyms now rather than at the first name (live only): for a
  * command that names every stack, before the workload starts, where its
  * ~150k lines cost no guest any time.
  */
 void sym_preload(struct symbolizer *sy);
+/* Stack @id with every frame named; false if unknown. */
 bool sym_stack(struct symbolizer *sy, int32_t id, struct sym_stack *out);
 /* The name of code address @ip ("func+0x1c"; "0x..." if unknown). */
 void sym_name(struct symbolizer *sy, uint64_t ip, char *buf, size_t len);

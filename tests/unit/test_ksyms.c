@@ -6,20 +6,26 @@
 #include "symbols/ksyms.h"
 #include "unit.h"
 
+/* @text as a kallsyms file at @path (a mkstemp template). */
+static void kallsyms_file(char *path, const char *text)
+{
+	FILE *f = fdopen(mkstemp(path), "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
 TEST(aliases_are_named_like_the_kernel_names_them)
 {
 	char path[] = "/tmp/kvmsr-ksyms-XXXXXX", buf[64];
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
 	struct ksyms ks;
 
 	/* kallsyms order, not address order; data symbols are ignored. */
-	fputs("ffff800080002000 T lkdtm_WARNING\n"
-	      "ffff8000805eb688 T __switch_to\n"
-	      "ffff8000805eb688 T __sched_text_start\n"
-	      "ffff8000805eb700 D some_data\n"
-	      "ffff8000805eb800 t next_func\n", f);
-	fclose(f);
+	kallsyms_file(path, "ffff800080002000 T lkdtm_WARNING\n"
+		      "ffff8000805eb688 T __switch_to\n"
+		      "ffff8000805eb688 T __sched_text_start\n"
+		      "ffff8000805eb700 D some_data\n"
+		      "ffff8000805eb800 t next_func\n");
 	CHECK(ksyms_load(&ks, path) == 0);
 	unlink(path);
 	CHECK_EQ(ks.nr, 4);
@@ -33,16 +39,13 @@ TEST(aliases_are_named_like_the_kernel_names_them)
 TEST(module_symbols_out_of_order_are_sorted_and_their_module_dropped)
 {
 	char path[] = "/tmp/kvmsr-ksyms-XXXXXX", buf[64];
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
 	struct ksyms ks;
 
-	fputs("ffff800080002000 T _text\n"
-	      "ffff800080003000 T vcpu_load\n"
-	      "not a kallsyms line\n"
-	      "ffff80007a001000 t kvm_mod_func\t[kvm]\n"
-	      "ffff80007a000000 t other_mod_func\t[kvm]\n", f);
-	fclose(f);
+	kallsyms_file(path, "ffff800080002000 T _text\n"
+		      "ffff800080003000 T vcpu_load\n"
+		      "not a kallsyms line\n"
+		      "ffff80007a001000 t kvm_mod_func\t[kvm]\n"
+		      "ffff80007a000000 t other_mod_func\t[kvm]\n");
 	CHECK(ksyms_load(&ks, path) == 0);
 	CHECK(ksyms_addr_of(path, "kvm_mod_func") == 0xffff80007a001000ULL);
 	CHECK(ksyms_addr_of(path, "kvm_mod") == 0);
