@@ -229,6 +229,24 @@ static void release_child(const struct child *c, struct run_result *r)
 	r->child_ran = true;
 }
 
+/*
+ * Before a drain: how long since the last one, how full the ring is, and
+ * whether records were lost yet.  Two loads from a mapped page and one
+ * from the BPF side's .bss: nothing next to the drain itself.
+ */
+static void note_reader(const struct session *s, struct run_result *r, uint64_t t,
+			uint64_t last)
+{
+	uint64_t used, size;
+
+	if (t - last > r->max_gap_ns)
+		r->max_gap_ns = t - last;
+	if (session_ring_fill(s, &used, &size) && used > r->peak_fill)
+		r->peak_fill = used;
+	if (!r->first_loss_ns && session_lost(s))
+		r->first_loss_ns = t - r->start_ns;
+}
+
 /* Poll until a signal, --duration or the command's exit; hooks on the way. */
 static void poll_until_stop(const struct cli *cli, struct session *s, const struct run_hooks *h,
 			    struct run_result *r, struct child *c)
@@ -241,8 +259,13 @@ static void poll_until_stop(const struct cli *cli, struct session *s, const stru
 		deadline = r->start_ns + (uint64_t)(cli->duration * 1e9);
 	if (h->tick && cli->interval > 0)
 		next_tick = r->start_ns + (uint64_t)(cli->interval * 1e9);
+	uint64_t last = r->start_ns;
+
 	while (!stop_requested) {
 		uint64_t t = now_ns();
+
+		note_reader(s, r, t, last);
+		last = t;
 
 		/*
 		 * The BPF side never wakes us for the stream: drain every 50 ms,
@@ -302,32 +325,43 @@ void cpu_used_us(uint64_t us[2])
 }
 
 /*
- * KVMSR_PROG_STATS=1 (make bench): what each BPF program cost, what
- * reached user space and the CPU time kvmsr itself took while the command
- * ran (its reader, analyzer and formatting compete with the vCPUs for the
- * host's CPUs; set-up excluded), one line each on stderr, after the run.
- * The kernel times programs only while its statistics are on, which costs
- * something itself: the bench measures with and without.
+ * KVMSR_PROG_STATS=1 (make bench): what each BPF program cost, one line
+ * each on stderr after the run.  The kernel times programs only while its
+ * statistics are on, which costs something itself: the bench measures with
+ * and without.
  */
-static void print_prog_stats(const struct session *s, const struct run_result *r)
+static void print_prog_stats(const struct session *s)
 {
 	struct session_prog_stat ps[64];
-	uint64_t cpu[2];
-	uint64_t records, bytes;
 	int n = session_prog_stats(s, ps, 64);
 
 	for (int i = 0; i < n; i++)
 		fprintf(stderr, "kvmsr: prog-stats prog=%s run_cnt=%llu run_time_ns=%llu "
 			"misses=%llu\n", ps[i].name, (unsigned long long)ps[i].run_cnt,
 			(unsigned long long)ps[i].run_time_ns, (unsigned long long)ps[i].misses);
+}
+
+/*
+ * KVMSR_PROG_STATS or KVMSR_STREAM_STATS (free: make bench sets it on every
+ * run): what reached user space, the reader's health (where a lossy run
+ * lost) and the CPU time kvmsr itself took while the command ran (its
+ * reader, analyzer and formatting compete with the vCPUs for the host's
+ * CPUs; set-up excluded).
+ */
+static void print_stream_stats(const struct session *s, const struct run_result *r)
+{
+	uint64_t records, bytes, cpu[2];
+
 	session_stream_stats(s, &records, &bytes);
 	cpu_used_us(cpu);
 	fprintf(stderr, "kvmsr: stream-stats records=%llu bytes=%llu lost=%llu elapsed_ns=%llu "
-		"user_us=%llu sys_us=%llu\n",
+		"user_us=%llu sys_us=%llu max_gap_ns=%llu peak_fill=%llu first_loss_ns=%llu\n",
 		(unsigned long long)records, (unsigned long long)bytes,
 		(unsigned long long)session_lost(s), (unsigned long long)(r->end_ns - r->start_ns),
 		(unsigned long long)(cpu[0] - r->start_cpu_us[0]),
-		(unsigned long long)(cpu[1] - r->start_cpu_us[1]));
+		(unsigned long long)(cpu[1] - r->start_cpu_us[1]),
+		(unsigned long long)r->max_gap_ns, (unsigned long long)r->peak_fill,
+		(unsigned long long)r->first_loss_ns);
 }
 
 /*
@@ -346,11 +380,18 @@ static void prefer_reader(void)
 		setpriority(PRIO_PROCESS, 0, STREAM_NICE);
 }
 
+/* An environment switch: set, and neither empty nor "0". */
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}
+
 int run_session(const struct cli *cli, struct session **s, struct session_config *cfg,
 		const struct run_hooks *h, struct run_result *r)
 {
-	const char *stats = getenv("KVMSR_PROG_STATS");
-	bool print_stats;
+	bool print_stats = env_set("KVMSR_PROG_STATS");
 
 	struct child c;
 
@@ -358,7 +399,6 @@ int run_session(const struct cli *cli, struct session **s, struct session_config
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	print_stats = stats && *stats && strcmp(stats, "0");
 	cfg->prog_stats = print_stats || cli->bpf_stats;
 	if (start_child(cli, &c) || open_session(s, cfg, &c))
 		return EXIT_ERROR;
@@ -376,7 +416,9 @@ int run_session(const struct cli *cli, struct session **s, struct session_config
 	poll_until_stop(cli, *s, h, r, &c);
 	drain_and_reap(*s, r, &c);
 	if (print_stats)
-		print_prog_stats(*s, r);
+		print_prog_stats(*s);
+	if (print_stats || env_set("KVMSR_STREAM_STATS"))
+		print_stream_stats(*s, r);
 	return EXIT_OK;
 }
 

@@ -27,6 +27,10 @@ struct run_result {
 	int child_status;	/* as from waitpid() */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC = bpf_ktime_get_ns() */
 	uint64_t start_cpu_us[2]; /* kvmsr's own user, system CPU time at start_ns */
+	/* The reader's health (KVMSR_PROG_STATS): where a lossy run lost. */
+	uint64_t max_gap_ns;	/* longest time between two drains of the ring */
+	uint64_t peak_fill;	/* most bytes seen waiting in the ring at a drain */
+	uint64_t first_loss_ns;	/* since start_ns, when records were first lost; 0 none */
 };
 
 /* Monotonic nanoseconds, the clock BPF timestamps use. */

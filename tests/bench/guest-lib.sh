@@ -51,7 +51,7 @@ kvmsr_timed() {
 	kt_c=$1 kt_r=$2 kt_o=$3
 	shift 3
 	# shellcheck disable=SC2086 # $VMM is a word list on purpose
-	kvmsr "$@" -- $VMM >"$kt_o" 2>/tmp/kvmsr.err
+	KVMSR_STREAM_STATS=1 kvmsr "$@" -- $VMM >"$kt_o" 2>/tmp/kvmsr.err
 	rc=$?
 	[ "$kt_o" = /dev/null ] || tag "BENCH-KVMSR $kt_c $kt_r" "$kt_o"
 	tag "BENCH-KVMSR-ERR $kt_c $kt_r" /tmp/kvmsr.err

@@ -200,7 +200,7 @@ prog_stats() { # prog_stats CONFIG: "program run_cnt run_time_ns misses" of its 
 		-e "s/^BENCH-PROGSTATS $1+stats 1 $f/\1 \2 \3 \4/p" "$console"
 }
 stream_stats() { # stream_stats CONFIG: "records bytes lost user_us sys_us" of its stats run
-	sed -n "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: stream-stats records=\([0-9]*\) bytes=\([0-9]*\) lost=\([0-9]*\) .* user_us=\([0-9]*\) sys_us=\([0-9]*\)$/\1 \2 \3 \4 \5/p" "$console"
+	sed -n "s/^BENCH-KVMSR-ERR $1+stats 1 kvmsr: stream-stats records=\([0-9]*\) bytes=\([0-9]*\) lost=\([0-9]*\) .* user_us=\([0-9]*\) sys_us=\([0-9]*\).*$/\1 \2 \3 \4 \5/p" "$console"
 }
 # prog_report: per program of each stats run, hits per guest iteration (one
 # vmm iteration of one vCPU) and ns per hit; then what reached user space.
@@ -241,6 +241,23 @@ prog_report() {
 		any=1
 	fi
 	((!any)) || echo
+}
+
+# reader_report: the reader of each streaming run, round by round (its
+# stream-stats line: KVMSR_STREAM_STATS=1 on every run): the longest time
+# between two drains of the ring, the most bytes waiting in it, and when a
+# lossy run first lost (how a loss happened: a stalled reader or a slow one).
+reader_report() {
+	local lines
+	lines=$(sed -n 's/^BENCH-KVMSR-ERR \([a-z-]*\) \([0-9]*\) kvmsr: stream-stats \(.*\)$/\1 \2 \3/p' "$console" |
+		grep -E '^(trace|record|trace-tail) ' || true)
+	[[ -n $lines ]] || return 0
+	echo "the reader (each streaming run: longest time between drains, most bytes waiting in the ring, first loss):"
+	awk '{ for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "  %-10s round %s: %d records, %d lost, longest gap %.0f ms, ring peak %.1f MB%s\n",
+			$1, $2, v["records"], v["lost"], v["max_gap_ns"] / 1e6, v["peak_fill"] / 1048576,
+			(v["lost"] > 0 ? sprintf(", first loss %.2f s in", v["first_loss_ns"] / 1e9) : "") }' <<<"$lines"
+	echo
 }
 
 u_med=$(col untraced 2 | median)
@@ -331,6 +348,7 @@ report=$tmp/report.txt
 	echo
 
 	prog_report
+	reader_report
 	# Targets: added cost = ratio - 1.
 	if [[ -n ${ratio[stat]:-} && -n ${ratio[bpftrace-b]:-} ]]; then
 		awk -v s="${ratio[stat]}" -v b="${ratio[bpftrace-b]}" 'BEGIN {
