@@ -35,9 +35,10 @@ static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 tid, __u
 }
 
 /*
- * What obliges the scheduler to call kvm_sched_out for this thread: the
- * vCPU's preempt notifier on the thread's list, and preempt_notifier_key
- * enabled (its static branches guard both notifier calls).
+ * What obliges the scheduler to call kvm_sched_out (or, switching in,
+ * kvm_sched_in) for this thread: the vCPU's preempt notifier on the
+ * thread's list, and preempt_notifier_key enabled (its static branches
+ * guard both notifier calls).
  */
 static __always_inline __u8 notifier_flags(struct task_struct *t, __u64 vcpu)
 {
@@ -58,6 +59,66 @@ static __always_inline __u8 notifier_flags(struct task_struct *t, __u64 vcpu)
 }
 
 /*
+ * Will the scheduler call the vCPU's notifier?  Registered, and the key not
+ * read as off.  Unread (no CONFIG_KALLSYMS_ALL: Debian's 6.1), the key is
+ * on all the same: kvm_create_vm() increments it for every VM and
+ * kvm_destroy_vm() decrements it only after the vCPUs are gone, and a
+ * notifier is registered only while a vCPU ioctl of a live VM runs.
+ */
+static __always_inline bool notifier_fires(__u8 nf)
+{
+	return (nf & KVMSR_F_SW_NOTIFIER) &&
+	       (!(nf & KVMSR_F_SW_KEY_KNOWN) || (nf & KVMSR_F_SW_KEY_ON));
+}
+
+/*
+ * Loads and puts whose caller the events around them prove go without a
+ * stack walk (~2.5 us under TCG, most of a load's or put's cost with
+ * --context): the preempt notifier's, which the sched_switch just before
+ * on this CPU makes certain (kvm_sched_in/kvm_sched_out call
+ * kvm_arch_vcpu_load/put directly, with nothing of the task's between),
+ * and a vCPU ioctl's first load (vcpu_load(); a notifier's load needs a
+ * load before it in the ioctl, since vcpu_put() unregisters it).  Every
+ * other load or put keeps its stack: a reset's put and load, nested ERET,
+ * a put at the end of an ioctl.  Both flags live until the next switch or
+ * load here, and name the thread and vCPU they are for.
+ */
+static __always_inline __u8 load_via(struct cpu_state *st, struct kvm_vcpu *vcpu, __u32 tid)
+{
+	struct vcpu_task *vt;
+	bool via_switch;
+
+	if (!context_events || !st)
+		return 0;
+	via_switch = st->sw_in_tid == tid && st->sw_in_vcpu == (__u64)vcpu;
+	st->sw_in_tid = 0;
+	vt = bpf_map_lookup_elem(&vcpu_tasks, &tid);
+	if (!vt)
+		return via_switch ? KVMSR_F_VIA_SWITCH : 0;
+	if (via_switch) {
+		vt->ioctl_fresh = 0;
+		return KVMSR_F_VIA_SWITCH;
+	}
+	if (vt->ioctl_fresh && vt->vcpu == (__u64)vcpu) {
+		vt->ioctl_fresh = 0;
+		return KVMSR_F_VIA_IOCTL;
+	}
+	vt->ioctl_fresh = 0;
+	return 0;
+}
+
+static __always_inline __u8 put_via(struct cpu_state *st, struct kvm_vcpu *vcpu, __u32 tid)
+{
+	bool via_switch;
+
+	if (!context_events || !st)
+		return 0;
+	via_switch = st->sw_out_tid == tid && st->vcpu == vcpu;
+	st->sw_out_tid = 0;
+	return via_switch ? KVMSR_F_VIA_SWITCH : 0;
+}
+
+/*
  * A vCPU thread leaves or takes a CPU.  sched_switch fires before the
  * preempt notifiers: a thread leaving with its vCPU loaded is normal (the
  * put of kvm_sched_out follows), a thread coming in while a vCPU is still
@@ -72,35 +133,56 @@ static __always_inline void on_switch(bool preempt, struct task_struct *prev,
 	__u32 ptid, ntid;
 
 	/* Every context switch of the host comes here: out early when no vCPU thread. */
-	if (!armed)
+	if (!armed || !(st = this_cpu()))
 		return;
+	st->sw_in_tid = 0;
+	st->sw_out_tid = 0;
 	ptid = BPF_CORE_READ(prev, pid);
 	ntid = BPF_CORE_READ(next, pid);
 	/* Leaving with its own vCPU loaded: kvm_sched_out will put it. */
 	vt = bpf_map_lookup_elem(&vcpu_tasks, &ptid);
-	if (vt && wanted(vt->pid, vt->vcpu_id) && (st = this_cpu()))
-		EMIT_EVENT(.type = KVMSR_EV_SWITCH, .pid = vt->pid, .tid = ptid,
-			   .vcpu_id = vt->vcpu_id, .val = prev_state, .aux = ntid,
-			   .flags = flags | (st->vcpu && st->tid == ptid ? KVMSR_F_LOADED : 0) |
-				    notifier_flags(prev, vt->vcpu));
+	if (vt) {
+		__u8 nf = notifier_flags(prev, vt->vcpu);
+		bool own = st->vcpu && st->tid == ptid;
+
+		if (own && (__u64)st->vcpu == vt->vcpu && notifier_fires(nf))
+			st->sw_out_tid = ptid;
+		if (wanted(vt->pid, vt->vcpu_id))
+			EMIT_EVENT(.type = KVMSR_EV_SWITCH, .pid = vt->pid, .tid = ptid,
+				   .vcpu_id = vt->vcpu_id, .val = prev_state, .aux = ntid,
+				   .flags = flags | (own ? KVMSR_F_LOADED : 0) | nf);
+	}
 	/* Coming in while a vCPU that prev did not load is still loaded here. */
 	vt = bpf_map_lookup_elem(&vcpu_tasks, &ntid);
-	if (vt && wanted(vt->pid, vt->vcpu_id) && (st = this_cpu()))
-		EMIT_EVENT(.type = KVMSR_EV_SWITCH, .pid = vt->pid, .tid = ntid,
-			   .vcpu_id = vt->vcpu_id, .aux = ptid,
-			   .flags = flags | KVMSR_F_SW_IN |
-				    (st->vcpu && st->tid != ptid ? KVMSR_F_LOADED : 0));
+	if (vt) {
+		/* Its notifier registered: kvm_sched_in will load its vCPU. */
+		if (notifier_fires(notifier_flags(next, vt->vcpu))) {
+			st->sw_in_tid = ntid;
+			st->sw_in_vcpu = vt->vcpu;
+		}
+		if (wanted(vt->pid, vt->vcpu_id))
+			EMIT_EVENT(.type = KVMSR_EV_SWITCH, .pid = vt->pid, .tid = ntid,
+				   .vcpu_id = vt->vcpu_id, .aux = ptid,
+				   .flags = flags | KVMSR_F_SW_IN |
+					    (st->vcpu && st->tid != ptid ? KVMSR_F_LOADED : 0));
+	}
 }
 
 /* The vCPU ioctl being served (KVM_RUN, KVM_SET_ONE_REG, ...). */
 static __always_inline void on_vcpu_ioctl(struct file *filp, __u32 cmd, __u64 arg)
 {
 	struct kvm_vcpu *vcpu = BPF_CORE_READ(filp, private_data);
-	__u32 pid = current_pid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct vcpu_task *vt;
 	__s32 id;
 
 	if (!armed || !vcpu)
 		return;
+	/* Its first load will be vcpu_load()'s (load_via()). */
+	vt = bpf_map_lookup_elem(&vcpu_tasks, &tid);
+	if (vt && vt->vcpu == (__u64)vcpu)
+		vt->ioctl_fresh = 1;
 	id = BPF_CORE_READ(vcpu, vcpu_id);
 	if (wanted(pid, id))
 		EMIT_EVENT(.type = KVMSR_EV_IOCTL, .pid = pid, .vcpu_id = id, .val = cmd,

@@ -117,6 +117,12 @@ struct cpu_state {
 	__u64 before[MAX_TOUCHED];	/* memory copies at entry of the VHE put */
 	/* A trap was streamed since the last streamed guest entry (tally.bpf.h). */
 	bool trap_streamed;
+	/*
+	 * The notifier's load or put that the last sched_switch on this CPU
+	 * makes certain (flight.bpf.h): for this thread (0: none) and vCPU.
+	 */
+	__u32 sw_in_tid, sw_out_tid;
+	__u64 sw_in_vcpu;
 };
 
 struct {
@@ -189,6 +195,8 @@ struct vcpu_task {
 	__u32 pid;
 	__s32 vcpu_id;
 	__u64 vcpu;		/* struct kvm_vcpu * */
+	__u32 ioctl_fresh;	/* in a vCPU ioctl of @vcpu that loaded nothing yet */
+	__u32 pad;
 };
 
 struct {

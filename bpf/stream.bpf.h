@@ -36,6 +36,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 	__u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	__s32 id = vcpu_id_of(vcpu, !caller);
 	__u32 word = flag_word_of(vcpu, !caller);
+	__u8 via = load_via(st, vcpu, tid);
 
 	if (st) {
 		st->vcpu = vcpu;
@@ -50,8 +51,8 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 	if (armed && wanted(pid, id)) {
 		note_vcpu_task(vcpu, tid, pid, id);
 		EMIT_EVENT(.type = KVMSR_EV_LOAD, .pid = pid, .tid = tid, .vcpu_id = id,
-			   .flags = word_loaded(word) ? KVMSR_F_LOADED : 0, .aux = word,
-			   .stack_id = context_stack(caller));
+			   .flags = (word_loaded(word) ? KVMSR_F_LOADED : 0) | via, .aux = word,
+			   .stack_id = via ? -1 : context_stack(caller));
 	}
 }
 
@@ -59,23 +60,27 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 static __always_inline void on_put(struct kvm_vcpu *vcpu, bool after_put, const __u64 *caller)
 {
 	struct cpu_state *st;
+	__u64 pid_tgid;
 	__u32 pid, word;
 	__s32 id;
+	__u8 via;
 
 	if (aggregate) {
 		count_put(vcpu, after_put, !caller);
 		return;
 	}
 	st = this_cpu();
-	pid = current_pid();
+	pid_tgid = bpf_get_current_pid_tgid();
+	pid = pid_tgid >> 32;
 	id = vcpu_id_of(vcpu, !caller);
 	word = flag_word_of(vcpu, !caller);
+	via = put_via(st, vcpu, (__u32)pid_tgid);
 	if (st && st->vcpu == vcpu)
 		st->vcpu = NULL;
 	if (armed && wanted(pid, id))
 		EMIT_EVENT(.type = KVMSR_EV_PUT, .pid = pid, .vcpu_id = id,
-			   .flags = word_loaded(word) ? KVMSR_F_LOADED : 0, .aux = word,
-			   .stack_id = context_stack(caller));
+			   .flags = (word_loaded(word) ? KVMSR_F_LOADED : 0) | via, .aux = word,
+			   .stack_id = via ? -1 : context_stack(caller));
 }
 
 /*

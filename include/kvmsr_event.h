@@ -16,12 +16,13 @@
 #include <linux/types.h>
 #endif
 
-#define KVMSR_ABI_VERSION 5
+#define KVMSR_ABI_VERSION 6
 /*
  * Versions whose records a reader of this one still understands (same
  * layout): 4 only added event types; 5 gave TRAP its encoding
  * (KVMSR_F_TRAP_ENC) and no value for a guest read.  A TRAP of 3 or 4 has
  * neither flag and a meaningless val on a read, which no output shows.
+ * 6 gave LOAD and PUT the KVMSR_F_VIA_* bits (older ones carry a stack).
  */
 #define KVMSR_ABI_OLDEST 3
 
@@ -88,6 +89,14 @@ enum kvmsr_event_type {
 #define KVMSR_F_SW_NOTIFIER (1u << 4)
 #define KVMSR_F_SW_KEY_KNOWN (1u << 5)
 #define KVMSR_F_SW_KEY_ON  (1u << 6)
+/*
+ * LOAD/PUT whose caller the events around it prove, taken without a stack
+ * (--context): VIA_SWITCH, the vCPU's preempt notifier (kvm_sched_in or
+ * kvm_sched_out) at the sched_switch just before on this CPU; VIA_IOCTL, a
+ * load, the thread's first since it entered the vCPU ioctl before it.
+ */
+#define KVMSR_F_VIA_SWITCH (1u << 1)
+#define KVMSR_F_VIA_IOCTL  (1u << 2)
 
 /*
  * kvmsr_event.loc: where vcpu_read_sys_reg()/vcpu_write_sys_reg() located the

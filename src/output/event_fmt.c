@@ -51,6 +51,7 @@ static void field_json(struct jw *w, const struct ev_field *f, const struct kvms
 	case EVF_LOC: jw_str(w, loc_name(v, buf, sizeof(buf))); break;
 	case EVF_IOCTL: jw_str(w, vcpu_ioctl_name(v)); break;
 	case EVF_DIR: jw_str(w, v ? "in" : "out"); break;
+	case EVF_VIA: jw_str(w, v ? "switch" : "ioctl"); break;
 	}
 }
 

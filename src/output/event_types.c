@@ -104,8 +104,16 @@ static void text_loadput(const struct kvmsr_event *e, const struct regnames *rn,
 static void describe_loadput(const struct kvmsr_event *e, const struct regnames *rn,
 			     struct symbolizer *sy, char *buf, size_t len)
 {
+	const char *via = "";
+
+	/* The callers that KVMSR_F_VIA_* proves, in place of a stack. */
+	if (e->flags & KVMSR_F_VIA_SWITCH)
+		via = e->type == KVMSR_EV_LOAD ? " by kvm_sched_in (switched in)" :
+						 " by kvm_sched_out (switched out)";
+	else if (e->flags & KVMSR_F_VIA_IOCTL)
+		via = " (the ioctl's first load)";
 	/* Read where the probe fires: after a load, at or after a put. */
-	snprintf(buf, len, "SYSREGS_ON_CPU=%d", !!(e->flags & F_LOADED));
+	snprintf(buf, len, "SYSREGS_ON_CPU=%d%s", !!(e->flags & F_LOADED), via);
 }
 
 static void text_access(const struct kvmsr_event *e, const struct regnames *rn,
@@ -311,8 +319,13 @@ static void describe_nothing(const struct kvmsr_event *e, const struct regnames 
 #define ON_CPU FIELD("sysregs_on_cpu", FLAGS, BOOL, .bit = F_LOADED)
 #define REG FIELD("reg", REG, REG)
 
-static const struct ev_field f_loadput[] = {
-	ON_CPU, FIELD("flag_word", AUX, HEX), { 0 } };
+/* The caller the events around a load or put prove (KVMSR_F_VIA_*): one "via" at most. */
+#define VIA(f) FIELD("via", FLAGS, VIA, .bit = KVMSR_F_VIA_SWITCH, .need = (f))
+static const struct ev_field f_load[] = {
+	ON_CPU, FIELD("flag_word", AUX, HEX), VIA(KVMSR_F_VIA_SWITCH), VIA(KVMSR_F_VIA_IOCTL),
+	{ 0 } };
+static const struct ev_field f_put[] = {
+	ON_CPU, FIELD("flag_word", AUX, HEX), VIA(KVMSR_F_VIA_SWITCH), { 0 } };
 static const struct ev_field f_access[] = {
 	REG, FIELD("value", VAL, HEX), ON_CPU,
 	FIELD("memory", AUX, HEX, .need = KVMSR_F_MEM),
@@ -356,10 +369,10 @@ static const struct ev_field f_none[] = { { 0 } };
 
 /* Type 8 (a reserved exception-entry event) was never emitted: retired. */
 static const struct ev_type types[KVMSR_EV__MAX] = {
-	[KVMSR_EV_LOAD] = TYPE("load", F_LOADED, f_loadput, text_loadput, describe_loadput,
-			       .timeline = EVT_BEGIN),
-	[KVMSR_EV_PUT] = TYPE("put", F_LOADED, f_loadput, text_loadput, describe_loadput,
-			      .timeline = EVT_END),
+	[KVMSR_EV_LOAD] = TYPE("load", F_LOADED | KVMSR_F_VIA_SWITCH | KVMSR_F_VIA_IOCTL, f_load,
+			       text_loadput, describe_loadput, .timeline = EVT_BEGIN),
+	[KVMSR_EV_PUT] = TYPE("put", F_LOADED | KVMSR_F_VIA_SWITCH, f_put, text_loadput,
+			      describe_loadput, .timeline = EVT_END),
 	[KVMSR_EV_READ] = TYPE("read", F_ACCESS, f_access,
 			       text_access, describe_access, .timeline = EVT_INSTANT,
 			       .timeline_cat = "accessor"),

@@ -26,6 +26,7 @@ enum ev_fmt {
 	EVF_LOC,	/* loc as "memory" or "loaded|mapped|..." */
 	EVF_IOCTL,	/* val as a vCPU ioctl name, absent if unknown */
 	EVF_DIR,	/* "in" if flags & bit, else "out" */
+	EVF_VIA,	/* "switch" if flags & bit, else "ioctl" (KVMSR_F_VIA_*) */
 };
 
 enum ev_src { EVS_VAL, EVS_AUX, EVS_REG, EVS_FLAGS, EVS_LOC };
@@ -35,7 +36,7 @@ struct ev_field {
 	uint8_t key_len;	/* strlen(key), known at compile time */
 	uint8_t src;		/* enum ev_src */
 	uint8_t fmt;		/* enum ev_fmt */
-	uint8_t bit;		/* EVF_BOOL, EVF_DIR: the flag */
+	uint8_t bit;		/* EVF_BOOL, EVF_DIR, EVF_VIA: the flag */
 	uint8_t need;		/* present only if all of these flags are set */
 	uint8_t unless;		/* ... and none of these */
 };

@@ -65,6 +65,36 @@ TEST(json_read_event_names_the_register_and_keeps_u64_exact)
 	CHECK(strstr(s, "\"vcpu\":1,\"gap_before\":true,") != NULL);
 }
 
+/*
+ * A load or put whose caller the events around it prove carries no stack
+ * but says who: "via" in JSON, the notifier's function in a context line.
+ */
+TEST(loads_and_puts_say_the_caller_their_via_flag_proves)
+{
+	struct regnames rn = { .count = 0 };
+	struct kvmsr_event e = { .type = KVMSR_EV_LOAD, .flags = KVMSR_F_LOADED | KVMSR_F_VIA_SWITCH,
+				 .stack_id = -1 };
+	const struct ev_type *load = ev_type(KVMSR_EV_LOAD), *put = ev_type(KVMSR_EV_PUT);
+	char what[160];
+
+	CHECK(strstr(render_json(&e, &rn), "\"via\":\"switch\"") != NULL);
+	load->describe(&e, &rn, NULL, what, sizeof(what));
+	CHECK(!strcmp(what, "SYSREGS_ON_CPU=1 by kvm_sched_in (switched in)"));
+	e.flags = KVMSR_F_LOADED | KVMSR_F_VIA_IOCTL;
+	CHECK(strstr(render_json(&e, &rn), "\"via\":\"ioctl\"") != NULL);
+	load->describe(&e, &rn, NULL, what, sizeof(what));
+	CHECK(!strcmp(what, "SYSREGS_ON_CPU=1 (the ioctl's first load)"));
+	e.flags = KVMSR_F_LOADED;
+	CHECK(strstr(render_json(&e, &rn), "via") == NULL);
+	load->describe(&e, &rn, NULL, what, sizeof(what));
+	CHECK(!strcmp(what, "SYSREGS_ON_CPU=1"));
+	e.type = KVMSR_EV_PUT;
+	e.flags = KVMSR_F_VIA_SWITCH;
+	CHECK(strstr(render_json(&e, &rn), "\"sysregs_on_cpu\":false,\"flag_word\":\"0\",\"via\":\"switch\"}") != NULL);
+	put->describe(&e, &rn, NULL, what, sizeof(what));
+	CHECK(!strcmp(what, "SYSREGS_ON_CPU=0 by kvm_sched_out (switched out)"));
+}
+
 TEST(kvm_mode_from_kernel_log_lines)
 {
 	CHECK_EQ(kvm_mode_from_log_line("kvm [1]: VHE mode initialized successfully"),
@@ -222,7 +252,7 @@ TEST(every_event_type_names_only_its_own_flags)
 			json_escape(esc, sizeof(esc), f->key);
 			CHECK(strlen(esc) == strlen(f->key) + 2);
 
-			if (f->fmt == EVF_BOOL || f->fmt == EVF_DIR)
+			if (f->fmt == EVF_BOOL || f->fmt == EVF_DIR || f->fmt == EVF_VIA)
 				used |= f->bit;
 			if (used & ~ty->flags)
 				fprintf(stderr, "%s.%s uses flags %#x it does not declare\n",
