@@ -86,6 +86,7 @@ static void on_finding(void *ctx, const struct finding *f)
 	if (t->cli->json) {
 		finding_json(&t->w, f, &t->rn, &t->p.sy);
 		jw_end_line(&t->w);
+		jw_flush(&t->w);
 	} else {
 		finding_text(stdout, f, &t->rn, &t->p.sy);
 	}
@@ -115,6 +116,7 @@ static void summary(struct trace_ctx *t, struct session *s, const struct sysinfo
 	stream_filter_sort(&t->sf);
 	if (t->cli->json) {
 		summary_trace_json(&t->w, &t->p.an, &t->rn, &ri, t->printed, &t->sf);
+		jw_flush(&t->w);
 	} else {
 		summary_trace_text(stderr, &t->p.an, &t->rn, &ri, t->printed);
 		hidden_text(stderr, &t->sf, &t->rn);
@@ -165,8 +167,10 @@ int cmd_trace(const struct cli *cli)
 	findings_stream(&t.p.fs, on_finding, &t);
 	jw_init(&t.w, stdout);
 	/* A pipe or file gets big writes; a terminal sees lines as they come. */
-	if (!isatty(STDOUT_FILENO))
+	if (!isatty(STDOUT_FILENO)) {
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+		jw_batch_lines(&t.w, true);
+	}
 	if (!cli->json)
 		event_text_header(stdout);
 	err = run_session(cli, &s, &cfg, &h, &r);
@@ -178,6 +182,8 @@ int cmd_trace(const struct cli *cli)
 		if (pipeline_failed(&t.p, &t.p.an))
 			err = EXIT_FINDINGS;
 	}
+	jw_flush(&t.w);
+	fflush(stdout);
 	session_close(s);
 	stream_filter_free(&t.sf);
 	keymap_free(&t.vm_said);

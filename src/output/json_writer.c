@@ -41,7 +41,15 @@ static inline void putc_(struct jw *w, char c)
 void jw_end_line(struct jw *w)
 {
 	putc_(w, '\n');
-	jw_flush(w);
+	if (!w->batch)
+		jw_flush(w);
+}
+
+void jw_batch_lines(struct jw *w, bool on)
+{
+	w->batch = on;
+	if (!on)
+		jw_flush(w);
 }
 
 /* Before any value or key: the comma its container needs. */
@@ -225,22 +233,27 @@ static void put_u64(struct jw *w, uint64_t v)
 		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
-	char tmp[20];
-	int i = sizeof(tmp);
+	/*
+	 * Backwards into the middle of @tmp, then a fixed 20 bytes across: a
+	 * copy of a constant size is a few moves, not a call (the writer's
+	 * array has room for them; only the digits count).
+	 */
+	char tmp[40];
+	char *d = tmp + 20;
 
 	for (; v >= 100; v /= 100) {
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * (v % 100), 2);
+		d -= 2;
+		memcpy(d, pairs + 2 * (v % 100), 2);
 	}
 	if (v >= 10) {
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * v, 2);
+		d -= 2;
+		memcpy(d, pairs + 2 * v, 2);
 	} else {
-		tmp[--i] = '0' + v;
+		*--d = '0' + v;
 	}
-	room(w, sizeof(tmp));
-	memcpy(w->buf + w->n, tmp + i, sizeof(tmp) - i);
-	w->n += sizeof(tmp) - i;
+	room(w, 20);
+	memcpy(w->buf + w->n, d, 20);
+	w->n += tmp + 20 - d;
 }
 
 void jw_u64(struct jw *w, uint64_t v)
@@ -264,22 +277,24 @@ void jw_i64(struct jw *w, int64_t v)
 void jw_hex(struct jw *w, uint64_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	char tmp[24];
-	int i = sizeof(tmp);
+	/* Nibbles from the highest set bit: straight into place, no copy. */
+	int n = v ? (67 - __builtin_clzll(v)) / 4 : 0;
+	char *d;
 
-	tmp[--i] = '\0';
-	tmp[--i] = '"';
-	do {
-		tmp[--i] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	if (tmp[i] != '0' || tmp[i + 1] != '"') {
-		tmp[--i] = 'x';
-		tmp[--i] = '0';
-	}
-	tmp[--i] = '"';
 	sep(w);
-	put(w, tmp + i, sizeof(tmp) - 1 - i);
+	room(w, n + 4);
+	d = w->buf + w->n;
+	*d++ = '"';
+	if (v) {
+		*d++ = '0';
+		*d++ = 'x';
+		for (int i = n - 1; i >= 0; i--)
+			*d++ = digits[(v >> (4 * i)) & 15];
+	} else {
+		*d++ = '0';
+	}
+	*d++ = '"';
+	w->n = d - w->buf;
 }
 
 void jw_bool(struct jw *w, bool v)

@@ -28,6 +28,7 @@ struct jw {
 	int depth;
 	bool need_comma[JW_MAX_DEPTH];
 	bool after_key;
+	bool batch;		/* jw_batch_lines() */
 	char buf[JW_BUF];
 };
 
@@ -40,6 +41,14 @@ void jw_flush(struct jw *w);
  * a stream keep their lines in order.
  */
 void jw_end_line(struct jw *w);
+/*
+ * Lines gather in the writer's array, handed to stdio only when it is full
+ * or at jw_flush(): for a stream that only this writer feeds (trace --json
+ * into a file or pipe: an fwrite per event was a tenth of its reader's
+ * work).  The owner calls jw_flush() before anything else writes the
+ * stream or before it is flushed.
+ */
+void jw_batch_lines(struct jw *w, bool on);
 
 void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
