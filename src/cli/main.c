@@ -81,7 +81,7 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
        OPT_VERBOSE = 'v', OPT_NO_PROBE = 0x100, OPT_FAIL_ON = 'f', OPT_EXACT = 0x101,
        OPT_SAMPLE = 's', OPT_OUTPUT = 'o', OPT_PERFETTO = 0x102, OPT_LISTEN = 'l',
        OPT_TEXTFILE = 0x103, OPT_CONTEXT = 0x104, OPT_ALL = 0x105, OPT_VM = 0x106,
-       OPT_BPF_STATS = 0x107 };
+       OPT_BPF_STATS = 0x107, OPT_RING_SIZE = 0x108 };
 
 static struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
@@ -121,6 +121,9 @@ static struct argp_option options[] = {
 	  "vCPU ioctls, guest entries, accessor calls; guest exits too with trace --events "
 	  "...,exit); trace, record, report (default 16) and stat --exact (default 0); record "
 	  "stores them; 0 = off, at most 4096", 0 },
+	{ "ring-size", OPT_RING_SIZE, "MIB", 0, "the ring buffer the events reach kvmsr "
+	  "through, in MiB, a power of two (default 16, record 64): larger rides out a "
+	  "longer stall of kvmsr's reader before records are lost", 0 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0, "exit 3 if a finding of these kinds occurred: "
 	  "confirmed, warn, bug, imbalance, suspect, any (= all but suspect)", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
@@ -216,6 +219,13 @@ static error_t parse_number(int key, char *arg, struct argp_state *state)
 		c->sample_pct = parse_uint(arg, state, "--sample");
 		if (c->sample_pct > 100)
 			argp_error(state, "--sample is a percentage, 0 to 100");
+		break;
+	case OPT_RING_SIZE:
+		c->ring_mib = parse_uint(arg, state, "--ring-size");
+		/* The kernel's ring buffer: a power of two of pages. */
+		if (!c->ring_mib || c->ring_mib > RING_MIB_MAX || (c->ring_mib & (c->ring_mib - 1)))
+			argp_error(state, "--ring-size is a power of two of MiB, 1 to %d",
+				   RING_MIB_MAX);
 		break;
 	case OPT_CONTEXT:
 		c->context = parse_uint(arg, state, "--context");
@@ -343,6 +353,8 @@ static int prepare_serve(struct cli *c)
 static int prepare_record(struct cli *c)
 {
 	c->exact = true;
+	if (!c->ring_mib)
+		c->ring_mib = RECORD_RING_MIB;
 	return EXIT_OK;
 }
 
@@ -400,6 +412,10 @@ static void check_options(const struct cli *c, struct argp_state *state)
 	if (c->context > 0 && cmd && !(f & CMD_STREAM) && !((f & CMD_STREAM_EXACT) && c->exact))
 		argp_error(state, "--context needs the event stream: trace, record, report "
 			   "or stat --exact");
+	if (c->ring_mib && (f & (CMD_INPUT | CMD_NO_ARGV | CMD_SERVES) ||
+			    ((f & CMD_STREAM_EXACT) && !c->exact)))
+		argp_error(state, "--ring-size is for the live event stream: trace, record or "
+			   "stat --exact");
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)

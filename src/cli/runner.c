@@ -71,6 +71,7 @@ static int config_from_cli(const struct cli *cli, const struct regnames *rn,
 		return -ESRCH;
 	cfg->vcpu = cli->vcpu;
 	cfg->verbose = cli->verbose;
+	cfg->ring_bytes = cli->ring_mib << 20;
 	if (!cli->regs)
 		return 0;
 	list = strdup(cli->regs);
@@ -350,18 +351,20 @@ static void print_prog_stats(const struct session *s)
  */
 static void print_stream_stats(const struct session *s, const struct run_result *r)
 {
-	uint64_t records, bytes, cpu[2];
+	uint64_t records, bytes, cpu[2], used, size = 0;
 
 	session_stream_stats(s, &records, &bytes);
+	session_ring_fill(s, &used, &size);
 	cpu_used_us(cpu);
 	fprintf(stderr, "kvmsr: stream-stats records=%llu bytes=%llu lost=%llu elapsed_ns=%llu "
-		"user_us=%llu sys_us=%llu max_gap_ns=%llu peak_fill=%llu first_loss_ns=%llu\n",
+		"user_us=%llu sys_us=%llu max_gap_ns=%llu peak_fill=%llu ring_bytes=%llu "
+		"first_loss_ns=%llu\n",
 		(unsigned long long)records, (unsigned long long)bytes,
 		(unsigned long long)session_lost(s), (unsigned long long)(r->end_ns - r->start_ns),
 		(unsigned long long)(cpu[0] - r->start_cpu_us[0]),
 		(unsigned long long)(cpu[1] - r->start_cpu_us[1]),
 		(unsigned long long)r->max_gap_ns, (unsigned long long)r->peak_fill,
-		(unsigned long long)r->first_loss_ns);
+		(unsigned long long)size, (unsigned long long)r->first_loss_ns);
 }
 
 /*

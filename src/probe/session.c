@@ -493,6 +493,8 @@ static int try_backend(struct session *s, enum backend b, enum backend aux, char
 	if (e)
 		goto fail;
 	select_fixed(s, aux, ctx_on);
+	if (s->cfg->ring_bytes)
+		bpf_map__set_max_entries(s->skel->maps.events, s->cfg->ring_bytes);
 	last_libbpf_error[0] = '\0';
 	e = kvmsr_bpf__load(s->skel);
 	if (e) {

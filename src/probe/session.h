@@ -44,6 +44,7 @@ struct session_config {
 	bool context;			/* the flight recorder's events and load/put stacks */
 	bool context_exits;		/* ... and guest exits (kvm:kvm_exit), one per exit */
 	bool prog_stats;		/* the kernel's run-time statistics on while open */
+	uint32_t ring_bytes;		/* the events ring buffer; 0: KVMSR_RINGBUF_BYTES */
 	session_cb cb;
 	void *ctx;
 };

@@ -277,6 +277,17 @@ expect "each was followed by the thread's put before it came back (unpaired: $(v
 	[ "$(value E2E-CTX-UNPAIRED)" = 0 ]
 expect "no vCPU thread came in with a vCPU still loaded ($(cnum switch_in_still_loaded))" \
 	[ "$(cnum switch_in_still_loaded)" = 0 ]
+expect "trace --ring-size 4 read a 4 MiB ring ($(tagged E2E-CTX-ERR | grep -o 'ring_bytes=[0-9]*'))" \
+	grep -q ' ring_bytes=4194304 ' <(tagged E2E-CTX-ERR)
+expect "record's ring is 64 MiB ($(tagged E2E-REC-ERR | grep -o 'ring_bytes=[0-9]*'))" \
+	grep -q ' ring_bytes=67108864 ' <(tagged E2E-REC-ERR)
+via=$(value E2E-CTX-VIA)
+vnum() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$via"; }
+expect "each put owed by a switch-out says kvm_sched_out did it ($(vnum put_switch) of $(cnum owed))" \
+	[ "$(vnum put_switch)" = "$(cnum owed)" ]
+expect "loads by kvm_sched_in and ioctls' first loads are labelled ($via)" \
+	[ "$(vnum load_switch)" -gt 0 -a "$(vnum load_ioctl)" -gt 0 ]
+expect "every via label matches the events before it ($(vnum bad) wrong)" [ "$(vnum bad)" = 0 ]
 
 # record/report
 repo=$(cd "$(dirname "$0")/../.." && pwd)

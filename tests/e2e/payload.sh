@@ -160,7 +160,8 @@ tag E2E-DETECT-ERR < /tmp/detect.err
 # makes the vCPU threads switch; every vCPU ioctl and guest exit is seen.
 (while :; do :; done) & h1=$!
 (while :; do :; done) & h2=$!
-kvmsr trace --json --events load,put,switch,ioctl,exit --context 8 -- \
+KVMSR_STREAM_STATS=1 kvmsr trace --json --events load,put,switch,ioctl,exit --context 8 \
+	--ring-size 4 -- \
 	sh -c "vmm --iters 200 --vcpus 2 > /tmp/ctx-vmm.out" > /tmp/ctx.json 2> /tmp/ctx.err
 echo "E2E-CTX-RC $?"
 kill $h1 $h2
@@ -180,12 +181,31 @@ awk '/"event":"switch"/ && /"direction":"out"/ && /"vcpu_loaded":true/ {
 	/"event":"switch"/ && /"direction":"in"/ {
 		match($0, /"tid":[0-9]+/); t = substr($0, RSTART + 6, RLENGTH - 6); if (owe[t]) bad++; owe[t] = 0 }
 	END { print "E2E-CTX-UNPAIRED " bad + 0 }' /tmp/ctx.json
+# Loads and puts taken without a stack say who called them ("via"): check
+# each against the events before it on its CPU and thread.  A put by
+# kvm_sched_out right after its thread's switch-out (vCPU loaded, notifier
+# registered), a load by kvm_sched_in right after its thread's switch-in, an
+# ioctl's first load after an ioctl of its thread and no load since.
+awk 'function num(k) { if (!match($0, "\"" k "\":[0-9]+")) return -1
+		return substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0 }
+	{ c = num("cpu"); t = num("tid") }
+	/"event":"switch"/ { last[c] = /"direction":"in"/ ? "in " t :
+		(/"vcpu_loaded":true/ && /"notifier_registered":true/ ? "owed " t : "out " t) }
+	/"event":"ioctl"/ { fresh[t] = 1 }
+	/"event":"put"/ && /"via":"switch"/ { ps++; if (last[c] != "owed " t) bad++ }
+	/"event":"load"/ && /"via":"switch"/ { ls++; if (last[c] != "in " t) bad++ }
+	/"event":"load"/ && /"via":"ioctl"/ { li++; if (!fresh[t]) bad++ }
+	/"event":"load"/ { fresh[t] = 0 }
+	/"event":"load"/ || /"event":"put"/ { last[c] = "" }
+	END { print "E2E-CTX-VIA put_switch=" ps + 0, "load_switch=" ls + 0, "load_ioctl=" li + 0,
+		"bad=" bad + 0 }' /tmp/ctx.json
 tag E2E-CTX-ERR < /tmp/ctx.err
 
 # record/report: the report of a recording equals the live summary; a
 # recording cut by SIGKILL still reads; the file goes to the host (base64)
 # to be reported by the x86 build there.
-kvmsr record --json -o /tmp/rec.kvmsr -- sh -c "vmm --iters 10 --vcpus 2 > /dev/null" \
+KVMSR_STREAM_STATS=1 kvmsr record --json -o /tmp/rec.kvmsr -- \
+	sh -c "vmm --iters 10 --vcpus 2 > /dev/null" \
 	> /tmp/rec-live.json 2> /tmp/rec.err
 echo "E2E-REC-RC $?"
 tag E2E-REC-LIVE < /tmp/rec-live.json

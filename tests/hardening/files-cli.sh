@@ -123,6 +123,8 @@ usage=(
 	"serve --listen 127.0.0.1:x" "serve --listen 300.0.0.1:9464" "serve --listen [::1:9464"
 	"serve --listen $long"
 	"trace --vm ''" "stat --vm web01 --pid 4242"
+	"trace --ring-size 0" "trace --ring-size 3" "trace --ring-size 2048" "stat --ring-size 16"
+	"serve --ring-size 16" "report --ring-size 16 x.kvmsr" "check --ring-size 16"
 )
 for a in "${usage[@]}"; do
 	eval "run $a"
@@ -134,7 +136,7 @@ if ! $can_attach; then
 		"trace --vcpu 0 --duration 1.5" "stat --sample 0 --interval 0.5"
 		"trace --context 0" "trace --duration 315576000" "trace --reg TTBR0_EL1,MAIR_EL1"
 		"serve --listen 127.0.0.1:9464" "serve --listen [::1]:9464" "serve --listen :9464"
-		"stat --vm web01"
+		"stat --vm web01" "trace --ring-size 1" "stat --exact --ring-size 1024"
 	)
 	for a in "${ok[@]}"; do
 		eval "run $a"
