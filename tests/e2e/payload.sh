@@ -183,20 +183,23 @@ awk '/"event":"switch"/ && /"direction":"out"/ && /"vcpu_loaded":true/ {
 	END { print "E2E-CTX-UNPAIRED " bad + 0 }' /tmp/ctx.json
 # Loads and puts taken without a stack say who called them ("via"): check
 # each against the events before it on its CPU and thread.  A put by
-# kvm_sched_out right after its thread's switch-out (vCPU loaded, notifier
-# registered), a load by kvm_sched_in right after its thread's switch-in, an
-# ioctl's first load after an ioctl of its thread and no load since.
+# kvm_sched_out after its thread's switch-out (vCPU loaded, notifier
+# registered), a load by kvm_sched_in after its thread's switch-in, an
+# ioctl's first load after an ioctl of its thread and no load since.  One
+# sched_switch gives the out event, then the in event (vCPU thread to vCPU
+# thread), then the notifiers' put and load.
 awk 'function num(k) { if (!match($0, "\"" k "\":[0-9]+")) return -1
 		return substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0 }
-	{ c = num("cpu"); t = num("tid") }
-	/"event":"switch"/ { last[c] = /"direction":"in"/ ? "in " t :
-		(/"vcpu_loaded":true/ && /"notifier_registered":true/ ? "owed " t : "out " t) }
+	{ c = num("cpu"); t = num("tid"); o = num("other_tid") }
+	/"event":"switch"/ && /"direction":"out"/ { lastin[c] = ""
+		out[c] = (/"vcpu_loaded":true/ && /"notifier_registered":true/ ? "owed " : "out ") t }
+	/"event":"switch"/ && /"direction":"in"/ { lastin[c] = t; if (out[c] !~ " " o "$") out[c] = "" }
 	/"event":"ioctl"/ { fresh[t] = 1 }
-	/"event":"put"/ && /"via":"switch"/ { ps++; if (last[c] != "owed " t) bad++ }
-	/"event":"load"/ && /"via":"switch"/ { ls++; if (last[c] != "in " t) bad++ }
+	/"event":"put"/ && /"via":"switch"/ { ps++; if (out[c] != "owed " t) bad++ }
+	/"event":"load"/ && /"via":"switch"/ { ls++; if (lastin[c] != t) bad++ }
 	/"event":"load"/ && /"via":"ioctl"/ { li++; if (!fresh[t]) bad++ }
-	/"event":"load"/ { fresh[t] = 0 }
-	/"event":"load"/ || /"event":"put"/ { last[c] = "" }
+	/"event":"load"/ { fresh[t] = 0; lastin[c] = "" }
+	/"event":"put"/ { out[c] = "" }
 	END { print "E2E-CTX-VIA put_switch=" ps + 0, "load_switch=" ls + 0, "load_ioctl=" li + 0,
 		"bad=" bad + 0 }' /tmp/ctx.json
 tag E2E-CTX-ERR < /tmp/ctx.err
