@@ -49,12 +49,14 @@ struct cli {
 
 #define CONTEXT_DEFAULT 16	/* trace, record, report */
 /*
- * record's ring buffer: the lossless mode rides out a stalled reader.  At
- * make bench's worst case (~280 k records/s of 48 bytes) the reader keeps
- * the ring under 2 MiB, and one run in seven lost records to a stall of
- * over a second with 16 MiB; 64 MiB is ~4.8 s of that rate.
+ * The ring buffer of the live event stream (trace, record, stat --exact):
+ * it rides out bursts and a stalled reader.  At make bench's worst case
+ * (~280 k records/s of 48 bytes) record's reader keeps the ring under
+ * 2 MiB, trace's (formatting too) under 11 MiB, and 16 MiB lost records in
+ * one run in seven to a stall of over a second; 64 MiB is ~4.8 s of that
+ * rate.  Counting (stat, serve) streams only WARN/BUG hits: 16 MiB.
  */
-#define RECORD_RING_MIB 64
+#define STREAM_RING_MIB 64
 #define RING_MIB_MAX 1024
 
 int cmd_check(const struct cli *cli);

@@ -121,9 +121,9 @@ static struct argp_option options[] = {
 	  "vCPU ioctls, guest entries, accessor calls; guest exits too with trace --events "
 	  "...,exit); trace, record, report (default 16) and stat --exact (default 0); record "
 	  "stores them; 0 = off, at most 4096", 0 },
-	{ "ring-size", OPT_RING_SIZE, "MIB", 0, "the ring buffer the events reach kvmsr "
-	  "through, in MiB, a power of two (default 16, record 64): larger rides out a "
-	  "longer stall of kvmsr's reader before records are lost", 0 },
+	{ "ring-size", OPT_RING_SIZE, "MIB", 0, "trace, record, stat --exact: the ring "
+	  "buffer the events reach kvmsr through, in MiB, a power of two (default 64): "
+	  "larger rides out a longer stall of kvmsr's reader before records are lost", 0 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0, "exit 3 if a finding of these kinds occurred: "
 	  "confirmed, warn, bug, imbalance, suspect, any (= all but suspect)", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "show libbpf's messages", 0 },
@@ -353,8 +353,6 @@ static int prepare_serve(struct cli *c)
 static int prepare_record(struct cli *c)
 {
 	c->exact = true;
-	if (!c->ring_mib)
-		c->ring_mib = RECORD_RING_MIB;
 	return EXIT_OK;
 }
 
@@ -521,5 +519,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = cmd->prepare ? cmd->prepare(&c) : EXIT_OK;
+	if (!c.ring_mib && !(cmd->flags & CMD_INPUT) &&
+	    ((cmd->flags & CMD_STREAM) || ((cmd->flags & CMD_STREAM_EXACT) && c.exact)))
+		c.ring_mib = STREAM_RING_MIB;
 	return rc ? rc : stdout_written(cmd->fn(&c));
 }

@@ -230,18 +230,33 @@ static void release_child(const struct child *c, struct run_result *r)
 	r->child_ran = true;
 }
 
+/* The reader thread's own CPU time: a gap without it was spent off the CPU. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /*
- * Before a drain: how long since the last one, how full the ring is, and
- * whether records were lost yet.  Two loads from a mapped page and one
- * from the BPF side's .bss: nothing next to the drain itself.
+ * Before a drain: how long since the last one (and how much of it the
+ * reader spent on the CPU), how full the ring is, and whether records were
+ * lost yet.  A clock read, two loads from a mapped page and one from the
+ * BPF side's .bss: nothing next to the drain itself.
  */
 static void note_reader(const struct session *s, struct run_result *r, uint64_t t,
-			uint64_t last)
+			uint64_t *last, uint64_t *last_cpu)
 {
-	uint64_t used, size;
+	uint64_t used, size, cpu = thread_cpu_ns();
 
-	if (t - last > r->max_gap_ns)
-		r->max_gap_ns = t - last;
+	if (t - *last > r->max_gap_ns) {
+		r->max_gap_ns = t - *last;
+		r->max_gap_cpu_ns = cpu - *last_cpu;
+		r->max_gap_end_ns = t - r->start_ns;
+	}
+	*last = t;
+	*last_cpu = cpu;
 	if (session_ring_fill(s, &used, &size) && used > r->peak_fill)
 		r->peak_fill = used;
 	if (!r->first_loss_ns && session_lost(s))
@@ -252,7 +267,7 @@ static void note_reader(const struct session *s, struct run_result *r, uint64_t 
 static void poll_until_stop(const struct cli *cli, struct session *s, const struct run_hooks *h,
 			    struct run_result *r, struct child *c)
 {
-	uint64_t deadline = 0, next_tick = 0;
+	uint64_t deadline = 0, next_tick = 0, last = r->start_ns, last_cpu = thread_cpu_ns();
 	bool more = false;
 	int n;
 
@@ -260,13 +275,10 @@ static void poll_until_stop(const struct cli *cli, struct session *s, const stru
 		deadline = r->start_ns + (uint64_t)(cli->duration * 1e9);
 	if (h->tick && cli->interval > 0)
 		next_tick = r->start_ns + (uint64_t)(cli->interval * 1e9);
-	uint64_t last = r->start_ns;
-
 	while (!stop_requested) {
 		uint64_t t = now_ns();
 
-		note_reader(s, r, t, last);
-		last = t;
+		note_reader(s, r, t, &last, &last_cpu);
 
 		/*
 		 * The BPF side never wakes us for the stream: drain every 50 ms,
@@ -357,13 +369,14 @@ static void print_stream_stats(const struct session *s, const struct run_result 
 	session_ring_fill(s, &used, &size);
 	cpu_used_us(cpu);
 	fprintf(stderr, "kvmsr: stream-stats records=%llu bytes=%llu lost=%llu elapsed_ns=%llu "
-		"user_us=%llu sys_us=%llu max_gap_ns=%llu peak_fill=%llu ring_bytes=%llu "
-		"first_loss_ns=%llu\n",
+		"user_us=%llu sys_us=%llu max_gap_ns=%llu max_gap_cpu_ns=%llu max_gap_end_ns=%llu "
+		"peak_fill=%llu ring_bytes=%llu first_loss_ns=%llu\n",
 		(unsigned long long)records, (unsigned long long)bytes,
 		(unsigned long long)session_lost(s), (unsigned long long)(r->end_ns - r->start_ns),
 		(unsigned long long)(cpu[0] - r->start_cpu_us[0]),
 		(unsigned long long)(cpu[1] - r->start_cpu_us[1]),
-		(unsigned long long)r->max_gap_ns, (unsigned long long)r->peak_fill,
+		(unsigned long long)r->max_gap_ns, (unsigned long long)r->max_gap_cpu_ns,
+		(unsigned long long)r->max_gap_end_ns, (unsigned long long)r->peak_fill,
 		(unsigned long long)size, (unsigned long long)r->first_loss_ns);
 }
 

@@ -29,6 +29,8 @@ struct run_result {
 	uint64_t start_cpu_us[2]; /* kvmsr's own user, system CPU time at start_ns */
 	/* The reader's health (KVMSR_PROG_STATS): where a lossy run lost. */
 	uint64_t max_gap_ns;	/* longest time between two drains of the ring */
+	uint64_t max_gap_cpu_ns; /* ... the reader's CPU time in it (less: off the CPU) */
+	uint64_t max_gap_end_ns; /* ... when it ended, since start_ns */
 	uint64_t peak_fill;	/* most bytes seen waiting in the ring at a drain */
 	uint64_t first_loss_ns;	/* since start_ns, when records were first lost; 0 none */
 };

@@ -254,8 +254,9 @@ reader_report() {
 	[[ -n $lines ]] || return 0
 	echo "the reader (each streaming run: longest time between drains, most bytes waiting in the ring, first loss):"
 	awk '{ for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "  %-10s round %s: %d records, %d lost, longest gap %.0f ms, ring peak %.1f of %d MiB%s\n",
-			$1, $2, v["records"], v["lost"], v["max_gap_ns"] / 1e6, v["peak_fill"] / 1048576,
+		printf "  %-10s round %s: %d records, %d lost, longest gap %.0f ms (%.0f on the CPU, ending %.2f s in), ring peak %.1f of %d MiB%s\n",
+			$1, $2, v["records"], v["lost"], v["max_gap_ns"] / 1e6, v["max_gap_cpu_ns"] / 1e6,
+			v["max_gap_end_ns"] / 1e9, v["peak_fill"] / 1048576,
 			v["ring_bytes"] / 1048576, (v["lost"] > 0 ? sprintf(", first loss %.2f s in", v["first_loss_ns"] / 1e9) : "") }' <<<"$lines"
 	echo
 }
