@@ -24,13 +24,14 @@ ftrace_on() {
 	echo > $T/trace
 	echo 1 > $T/tracing_on
 }
-ftrace_off() { # TAG: the calls of $FUNCS, counted
+ftrace_off() { # TAG: the calls of $FUNCS, counted (before the switch to
+	# nop, which empties the buffer)
 	echo 0 > $T/tracing_on
-	echo nop > $T/current_tracer
 	for f in $FUNCS; do
 		echo "KT-$1-FUNC $f $(grep -c " $f <-" $T/trace)"
 	done
 	grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | sed "s/^/KT-$1-FUNC-BUF /"
+	echo nop > $T/current_tracer
 	echo > $T/set_ftrace_filter
 }
 
