@@ -25,7 +25,9 @@ tally_expect "the patched kernel has CONFIG_KVM_ARM_SYSREG_DEBUG (the reference)
 tally_expect "the patched kernel's Image has btf_trace_kvm_vcpu_sys_reg_direct_tp (the check can fail)" \
 	btf_name "$kdir" btf_trace_kvm_vcpu_sys_reg_direct_tp
 t0=$(date +%s)
-if nd=$(bash "$repo/tests/bench/kernel-tp-nodebug.sh"); then
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+if nd=$(bash "$repo/tests/bench/kernel-tp-nodebug.sh" 2>"$err"); then
 	tally_ok "builds with the debug options off ($(($(date +%s) - t0)) s; $nd)"
 	for o in KVM_ARM_SYSREG_DEBUG KVM_ARM_SYSREG_FAULT_INJECT; do
 		tally_expect "CONFIG_$o is off" eval "! opt_on '$nd' $o"
@@ -37,5 +39,7 @@ if nd=$(bash "$repo/tests/bench/kernel-tp-nodebug.sh"); then
 		eval "! btf_name '$nd' btf_trace_kvm_vcpu_sys_reg_direct_tp"
 else
 	tally_fail "the patched kernel with the debug options off did not build (tests/bench/kernel-tp-nodebug.sh)"
+	tail -n 5 "$err" | sed 's/^/INFO   /'
+
 fi
 tally_end ""
