@@ -19,7 +19,8 @@
 # boots it.
 #
 # Cache: $KVMSR_CACHE/kernel-build/<key>/{src,src/out}, key = hash of the
-# source version, the patches, the fragment and this script's build recipe.
+# source version, the patches' diffs (not their messages), the fragment and
+# this script's build recipe.
 # Same key: nothing is rebuilt. New key: a fresh patched tree; its object dir
 # is seeded from the newest earlier build of the same source version (files
 # the old or new patches touch are made newer than every object, so make
@@ -178,11 +179,17 @@ if [[ ! -e $SRCD/$ver/.complete ]]; then
 	touch "$SRCD/$ver/.complete"
 fi
 
+# A patch's code, not its mail: the hash of everything from its first
+# "diff --git" on, so that rewording a commit message or the cover letter
+# does not rebuild the kernel (index lines and the version trailer are part
+# of it; format-patch writes them the same for the same code and git).
+diff_sum() { sed -n '/^diff --git /,$p' "$1" | sha256sum | cut -d' ' -f1; }
+
 # --- cache key ---------------------------------------------------------------
 key=$({
 	echo "recipe $RECIPE source linux-source-$SERIES $ver"
 	sha256sum "$FRAG" | cut -d' ' -f1
-	for p in "${patches[@]}"; do echo "$(relname "$p") $(sha256sum "$p" | cut -d' ' -f1)"; done
+	for p in "${patches[@]}"; do echo "$(relname "$p") $(diff_sum "$p")"; done
 	# Only in that mode, so that the patched build's key stays what it was.
 	((unpatched == 0)) || echo "variant unpatched"
 } | sha256sum | cut -c1-16)
