@@ -186,7 +186,7 @@ unit: $(UNIT)
 test: deps
 	bash tests/run.sh
 
-# Builds kvmsr's patched 7.3 kernel (cached; ~12 min cold on 2 cores) and runs
+# Builds kvmsr's patched kernel, newest 7.x (cached; ~12 min cold on 2 cores) and runs
 # the tests that need it: tests/kernel/run.sh.
 test-kernel: deps
 	bash tests/kernel/run.sh
