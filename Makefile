@@ -111,6 +111,20 @@ $(VMM): tests/vmm/vmm.c src/probe/guest.c src/probe/guest.h
 	@mkdir -p $(@D)
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Isrc -o $@ tests/vmm/vmm.c src/probe/guest.c
 
+# The kernel tests' own tp_btf recorder/counter on the kernel/ series' bare
+# tracepoints (tests/kernel/tpwatch.c): their oracle, apart from kvmsr's code.
+$(BPF_BUILD)/tpwatch.bpf.o: tests/kernel/tpwatch.bpf.c tests/kernel/tpwatch.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -Itests/kernel -c $< -o $@
+
+$(BPF_BUILD)/tpwatch.skel.h: $(BPF_BUILD)/tpwatch.bpf.o
+	$(BPFTOOL) gen skeleton $< name tpwatch_bpf > $@.tmp && mv $@.tmp $@
+
+build/arm64/tpwatch: tests/kernel/tpwatch.c tests/kernel/tpwatch.h $(BPF_BUILD)/tpwatch.skel.h
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Itests/kernel -I$(BPF_BUILD) -o $@ $< -lbpf -lelf -lz
+
 # A service's uid and ambient capabilities, for tests/serve/privs-test.sh.
 build/arm64/runas: tests/serve/runas.c
 	@mkdir -p $(@D)
@@ -172,7 +186,7 @@ unit: $(UNIT)
 test: deps
 	bash tests/run.sh
 
-# Builds kvmsr's patched 7.3 kernel (cached; ~12 min cold on 2 cores) and runs
+# Builds kvmsr's patched kernel, newest 7.x (cached; ~12 min cold on 2 cores) and runs
 # the tests that need it: tests/kernel/run.sh.
 test-kernel: deps
 	bash tests/kernel/run.sh

@@ -61,7 +61,7 @@ static __always_inline void calib_exit(struct kvm_vcpu *vcpu, bool is_load)
 }
 
 /*
- * The tracepoint backend: kvm_vcpu_load/put fire after the VHE load and put,
+ * The tracepoint backend: kvm_vcpu_load_tp/put_tp fire after the VHE load and put,
  * so the word after the load (@st->calib_before, kept by the load) against
  * the word after the put.  Between them more than SYSREGS_ON_CPU flips (VHE
  * activates traps at load: PMUSERENR_ON_CPU too).  When the version's bit is

@@ -4,8 +4,8 @@
  * registers and every access through vcpu_read_sys_reg()/vcpu_write_sys_reg(),
  * and streams fixed-size records (include/kvmsr_event.h) to user space.
  *
- * Three interchangeable attach backends: the kvm:kvm_vcpu_* tracepoints of
- * the kernel/ patch series where the kernel has them (exact: the accessor
+ * Three interchangeable attach backends: the kvm_vcpu_*_tp bare tracepoints
+ * of the kernel/ patch series where the kernel has them (exact: the accessor
  * says where it served each access), fentry/fexit where the kernel has BPF
  * trampolines, kprobe/kretprobe otherwise (Debian 6.1).  User space enables
  * one set with bpf_program__set_autoload() and retargets the VHE sysreg

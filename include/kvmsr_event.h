@@ -41,7 +41,7 @@ enum kvmsr_event_type {
 	KVMSR_EV_WARN = 9,	/* error_report_end(WARN): a WARN fired */
 	KVMSR_EV_BUG,		/* die(): an oops (BUG) */
 	KVMSR_EV_VM_EXIT,	/* kvm_arch_destroy_vm: the VM is gone */
-	KVMSR_EV_DIRECT,	/* kvm:kvm_vcpu_sys_reg_direct: memory copy of a
+	KVMSR_EV_DIRECT,	/* kvm_vcpu_sys_reg_direct_tp: memory copy of a
 				 * loaded register accessed directly (kernel/) */
 	/* The flight recorder's context (--context): */
 	KVMSR_EV_SWITCH,	/* sched_switch of a vCPU thread, out or in (tid) */

@@ -49,7 +49,7 @@ enum finding_kind {
 	FIND_ORPHAN_PUT,	/* put without a load */
 	FIND_OPEN_AT_EXIT,	/* the VM went away with the vCPU still loaded */
 	FIND_DIRECT_ACCESS,	/* confirmed: the kernel says the memory copy of a
-				 * loaded register was used (kvm_vcpu_sys_reg_direct) */
+				 * loaded register was used (kvm_vcpu_sys_reg_direct_tp) */
 	FIND_SUSPECT_STALE_READ, /* read != what the put saved, unprovable (doubt) */
 	FIND_SUSPECT_LOST_WRITE, /* write != what the put saved, unprovable (doubt) */
 	FIND__MAX,

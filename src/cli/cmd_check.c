@@ -194,11 +194,11 @@ static int describe_kernel(const struct sysinfo *si)
 	printf("tracepoints:  kvm:kvm_sys_access %s, kvm:kvm_entry %s\n",
 	       kernel_has_btf_tracepoint("kvm_sys_access") ? "yes" : "no",
 	       kernel_has_btf_tracepoint("kvm_entry") ? "yes" : "no");
-	printf("kvmsr series: kvm:kvm_vcpu_{load,put,read_sys_reg,write_sys_reg} %s; "
-	       "kvm:kvm_vcpu_sys_reg_direct %s\n",
+	printf("kvmsr series: kvm_vcpu_{load,put,read_sys_reg,write_sys_reg}_tp %s; "
+	       "kvm_vcpu_sys_reg_direct_tp %s\n",
 	       kernel_has_kvmsr_tracepoints() ? "yes: every accessor call with its exact "
 	       "location (memory or CPU)" : "no (stock kernel: locations are inferred)",
-	       kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct") ? "yes: direct uses of "
+	       kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct_tp") ? "yes: direct uses of "
 	       "a loaded register's memory copy are reported" : "no");
 	return rc;
 }

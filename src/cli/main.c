@@ -49,7 +49,7 @@ static const char doc[] =
 "FINDINGS (trace prints them as they happen, stat in its summary)\n"
 "  confirmed  stale-read / lost-write: proven from what the put saved (a\n"
 "             write only in bits this CPU was seen to hold both ways);\n"
-"             direct-access: the kernel's kvm_vcpu_sys_reg_direct tracepoint\n"
+"             direct-access: the kernel's kvm_vcpu_sys_reg_direct_tp tracepoint\n"
 "             (kernel/ series, CONFIG_KVM_ARM_SYSREG_DEBUG)\n"
 "  suspect    suspect-stale-read / suspect-lost-write: a mismatch with the\n"
 "             put that the CPU itself may explain (RES0/RES1 or write-ignored\n"
@@ -85,7 +85,7 @@ enum { OPT_BACKEND = 'b', OPT_PID = 'p', OPT_VCPU = 'c', OPT_REG = 'r',
 
 static struct argp_option options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "tracepoint, fentry, kprobe or auto (default: "
-	  "auto: tracepoint if the kernel has kvmsr's kvm:kvm_vcpu_* tracepoints, else "
+	  "auto: tracepoint if the kernel has kvmsr's kvm_vcpu_*_tp tracepoints, else "
 	  "fentry if it has BPF trampolines, else kprobe)", 0 },
 	{ "output", OPT_OUTPUT, "FILE", 0, "record: the recording to write", 0 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "serve: Prometheus endpoint, GET /metrics "

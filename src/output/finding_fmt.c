@@ -91,7 +91,7 @@ void finding_proof(const struct finding *f, const struct regnames *rn, char *buf
 				 (unsigned long long)f->before);
 		snprintf(buf, len, "the memory copy of %s was %s directly (at %#llx) while "
 			 "the vCPU was loaded and the accessors would use the CPU's %s "
-			 "(kvm_vcpu_sys_reg_direct)%s", reg, f->is_write ? "written" : "read",
+			 "(kvm_vcpu_sys_reg_direct_tp)%s", reg, f->is_write ? "written" : "read",
 			 (unsigned long long)f->value, reg, mem);
 		break;
 	case FIND_SUSPECT:

@@ -41,7 +41,7 @@ struct session {
 	bool traps;			/* kvm:kvm_sys_access attached */
 	bool entries;			/* kvm:kvm_entry attached */
 	bool warns;			/* error_report_end attached */
-	bool direct;			/* kvm:kvm_vcpu_sys_reg_direct attached */
+	bool direct;			/* kvm_vcpu_sys_reg_direct_tp attached */
 	bool switches;			/* context: sched_switch of vCPU threads attached */
 	bool exits;			/* context: kvm:kvm_exit attached */
 	bool ioctls;			/* context: kvm_vcpu_ioctl probed */
@@ -113,9 +113,14 @@ bool kernel_has_btf_tracepoint(const char *name)
 	return kernel_btf_has(type, BTF_KIND_TYPEDEF);
 }
 
-/* The tracepoints kvmsr's kernel/ patch series adds; all or nothing. */
+/*
+ * The tracepoints kvmsr's kernel/ patch series adds; all or nothing.  Bare
+ * tracepoints (DECLARE_TRACE): no tracefs event, only BTF, and the kernel
+ * appends _tp to the name given in the source.
+ */
 static const char *const kvmsr_tracepoints[] = {
-	"kvm_vcpu_load", "kvm_vcpu_put", "kvm_vcpu_read_sys_reg", "kvm_vcpu_write_sys_reg",
+	"kvm_vcpu_load_tp", "kvm_vcpu_put_tp", "kvm_vcpu_read_sys_reg_tp",
+	"kvm_vcpu_write_sys_reg_tp",
 };
 
 bool kernel_has_kvmsr_tracepoints(void)
@@ -538,14 +543,14 @@ static int open_tracepoints(struct session *s, char *err, size_t len)
 
 	if (forced == BACKEND_FENTRY || forced == BACKEND_KPROBE) {
 		if (kernel_has_kvmsr_tracepoints())
-			snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm:kvm_vcpu_* "
+			snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm_vcpu_*_tp "
 				 "tracepoints were not used (--backend %s)", backend_name(forced));
 		return -ENOENT;
 	}
 	if (!kernel_has_kvmsr_tracepoints()) {
 		if (forced == BACKEND_TRACEPOINT) {
 			snprintf(err, len, "--backend tracepoint: this kernel lacks the "
-				 "kvm:kvm_vcpu_{load,put,read_sys_reg,write_sys_reg} tracepoints "
+				 "kvm_vcpu_{load,put,read_sys_reg,write_sys_reg}_tp tracepoints "
 				 "(kvmsr's kernel/ patch series)");
 			return -EOPNOTSUPP;
 		}
@@ -563,14 +568,14 @@ static int open_tracepoints(struct session *s, char *err, size_t len)
 			snprintf(err, len, "--backend tracepoint: %s", why);
 			return e;
 		}
-		snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm:kvm_vcpu_* "
+		snprintf(s->tp_why, sizeof(s->tp_why), "; the kernel's kvm_vcpu_*_tp "
 			 "tracepoints failed: %s", why);
 		return -ENOENT;
 	}
 	/* The load/put pair teaches SYSREGS_ON_CPU (VHE): see tp_vcpu_put. */
 	s->calibrating = true;
 	snprintf(s->why, sizeof(s->why), "tracepoint: the kernel has kvmsr's "
-		 "kvm:kvm_vcpu_* tracepoints (exact accessor locations)%s; BUG and VM "
+		 "kvm_vcpu_*_tp tracepoints (exact accessor locations)%s; BUG and VM "
 		 "teardown by %s", forced == BACKEND_TRACEPOINT ? " (forced)" : "",
 		 backend_name(s->aux));
 	return 0;
@@ -603,7 +608,7 @@ static void probe_kernel(struct session *s)
 	if (!s->traps)
 		note(s->notes, "kvm:kvm_sys_access is missing: accessor coverage cannot be "
 		     "measured. ");
-	s->direct = kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct");
+	s->direct = kernel_has_btf_tracepoint("kvm_vcpu_sys_reg_direct_tp");
 	if (cfg->context && !cfg->aggregate) {
 		/* What the flight recorder can have on this kernel, once for all attempts. */
 		s->can_switches = kernel_has_btf_tracepoint("sched_switch");

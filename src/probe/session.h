@@ -18,7 +18,7 @@
 
 enum backend {
 	BACKEND_AUTO,
-	BACKEND_TRACEPOINT,	/* kvm:kvm_vcpu_* of kernel/ (+ probes for die, VM exit) */
+	BACKEND_TRACEPOINT,	/* kvm_vcpu_*_tp of kernel/ (+ probes for die, VM exit) */
 	BACKEND_FENTRY,
 	BACKEND_KPROBE,
 };
@@ -163,7 +163,7 @@ int session_trap_name(const struct session *s, uint16_t enc, char *buf, size_t l
 /* Does the running kernel's BTF know tracepoint `name` (btf_trace_<name>)? */
 bool kernel_has_btf_tracepoint(const char *name);
 
-/* Does it have all four kvm:kvm_vcpu_* tracepoints of the kernel/ series? */
+/* Does it have all four kvm_vcpu_*_tp bare tracepoints of the kernel/ series? */
 bool kernel_has_kvmsr_tracepoints(void);
 
 #endif /* KVMSR_SESSION_H */

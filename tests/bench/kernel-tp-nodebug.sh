@@ -63,8 +63,10 @@ for o in "${OPTS[@]}"; do args+=(--disable "$o"); done
 "$tree/scripts/config" --file "$tree/out/.config" "${args[@]}"
 "${MAKEK[@]}" -C "$tree" O=out olddefconfig >&2
 # Exactly those two options may differ from the patched kernel.
-d=$(diff <(grep '^CONFIG_' "$PATCHED/config") <(grep '^CONFIG_' "$tree/out/.config") | grep '^[<>]' || true)
-want=$(for o in "${OPTS[@]}"; do echo "< CONFIG_$o=y"; done)
+# Sorted: the options' order in the config follows the Kconfig file, which
+# the series may change.
+d=$(diff <(grep '^CONFIG_' "$PATCHED/config") <(grep '^CONFIG_' "$tree/out/.config") | grep '^[<>]' | sort || true)
+want=$(for o in "${OPTS[@]}"; do echo "< CONFIG_$o=y"; done | sort)
 [[ $d == "$want" ]] || die "config differs from the patched one by more than the two options: $d"
 
 log "make -j$JOBS Image (log: $D/build.log)"

@@ -6,21 +6,25 @@
 #   for each round: untraced, CONFIG1, untraced, CONFIG2, ...
 # With CONFIGS empty (the untraced-only boots: the unpatched baseline and the
 # repeat boot) it runs UNTRACED_RUNS untraced runs instead.
-# Configurations:
-#   tp         the four kvm_vcpu_* events enabled through tracefs, into the
-#              ftrace ring buffer (overwrite mode, nobody reading it: what is
-#              measured is the cost of emitting, not of consuming)
-#   tp-direct  the same plus kvm_vcpu_sys_reg_direct (CONFIG_KVM_ARM_SYSREG_DEBUG)
+# Configurations (the series' tracepoints are bare: no tracefs event to
+# enable; a BPF program attached is what turns one on):
+#   tp         the four kvm_vcpu_*_tp tracepoints, each with tpwatch -c's
+#              tp_btf program attached (tests/kernel/tpwatch.c: it only bumps
+#              a per-CPU counter, so what is measured is the cost of a hit,
+#              not of a consumer)
+#   tp-direct  the same plus kvm_vcpu_sys_reg_direct_tp (CONFIG_KVM_ARM_SYSREG_DEBUG)
 #   kvmsr-tp   kvmsr trace --backend tracepoint --json >/dev/null, skipped
 #              (BENCH-SKIP, not a failure) if kvmsr rejects that backend
 # Each run times only the workload (timeit around vmm) and prints
 #   BENCH-RUN config=C round=R elapsed_ns=N status=S ioctl_ns=T events=E overrun=O
-# (events: ring-buffer events written during the run, entries + overrun over
-# all CPUs; 0 when untraced), plus BENCH-INFO / BENCH-CENSUS / BENCH-SKIP /
+# (events: tracepoint hits during the run, tpwatch's counters; overrun: the
+# records the census run's ring buffer dropped, 0 otherwise; 0 when
+# untraced), plus BENCH-INFO / BENCH-CENSUS / BENCH-SKIP /
 # BENCH-FAIL lines for the host. A configuration that fails once is skipped
 # afterwards and the payload exits non-zero.
 # /bench/env sets BOOT, EXPECT (patched|unpatched), ROUNDS, ITERS, VCPUS,
-# CONFIGS, UNTRACED_RUNS, BUFFER_KB, CENSUS_ITERS.
+# CONFIGS, UNTRACED_RUNS, BUFFER_KB (unused since the tracepoints are bare),
+# CENSUS_ITERS.
 # No set -e: every failure is caught, reported and counted explicitly.
 # shellcheck disable=SC3040 # busybox ash has pipefail
 set -u -o pipefail
@@ -30,21 +34,16 @@ set -u -o pipefail
 . /bench/guest-lib.sh
 
 T=/sys/kernel/tracing
-EV4="kvm_vcpu_load kvm_vcpu_put kvm_vcpu_read_sys_reg kvm_vcpu_write_sys_reg"
-DIRECT=kvm_vcpu_sys_reg_direct
+# tpwatch -e names of the series' tracepoints, and the tracepoints themselves.
+EV4=load,put,read,write
+DIRECT=direct
+TP4="kvm_vcpu_load_tp kvm_vcpu_put_tp kvm_vcpu_read_sys_reg_tp kvm_vcpu_write_sys_reg_tp"
+TPD=kvm_vcpu_sys_reg_direct_tp
 
-# Ring-buffer events written since the last reset, all CPUs: what is still in
-# the buffer plus what overwriting dropped. Prints "events=E overrun=O".
-rb_events() {
-	cat $T/per_cpu/cpu*/stats | awk '$1 == "entries:" { e += $2 } $1 == "overrun:" { o += $2 }
-		END { printf "events=%d overrun=%d\n", e + o, o }'
-}
-events_set() { # 0|1 EVENT...
-	v=$1
-	shift
-	for e in "$@"; do
-		echo "$v" >"$T/events/kvm/$e/enable" || return 1
-	done
+# What tpwatch counted ("TPWATCH hits ... total=N dropped=D ..." in $1):
+# "events=N overrun=D".
+tpw_events() {
+	sed -n 's/^TPWATCH hits .* total=\([0-9]*\) dropped=\([0-9]*\).*/events=\1 overrun=\2/p' "$1"
 }
 
 run_untraced() { # ROUND [CONFIG]
@@ -54,27 +53,20 @@ run_untraced() { # ROUND [CONFIG]
 	result "${2:-untraced}" "$1" echo "events=0 overrun=0"
 }
 
-# The events are switched on before the settle second and off after the vmm
-# exits: the enable/disable (static-key patching, IPIs) is outside the timed
+# tpwatch attaches before the settle second and detaches after the vmm
+# exits: the attach/detach (static-key patching, IPIs) is outside the timed
 # region, as a tracer that is already running would be.
-run_tp() { # CONFIG ROUND EVENT...
+run_tp() { # CONFIG ROUND EVENTS (tpwatch -e)
 	c=$1 r=$2
-	shift 2
 	rm -f /tmp/time /tmp/vmm.out
-	echo 0 >$T/tracing_on
-	echo >$T/trace # also zeroes the per-cpu entries/overrun counters
-	if ! events_set 1 "$@"; then
-		events_set 0 "$@"
-		fail "$c" "$r" "cannot-enable-events"
-		return
-	fi
-	echo 1 >$T/tracing_on
 	# shellcheck disable=SC2086
-	$VMM || true
-	events_set 0 "$@"
-	ev=$(rb_events)
-	# Enabled but nothing recorded would be a silently broken configuration.
-	case $ev in events=0\ *)
+	if ! tpwatch -c -e "$3" -- $VMM 2>/tmp/tpw.err; then
+		tag "BENCH-TPWATCH $c $r" /tmp/tpw.err
+		[ -s /tmp/vmm.out ] || { fail "$c" "$r" "cannot-attach"; return; }
+	fi
+	ev=$(tpw_events /tmp/tpw.err)
+	# Attached but nothing counted would be a silently broken configuration.
+	case $ev in "" | events=0\ *)
 		fail "$c" "$r" "no-events-recorded"
 		return
 		;;
@@ -94,60 +86,53 @@ run_kvmsr_tp() { # ROUND
 run_config() { # CONFIG ROUND
 	case $1 in
 	tp) run_tp tp "$2" $EV4 ;;
-	tp-direct) run_tp tp-direct "$2" $EV4 $DIRECT ;;
+	tp-direct) run_tp tp-direct "$2" $EV4,$DIRECT ;;
 	kvmsr-tp) run_kvmsr_tp "$2" ;;
 	*) fail "$1" "$2" "unknown-config" ;;
 	esac
 }
 
-# One short extra run with every event on and a buffer large enough to keep
-# them all: how many of each event one workload iteration emits, and which
-# callers touch the memory copy of a loaded register. Not timed.
+# One short extra run with every tracepoint recorded (tpwatch's ring buffer,
+# large enough to keep them all): how many of each one workload iteration
+# hits, and which callers touch the memory copy of a loaded register. Not timed.
 # shellcheck disable=SC2086
 census() {
-	echo 0 >$T/tracing_on
-	echo 16384 >$T/buffer_size_kb
-	echo >$T/trace
-	events_set 1 $EV4 $DIRECT || { fail census 1 cannot-enable-events; return; }
-	echo 1 >$T/tracing_on
-	vmm --iters "$CENSUS_ITERS" --vcpus "$VCPUS" >/tmp/vmm.out 2>&1
+	tpwatch -o /tmp/trace.txt -e $EV4,$DIRECT -- vmm --iters "$CENSUS_ITERS" --vcpus "$VCPUS" \
+		>/tmp/vmm.out 2>/tmp/tpw.err
 	rc=$?
-	events_set 0 $EV4 $DIRECT
-	echo 0 >$T/tracing_on
-	echo "BENCH-CENSUS iters=$CENSUS_ITERS vcpus=$VCPUS vmm_rc=$rc $(rb_events)"
-	grep -v '^#' $T/trace >/tmp/trace.txt
-	for e in $EV4 $DIRECT; do
-		echo "BENCH-CENSUS event=$e count=$(grep -c " $e: " /tmp/trace.txt)"
+	echo "BENCH-CENSUS iters=$CENSUS_ITERS vcpus=$VCPUS vmm_rc=$rc $(tpw_events /tmp/tpw.err)"
+	for e in $TP4 $TPD; do
+		echo "BENCH-CENSUS event=$e count=$(grep -c "^$e: " /tmp/trace.txt)"
 	done
-	# "... loaded, read memory copy at kvm_foo+0x12/0x34": by caller and kind.
-	sed -n "s/.* $DIRECT: .* reg \([0-9]*\) loaded, \([a-z]*\) memory copy at \([^+ ]*\).*/\3 \2 reg=\1/p" \
+	# "... loaded, read memory copy at kvm_foo+0x12": by caller and kind.
+	sed -n "s/^$TPD: .* reg \([0-9]*\) loaded, \([a-z]*\) memory copy at \([^+ ]*\).*/\3 \2 reg=\1/p" \
 		/tmp/trace.txt | sort | uniq -c | sort -rn | head -n 12 | sed 's/^ */BENCH-CENSUS direct /'
-	echo "$BUFFER_KB" >$T/buffer_size_kb
-	echo >$T/trace
-	echo 1 >$T/tracing_on
 }
 
 echo "BENCH-INFO boot=$BOOT kernel=$(uname -r) iters=$ITERS vcpus=$VCPUS rounds=$ROUNDS configs=$(echo "$CONFIGS" | tr ' ' ,) untraced_runs=$UNTRACED_RUNS"
 dmesg | grep -m1 -E 'VHE mode|nVHE mode|Protected nVHE|hVHE mode' | sed 's/^/BENCH-INFO mode /'
+# Which of the series' tracepoints this kernel has: tpwatch attaches to each
+# in turn (it fails on one the kernel's BTF lacks).
 present=""
-for e in $EV4 $DIRECT; do
-	[ -d "$T/events/kvm/$e" ] && present="$present $e"
+for e in load put read write direct; do
+	tpwatch -c -e $e -- true 2>/dev/null && present="$present $e"
 done
-echo "BENCH-INFO events${present:- none}"
-# The kernel must be the one the host meant: a "baseline" that has the events
-# (or a patched kernel that lacks them) would make every number meaningless.
+echo "BENCH-INFO tracepoints${present:- none}"
+# Bare tracepoints: none may be a trace event.
+echo "BENCH-INFO tracefs events of the series: $(grep -c -E ':kvm_vcpu_(load|put|read_sys_reg|write_sys_reg|sys_reg_direct)' $T/available_events)"
+# The kernel must be the one the host meant: a "baseline" that has the
+# tracepoints (or a patched kernel that lacks them) would make every number
+# meaningless.
 if [ "$EXPECT" = unpatched ]; then
-	[ -z "$present" ] || fail kernel 0 "baseline-has-the-new-events"
+	[ -z "$present" ] || fail kernel 0 "baseline-has-the-new-tracepoints"
 else
-	for e in $EV4; do
-		[ -d "$T/events/kvm/$e" ] || fail kernel 0 "missing-event-$e"
+	for e in load put read write; do
+		case " $present " in *" $e "*) ;; *) fail kernel 0 "missing-tracepoint-$e" ;; esac
 	done
 	case " $CONFIGS " in *" tp-direct "*)
-		[ -d $T/events/kvm/$DIRECT ] || fail tp-direct 0 "missing-event-$DIRECT (CONFIG_KVM_ARM_SYSREG_DEBUG)"
+		case " $present " in *" direct "*) ;; *) fail tp-direct 0 "missing-tracepoint-$TPD (CONFIG_KVM_ARM_SYSREG_DEBUG)" ;; esac
 		;;
 	esac
-	echo "$BUFFER_KB" >$T/buffer_size_kb
-	echo "BENCH-INFO buffer_size_kb=$(cat $T/buffer_size_kb) per cpu, overwrite=$(cat $T/options/overwrite)"
 fi
 is_broken kernel && exit 1
 
@@ -181,7 +166,7 @@ if [ -z "$(echo "$CONFIGS" | tr -d ' ')" ]; then
 	done
 else
 	run_rounds
-	[ "$CENSUS_ITERS" -gt 0 ] && [ -d $T/events/kvm/$DIRECT ] && census
+	[ "$CENSUS_ITERS" -gt 0 ] && case " $present " in *" direct "*) census ;; esac
 fi
 echo "BENCH-UPTIME $(cut -d' ' -f1 /proc/uptime)" # no printk timestamps in the lean kernel
 finish

@@ -2,16 +2,17 @@
 # kernel-tp.sh -- `make bench-kernel`: what the kernel/ tracepoint series costs
 # the worst-case workload, with its tracepoints disabled and enabled.
 #
-# Builds (or takes from the cache) the lean 7.3 kernel with
+# Builds (or takes from the cache) the lean newest-7.x kernel with
 # tests/kernel/build.sh, patched and --unpatched (the same kernel without the
 # series), and the patched one with its debug options off ((b0) below), then
 # boots each ONCE under QEMU -icount shift=0,sleep=off and runs
 # `vmm --iters BENCH_ITERS --vcpus BENCH_VCPUS` (make bench's sizes) in
 #   (a) the unpatched kernel                                  boot "unpatched"
 #   (b) the patched kernel, tracepoints disabled              boot "patched"
-#   (c) patched, kvm_vcpu_{load,put,read_sys_reg,write_sys_reg}
-#       enabled through tracefs (ftrace ring buffer)          boot "patched"
-#   (d) (c) + kvm_vcpu_sys_reg_direct (CONFIG_KVM_ARM_SYSREG_DEBUG)
+#   (c) patched, kvm_vcpu_{load,put,read_sys_reg,write_sys_reg}_tp
+#       enabled: a counting tp_btf program on each (tpwatch -c;
+#       bare tracepoints have no tracefs event)               boot "patched"
+#   (d) (c) + kvm_vcpu_sys_reg_direct_tp (CONFIG_KVM_ARM_SYSREG_DEBUG)
 #   (e) kvmsr-tp: `kvmsr trace --backend tracepoint --json >/dev/null`, if
 #       KVMSR_BIN or build/arm64/kvmsr exists and accepts that backend;
 #       skipped with a message otherwise (not a failure)
@@ -46,7 +47,7 @@
 # Environment: BENCH_ROUNDS (3), BENCH_ITERS (20000), BENCH_VCPUS (2),
 # BENCH_CONFIGS ("tp tp-direct kvmsr-tp"), BENCH_REPEAT (1),
 # BENCH_CENSUS_ITERS (200; 0: no per-event census run), BENCH_BUFFER_KB
-# (1408, the per-CPU ring buffer for (c)/(d)), BENCH_TIMEOUT (host seconds
+# (unused since the tracepoints are bare), BENCH_TIMEOUT (host seconds
 # per boot), BENCH_NODEBUG (1), BENCH_APPEND (extra kernel command line, default
 # "rcupdate.rcu_expedited=1"), KVMSR_BIN (an arm64 kvmsr for (e)), KVMSR_CACHE (.cache),
 # BENCH_REPORT_ONLY=1 (no build, no boot: re-render the last logs).
@@ -127,13 +128,12 @@ for k in "$kp" "$ku" ${kn:+"$kn"}; do
 	[[ -s $k/Image && -s $k/config ]] || die "no Image/config in $k"
 done
 kdir[unpatched]=$ku kdir[unpatched-repeat]=$ku kdir[patched]=$kp kdir[patched-nodebug]=$kn
-# The event exists in tracefs whatever the option says (its TRACE_EVENT is
-# not under the option), but only fires with it: check the config, not tracefs.
+# The tracepoint exists only with the option: say so before booting.
 if [[ " ${CONFIGS[*]} " == *" tp-direct "* ]] && ! grep -q '^CONFIG_KVM_ARM_SYSREG_DEBUG=y' "$kp/config"; then
 	die "tp-direct needs CONFIG_KVM_ARM_SYSREG_DEBUG=y in $kp/config (kernel/lean-arm64.config)"
 fi
 
-make -s "$BUILD/vmm"
+make -s "$BUILD/vmm" "$BUILD/tpwatch"
 build_timeit "$BUILD"
 
 # (e) is optional: kvmsr's tracepoint backend is being written separately,
@@ -167,7 +167,8 @@ done
 run_id=$$.$start_us
 # An untraced-only boot runs as many untraced runs as the patched boot does.
 untraced_runs=$((ROUNDS * (${#CONFIGS[@]} > 0 ? ${#CONFIGS[@]} : 1)))
-files=(-f tests/bench/guest-lib.sh:/bench/ -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit")
+files=(-f tests/bench/guest-lib.sh:/bench/ -f "$BUILD/vmm:/bin/vmm" -f "$BUILD/bench/timeit:/bin/timeit"
+	-f "$BUILD/tpwatch:/bin/tpwatch")
 [[ -z $kvmsr_bin ]] || files+=(-f "$kvmsr_bin:/bin/kvmsr")
 log_setup_time
 
@@ -271,8 +272,8 @@ rows=(a "(a) unpatched kernel" unpatched untraced "$(uruns unpatched)")
 [[ " ${boots[*]} " != *" patched-nodebug "* ]] ||
 	rows+=(b0 "(b0) patched, debug options off" patched-nodebug untraced "$(uruns patched-nodebug)")
 rows+=(b "(b) patched, tracepoints disabled" patched untraced $((ROUNDS * n_run)))
-[[ " ${CONFIGS[*]} " != *" tp "* ]] || rows+=(c "(c) patched, 4 kvm_vcpu_* events on" patched tp "$ROUNDS")
-[[ " ${CONFIGS[*]} " != *" tp-direct "* ]] || rows+=(d "(d) (c) + kvm_vcpu_sys_reg_direct" patched tp-direct "$ROUNDS")
+[[ " ${CONFIGS[*]} " != *" tp "* ]] || rows+=(c "(c) patched, 4 kvm_vcpu_*_tp attached" patched tp "$ROUNDS")
+[[ " ${CONFIGS[*]} " != *" tp-direct "* ]] || rows+=(d "(d) (c) + kvm_vcpu_sys_reg_direct_tp" patched tp-direct "$ROUNDS")
 [[ " ${CONFIGS[*]} " != *" kvmsr-tp "* && -z $skip_e ]] || rows+=(e "(e) kvmsr trace --backend tracepoint" patched kvmsr-tp "$ROUNDS")
 ((REPEAT == 0)) || rows+=(a2 "(a') unpatched kernel, 2nd boot" unpatched-repeat untraced "$(uruns unpatched-repeat)")
 
@@ -304,8 +305,8 @@ report=$tmp/report.txt
 	pl=$LOGD/patched.console.log
 	meta() { sed -n "s/^$2=//p" "$LOGD/$1.meta"; }
 	echo "kvmsr bench-kernel, $(date -u -r "$pl" '+%Y-%m-%d %H:%M UTC'), tree $(meta patched tree)"
-	echo "kernels: lean linux-source-7.3 $(cat "${kdir[patched]}/version" 2>/dev/null || echo '?')" \
-		"($(meta patched release)); patched = kernel/*.patch ($(meta patched patches | tr , '\n' | grep -c . || true) patches, key $(meta patched key)),"
+	echo "kernels: lean linux-source $(cat "${kdir[patched]}/version" 2>/dev/null || echo '?')" \
+		"($(meta patched release)); patched = kernel/ series ($(meta patched patches | tr , '\n' | grep -c . || true) patches, key $(meta patched key)),"
 	echo "  unpatched = tests/kernel/build.sh --unpatched (key $(meta unpatched key))"
 	[[ " ${boots[*]} " != *" patched-nodebug "* ]] ||
 		echo "  patched-nodebug = patched, both debug options off (tests/bench/kernel-tp-nodebug.sh, key $(meta patched-nodebug key))"
@@ -318,7 +319,7 @@ report=$tmp/report.txt
 		"kernel command line + \"$(meta patched append)\""
 	echo "workload: vmm --iters $ITERS --vcpus $VCPUS; patched boot: $ROUNDS rounds, each traced run right after an"
 	echo "  untraced (b) run; other boots: untraced runs only. Times: guest time around the vmm only."
-	sed -n 's/^BENCH-INFO \(buffer_size_kb=.*\)/tracefs ring buffer: \1 (nobody reads it during the runs)/p' "$pl" | head -n 1
+	sed -n 's/^BENCH-INFO \(tracefs events of the series: .*\)/\1 (bare tracepoints)/p' "$pl" | head -n 1
 	[[ -z $(meta patched kvmsr) ]] || echo "kvmsr for (e): $(meta patched kvmsr)"
 	echo
 	printf '%-38s %-16s %4s %9s %7s %8s %9s %10s %8s\n' configuration boot runs median_s spread "vs (b)" "vs (a)" events/run ns/event
@@ -347,7 +348,7 @@ report=$tmp/report.txt
 	echo
 	echo "median_s: guest seconds around the vmm (median); spread: (max-min)/median over the runs;"
 	echo "vs (b): ratio to the untraced runs of the same boot; vs (a): ratio to the unpatched boot (cross-boot);"
-	echo "events/run: ring-buffer events written per run (entries + overwritten, all CPUs);"
+	echo "events/run: tracepoint hits per run (tpwatch -c's per-CPU counters, all CPUs);"
 	echo "ns/event: (median - (b) median) / events = guest ns, i.e. instructions (shift=0), per event."
 	echo
 
@@ -387,21 +388,21 @@ report=$tmp/report.txt
 		echo "  ($r) vs (b): $(calc '%+.1f' "100 * (${med[$r]} / ${med[b]} - 1)")% ($(calc '%.3f' "${med[$r]} / ${med[b]}")x)"
 	done
 	if [[ -n ${med[c]:-} && -n ${med[d]:-} && -n ${ev[c]:-} && -n ${ev[d]:-} ]]; then
-		nd=$(sed -n 's/^BENCH-CENSUS event=kvm_vcpu_sys_reg_direct count=//p' "$pl")
-		echo "  (d) - (c): $(calc '%+.1f' "100 * (${med[d]} - ${med[c]}) / ${med[b]}")% of (b), though the census saw ${nd:-?} kvm_vcpu_sys_reg_direct"
-		echo "  events: while that event is enabled, every __vcpu_sys_reg()/__vcpu_assign_sys_reg()/"
+		nd=$(sed -n 's/^BENCH-CENSUS event=kvm_vcpu_sys_reg_direct_tp count=//p' "$pl")
+		echo "  (d) - (c): $(calc '%+.1f' "100 * (${med[d]} - ${med[c]}) / ${med[b]}")% of (b), though the census saw ${nd:-?} kvm_vcpu_sys_reg_direct_tp"
+		echo "  hits: while that tracepoint has a program attached, every __vcpu_sys_reg()/__vcpu_assign_sys_reg()/"
 		echo "  __vcpu_rmw_sys_reg() call runs locate_register() to decide whether to emit it."
 	fi
 	if grep -q '^BENCH-CENSUS iters=' "$pl"; then
 		echo
 		cen=$(sed -n 's/^BENCH-CENSUS iters=\([0-9]*\) vcpus=\([0-9]*\) .*/\1 \2/p' "$pl" | head -n 1)
 		read -r ci cv <<<"$cen"
-		echo "Census (one untimed run, vmm --iters $ci --vcpus $cv, all 5 events on, $(sed -n 's/^BENCH-CENSUS iters=.* \(overrun=[0-9]*\).*/\1/p' "$pl")):"
+		echo "Census (one untimed run, vmm --iters $ci --vcpus $cv, all 5 tracepoints recorded by tpwatch, $(sed -n 's/^BENCH-CENSUS iters=.* overrun=\([0-9]*\).*/dropped=\1/p' "$pl")):"
 		sed -n 's/^BENCH-CENSUS event=\([^ ]*\) count=\([0-9]*\)/\1 \2/p' "$pl" | while read -r e n; do
 			printf '  %-26s %7d  %6.2f per KVM_RUN iteration\n' "$e" "$n" "$(calc '%.4f' "$n / ($ci * $cv)")"
 		done
 		if grep -q '^BENCH-CENSUS direct ' "$pl"; then
-			echo "  kvm_vcpu_sys_reg_direct by caller (count, caller, access, register):"
+			echo "  kvm_vcpu_sys_reg_direct_tp by caller (count, caller, access, register):"
 			sed -n 's/^BENCH-CENSUS direct //p' "$pl" | while read -r n fn kind reg; do
 				num=${reg#reg=}
 				printf '    %6d  %-32s %-5s %s\n' "$n" "$fn" "$kind" "${regname[$num]:-reg $num}"

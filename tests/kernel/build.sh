@@ -1,10 +1,17 @@
 #!/bin/bash
 # build.sh [--refresh] [--force] [--unpatched]
 #
-# Builds kvmsr's lean, patched arm64 KVM host kernel: Debian's linux-source-7.3
-# (newest point release, fetched through the same private apt configuration as
-# tests/bed/kernel.sh: the machine's apt sources are never touched), with
-# kernel/*.patch applied in order and allnoconfig + kernel/lean-arm64.config.
+# Builds kvmsr's lean, patched arm64 KVM host kernel: Debian's newest 7.x
+# linux-source (newest series, newest point release, resolved now through the
+# same private apt configuration as tests/bed/kernel.sh's "newest": the
+# machine's apt sources are never touched; KVMSR_KERNEL_SERIES=X.Y pins a
+# series), with the series applied in order: kernel/NNNN-*.patch (the upstream
+# part; 0000-cover-letter.patch is mail only), then kernel/test-only/*.patch
+# (fault injection, not for merge), and allnoconfig + kernel/lean-arm64.config.
+# Before building, the whole series must apply with `git am` to a git copy of
+# the pristine files it touches, as a maintainer would apply it; if it does
+# not (a new series Debian ships that the patches were not rebased onto), the
+# build stops and says which patch failed where.
 # Leaves, like tests/bed/kernel.sh does for Debian's kernels,
 #   $KVMSR_CACHE/kernels/patched/{Image,config,release,btf,version,key}
 # and prints that directory on stdout (log on stderr), so that
@@ -12,7 +19,8 @@
 # boots it.
 #
 # Cache: $KVMSR_CACHE/kernel-build/<key>/{src,src/out}, key = hash of the
-# source version, the patches, the fragment and this script's build recipe.
+# source version, the patches' diffs (not their messages), the fragment and
+# this script's build recipe.
 # Same key: nothing is rebuilt. New key: a fresh patched tree; its object dir
 # is seeded from the newest earlier build of the same source version (files
 # the old or new patches touch are made newer than every object, so make
@@ -34,7 +42,8 @@ APTD=$CACHE/apt
 SRCD=$CACHE/kernel-src
 BLDD=$CACHE/kernel-build
 OUTD=$CACHE/kernels/patched
-SERIES=7.3
+# X.Y, or empty: the newest 7.x series the archive (or the cache) has.
+SERIES=${KVMSR_KERNEL_SERIES:-}
 FRAG=$repo/kernel/lean-arm64.config
 JOBS=${KVMSR_JOBS:-3}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -58,7 +67,17 @@ for a in "$@"; do
 	esac
 done
 [[ -r $FRAG ]] || die "$FRAG missing"
-mapfile -t patches < <(find "$repo/kernel" -maxdepth 1 -name '*.patch' | LC_ALL=C sort)
+[[ -z $SERIES || $SERIES =~ ^[0-9]+\.[0-9]+$ ]] || die "KVMSR_KERNEL_SERIES must be X.Y, got '$SERIES'"
+series_re=${SERIES//./\\.}
+series_re=${series_re:-7\.[0-9]+}
+# The upstream part in order, then the test-only part: the upstream part must
+# not depend on the test-only one, so it always comes first.
+mapfile -t patches < <(find "$repo/kernel" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
+	! -name '0000-cover-letter.patch' | LC_ALL=C sort)
+mapfile -t -O ${#patches[@]} patches < <(find "$repo/kernel/test-only" -maxdepth 1 -name '*.patch' \
+	2>/dev/null | LC_ALL=C sort)
+# A patch's name in the key, the build dir and the result: relative to kernel/.
+relname() { echo "${1#"$repo/kernel/"}"; }
 if ((unpatched)); then
 	patches=()
 	OUTD=$CACHE/kernels/lean-unpatched
@@ -87,7 +106,7 @@ export GIT_CEILING_DIRECTORIES=$BLDD
 exec 9>"$CACHE/kernel.lock"
 flock 9
 
-# --- linux-source-7.3 through the private apt world ------------------------
+# --- the newest linux-source-7.x through the private apt world -------------
 # shellcheck source=tests/bed/private-apt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../bed/private-apt.sh"
 # Only "apt-get download" and "apt-cache" ever run with the private config.
@@ -99,35 +118,54 @@ papt_update() {
 	log "apt-get update (private config, arm64)"
 	papt apt-get -q update >"$APTD/update.log" 2>&1 || log "some suites failed (see $APTD/update.log)"
 }
-newest_cached_deb() { # newest linux-source-$SERIES .deb already downloaded
+newest_cached_deb() { # newest wanted linux-source .deb already downloaded
 	local f best="" bv="" v
-	for f in "$APTD"/archives/linux-source-"${SERIES}"_*_all.deb; do
-		[[ -s $f ]] || continue
+	for f in "$APTD"/archives/linux-source-*_all.deb; do
+		[[ -s $f && ${f##*/} =~ ^linux-source-($series_re)_ ]] || continue
 		v=$(dpkg-deb -f "$f" Version)
 		if [[ -z $bv ]] || dpkg --compare-versions "$v" gt "$bv"; then best=$f bv=$v; fi
 	done
 	echo "$best"
 }
 
-deb=""
-[[ $refresh == 1 ]] || deb=$(newest_cached_deb)
-if [[ -z $deb ]]; then
-	[[ -s $APTD/apt.conf ]] || debian_arm64_apt "$APTD" || die "no apt sources"
-	[[ $refresh == 1 ]] && papt_update
-	ls "$APTD"/lists/*_Packages* >/dev/null 2>&1 || papt_update || true
-	ver=$(papt apt-cache madison "linux-source-$SERIES" 2>/dev/null | awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1)
+# "package version" of the newest wanted linux-source in the package lists:
+# the highest version of any real linux-source-X.Y (X.Y = $SERIES, or 7.*).
+newest_in_archive() {
+	local names p v best="" bv=""
+	names=$(papt apt-cache pkgnames linux-source- 2>/dev/null | grep -E "^linux-source-($series_re)\$" || true)
+	[[ -n $names ]] || return 0
+	# shellcheck disable=SC2086 # a word list on purpose
+	while read -r p v; do
+		[[ -n $v ]] || continue
+		if [[ -z $bv ]] || dpkg --compare-versions "$v" gt "$bv"; then best=$p bv=$v; fi
+	done < <(papt apt-cache madison $names 2>/dev/null | awk -F' *[|] *' '{ gsub(/ /, "", $1); print $1, $2 }')
+	[[ -z $bv ]] || echo "$best $bv"
+}
+
+# The newest the package lists know (no network: they are refreshed only with
+# --refresh, or when there are none), unless the cache already has it.
+[[ -s $APTD/apt.conf ]] || debian_arm64_apt "$APTD" || die "no apt sources"
+[[ $refresh == 1 ]] && papt_update
+ls "$APTD"/lists/*_Packages* >/dev/null 2>&1 || papt_update || true
+pkg="" ver=""
+read -r pkg ver < <(newest_in_archive) || true
+deb=$(newest_cached_deb)
+if [[ -z $deb ]] || { [[ -n $ver ]] && dpkg --compare-versions "$(dpkg-deb -f "$deb" Version)" lt "$ver"; }; then
 	if [[ -z $ver ]] && papt_update; then
-		ver=$(papt apt-cache madison "linux-source-$SERIES" 2>/dev/null | awk -F' *[|] *' '{print $2}' | sort -V | tail -n 1)
+		read -r pkg ver < <(newest_in_archive) || true
 	fi
-	[[ -n $ver ]] || die "linux-source-$SERIES not found in the archive"
-	deb=$APTD/archives/linux-source-${SERIES}_${ver//:/%3a}_all.deb
+	[[ -n $ver ]] || die "no linux-source-${SERIES:-7.x} in the archive"
+	deb=$APTD/archives/${pkg}_${ver//:/%3a}_all.deb
 	if [[ ! -s $deb ]]; then
-		log "downloading linux-source-$SERIES $ver"
-		(cd "$APTD/archives" && papt apt-get -q download "linux-source-$SERIES=$ver" >&2) ||
-			die "cannot download linux-source-$SERIES $ver"
+		log "downloading $pkg $ver"
+		(cd "$APTD/archives" && papt apt-get -q download "$pkg=$ver" >&2) ||
+			die "cannot download $pkg $ver"
 	fi
 fi
 ver=$(dpkg-deb -f "$deb" Version)
+pkg=$(dpkg-deb -f "$deb" Package)
+SERIES=${pkg#linux-source-}
+log "source: $pkg $ver${KVMSR_KERNEL_SERIES:+ (KVMSR_KERNEL_SERIES)}"
 
 # --- pristine source, once per version -------------------------------------
 pristine=$SRCD/$ver/linux-source-$SERIES
@@ -141,11 +179,17 @@ if [[ ! -e $SRCD/$ver/.complete ]]; then
 	touch "$SRCD/$ver/.complete"
 fi
 
+# A patch's code, not its mail: the hash of everything from its first
+# "diff --git" on, so that rewording a commit message or the cover letter
+# does not rebuild the kernel (index lines and the version trailer are part
+# of it; format-patch writes them the same for the same code and git).
+diff_sum() { sed -n '/^diff --git /,$p' "$1" | sha256sum | cut -d' ' -f1; }
+
 # --- cache key ---------------------------------------------------------------
 key=$({
 	echo "recipe $RECIPE source linux-source-$SERIES $ver"
 	sha256sum "$FRAG" | cut -d' ' -f1
-	for p in "${patches[@]}"; do echo "${p##*/} $(sha256sum "$p" | cut -d' ' -f1)"; done
+	for p in "${patches[@]}"; do echo "$(relname "$p") $(diff_sum "$p")"; done
 	# Only in that mode, so that the patched build's key stays what it was.
 	((unpatched == 0)) || echo "variant unpatched"
 } | sha256sum | cut -c1-16)
@@ -163,7 +207,7 @@ install_result() {
 	echo "$ver" >"$tmp/version"
 	echo "$key" >"$tmp/key"
 	if ((${#patches[@]})); then
-		(cd "$repo/kernel" && printf '%s\n' "${patches[@]##*/}") >"$tmp/patches"
+		for p in "${patches[@]}"; do relname "$p"; done >"$tmp/patches"
 	else
 		: >"$tmp/patches" # --unpatched: none
 	fi
@@ -182,6 +226,37 @@ if [[ $force != 1 && -e $bdir/.complete ]]; then
 	(cd "$OUTD" && pwd -P)
 	exit 0
 fi
+
+# The series as a maintainer would apply it: `git am`, in order, on a git
+# repository of the pristine version of every file it touches (git am reads
+# nothing else). The tree itself is patched with git apply below, which
+# leaves the hard-linked pristine files alone; this proves the mail applies.
+verify_git_am() {
+	local g=$bdir/git-am f p err
+	((${#patches[@]})) || return 0
+	rm -rf "$g"
+	mkdir -p "$g"
+	for p in "${patches[@]}"; do
+		(cd "$g" && git apply --numstat -p1 "$p" | cut -f3)
+	done | sort -u | while IFS= read -r f; do
+		[[ -e $pristine/$f ]] || continue # created by the series
+		mkdir -p "$g/$(dirname "$f")"
+		cp "$pristine/$f" "$g/$f"
+	done
+	gitg() { git -C "$g" -c user.name=kvmsr -c user.email=kvmsr@kvmsr.invalid -c commit.gpgsign=false "$@"; }
+	gitg init -q
+	gitg add -f -A
+	gitg commit -q -m "pristine $pkg $ver (the files the series touches)"
+	for p in "${patches[@]}"; do
+		if ! err=$(gitg am -q "$p" 2>&1); then
+			gitg am --abort >/dev/null 2>&1 || true
+			printf '%s\n' "$err" | head -n 12 | sed 's/^/kernel-build:   /' >&2
+			die "$(relname "$p") does not apply with git am to $pkg $ver: rebase the series" \
+				"onto it, or pin a series it applies to (KVMSR_KERNEL_SERIES=X.Y)"
+		fi
+	done
+	log "git am: the ${#patches[@]} patches apply to $pkg $ver ($(gitg rev-list --count HEAD) commits)"
+}
 
 # --- patched tree --------------------------------------------------------------
 t0=$(date +%s)
@@ -214,6 +289,7 @@ mkdir -p "$bdir"
 echo "$ver" >"$bdir/version"
 log "tree $bdir (hard links to the pristine source; patched files are new inodes)"
 cp -al "$pristine" "$src"
+verify_git_am
 touched=()
 for p in "${patches[@]}"; do
 	log "applying ${p##*/}"
@@ -227,7 +303,10 @@ for f in "${touched[@]}"; do
 	[[ ! -e $src/$f || $(stat -c %h "$src/$f") == 1 ]] || die "$f still shares its inode with the pristine tree"
 done
 ((unpatched == 0)) || log "unpatched: no patch applied (the baseline tree)"
-cp "${patches[@]}" "$bdir/" 2>/dev/null || true
+for p in "${patches[@]}"; do
+	n=$(relname "$p")
+	cp "$p" "$bdir/${n//\//-}"
+done
 
 if [[ -n $seed ]]; then
 	if ((seed_partial)); then

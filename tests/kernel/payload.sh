@@ -1,37 +1,48 @@
 #!/bin/sh
 # Runs inside the test bed guest booted on the patched kernel
 # (tests/kernel/boot-test.sh). Prints tagged lines the host asserts on.
+# The series' tracepoints are bare (no tracefs event): tpwatch (a tp_btf
+# recorder of the test's own, tests/kernel/tpwatch.c) records them, and
+# the function tracer counts the calls of the functions they sit in, as a
+# second witness that needs no tracepoint at all.
 T=/sys/kernel/tracing
 K=/sys/kernel/debug/kvm/sysreg_not_loaded
-EV="kvm_vcpu_load kvm_vcpu_put kvm_vcpu_read_sys_reg kvm_vcpu_write_sys_reg"
-# CONFIG_KVM_ARM_SYSREG_DEBUG (kernel/0004): memory accesses to loaded sysregs
-[ -d $T/events/kvm/kvm_vcpu_sys_reg_direct ] && EV="$EV kvm_vcpu_sys_reg_direct"
+FUNCS="kvm_arch_vcpu_load kvm_arch_vcpu_put vcpu_read_sys_reg vcpu_write_sys_reg"
 dmesg -n 1
 rc=0
 echo "KT-UNAME $(uname -r)"
-grep -q 'VHE mode initialized' /dev/null 2>/dev/null
 dmesg | grep -m1 -E 'VHE mode|nVHE mode|Protected nVHE|hVHE mode' | sed 's/^/KT-MODE /'
-for e in $EV; do
-	if [ -d $T/events/kvm/$e ]; then
-		echo "KT-EVENT $e present"
-		sed -n 's/^print fmt: /KT-FMT '"$e"' /p' $T/events/kvm/$e/format
-	else
-		echo "KT-EVENT $e MISSING"; rc=1
-	fi
-done
+# No tracefs ABI: none of the series' tracepoints may be a trace event.
+echo "KT-TRACEFS-EVENTS $(grep -c -E ':kvm_vcpu_(load|put|read_sys_reg|write_sys_reg|sys_reg_direct)' $T/available_events)"
+echo "KT-TRACEFS-KVM-EVENTS $(grep -c '^kvm:' $T/available_events)"
 
-run() { # run TAG: trace one vmm run with the new events
+ftrace_on() {
 	echo 0 > $T/tracing_on
 	echo 8192 > $T/buffer_size_kb
+	echo "$FUNCS" | tr ' ' '\n' > $T/set_ftrace_filter
+	echo function > $T/current_tracer
 	echo > $T/trace
-	for e in $EV; do echo 1 > $T/events/kvm/$e/enable; done
 	echo 1 > $T/tracing_on
-	vmm --iters 5 --vcpus 1 > /tmp/vmm.out 2>&1
-	echo "KT-$1-VMM-RC $?"
+}
+ftrace_off() { # TAG: the calls of $FUNCS, counted (before the switch to
+	# nop, which empties the buffer)
 	echo 0 > $T/tracing_on
-	for e in $EV; do echo 0 > $T/events/kvm/$e/enable; done
+	for f in $FUNCS; do
+		echo "KT-$1-FUNC $f $(grep -c " $f <-" $T/trace)"
+	done
+	grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | sed "s/^/KT-$1-FUNC-BUF /"
+	echo nop > $T/current_tracer
+	echo > $T/set_ftrace_filter
+}
+
+run() { # run TAG: record one vmm run
+	ftrace_on
+	tpwatch -o /tmp/tp.txt -- vmm --iters 5 --vcpus 1 > /tmp/vmm.out 2> /tmp/tpw.err
+	echo "KT-$1-VMM-RC $?"
+	ftrace_off "$1"
 	sed "s/^/KT-$1-VMM /" /tmp/vmm.out
-	grep -v '^#' $T/trace | sed "s/^/KT-$1-TRACE /"
+	sed "s/^/KT-$1-TPW /" /tmp/tpw.err
+	sed "s/^/KT-$1-TRACE /" /tmp/tp.txt
 }
 run PLAIN
 

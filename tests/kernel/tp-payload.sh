@@ -1,10 +1,12 @@
 #!/bin/sh
 # Runs inside the test bed guest booted on the patched kernel
 # (tests/kernel/tp-test.sh): kvmsr against the fault-injection knobs, with
-# the kernel's own tracefs record of the same run as the oracle. Prints
-# tagged lines the host asserts on. ITERS and VCPUS come from /tp.env.
+# the kernel's own record of the same run as the oracle: the series' bare
+# tracepoints (no tracefs event) and kvm_sys_access, recorded by tpwatch
+# (tests/kernel/tpwatch.c, a tp_btf recorder that shares no code with
+# kvmsr), plus dmesg. Prints tagged lines the host asserts on. ITERS and
+# VCPUS come from /tp.env.
 . /tp.env
-T=/sys/kernel/tracing
 D=/sys/kernel/debug/kvm
 dmesg -n 1
 tag() { sed "s/^/$1 /"; }
@@ -13,35 +15,19 @@ kvmsr check > /tmp/check.txt 2>&1
 echo "TP-CHECK-RC $?"
 tag TP-CHECK < /tmp/check.txt
 
-# ftrace records the kernel's own events while kvmsr runs: the oracle.
-ftrace_on() {
-	echo 0 > $T/tracing_on
-	echo 16384 > $T/buffer_size_kb
-	echo > $T/trace
-	for e in kvm_vcpu_load kvm_vcpu_put kvm_vcpu_read_sys_reg kvm_vcpu_write_sys_reg \
-		kvm_vcpu_sys_reg_direct kvm_sys_access; do
-		echo 1 > $T/events/kvm/$e/enable
-	done
-	echo 1 > $T/tracing_on
-}
-ftrace_off() { # TAG
-	echo 0 > $T/tracing_on
-	echo 0 > $T/events/kvm/enable
-	grep -v '^#' $T/trace | tag "$1-FTRACE"
-	grep -m1 'entries-in-buffer' $T/trace | tr -d '#' | tag "$1-FTRACE-BUF"
-}
-
 # run TAG BACKEND [vmm args]: one traced vmm run; findings and the summary
-# are all the NDJSON prints with --events vm-exit.
+# are all the NDJSON prints with --events vm-exit. tpwatch records the
+# kernel's tracepoints around it (attached before kvmsr starts, detached
+# after it ends) into /tmp/TAG.tp: the oracle, tagged TAG-KREC; its own
+# summary (TPWATCH hits ... dropped=N) goes to TAG-ERR with kvmsr's stderr.
 run() {
 	t=$1 b=$2
 	shift 2
-	ftrace_on
-	kvmsr trace --json --backend "$b" --events vm-exit \
+	tpwatch -o /tmp/$t.tp -- kvmsr trace --json --backend "$b" --events vm-exit \
 		-- vmm --iters "$ITERS" --vcpus "$VCPUS" --timeout 30 "$@" \
 		> /tmp/$t.json 2> /tmp/$t.err
 	echo "$t-RC $?"
-	ftrace_off "$t"
+	tag "$t-KREC" < /tmp/$t.tp
 	tag "$t-OUT" < /tmp/$t.json
 	tag "$t-ERR" < /tmp/$t.err
 }

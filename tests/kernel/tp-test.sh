@@ -5,13 +5,15 @@
 # neoverse-n1 so that the guest's TTBR0/SCTLR writes trap) with
 # tests/kernel/tp-payload.sh, which runs kvmsr against each fault-injection
 # knob, and asserts exact counts. The oracle is the kernel's own record of
-# the same run (its tracepoints through tracefs, dmesg), never kvmsr:
+# the same run, never kvmsr: the series' bare tracepoints and kvm_sys_access
+# as tpwatch (tests/kernel/tpwatch.c, a tp_btf recorder sharing no code with
+# kvmsr; no tracefs event is involved) recorded them, and dmesg:
 #   - knob off: zero findings, tracepoint and fentry backends;
 #   - sysreg_not_loaded SCTLR_EL1 (missed accessor case): one lost write per
-#     guest iteration and vCPU, and exactly the stale reads ftrace implies,
+#     guest iteration and vCPU, and exactly the stale reads the kernel's record implies,
 #     from both backends, every one with a stack naming the accessor's caller;
 #   - sysreg_direct_access TTBR0_EL1: one direct-access finding per trapped
-#     access, with ftrace's caller;
+#     access, with the caller kvm_vcpu_sys_reg_direct_tp reported;
 #   - sysreg_not_on_cpu SCTLR_EL1 (the WARN path): the WARN dmesg shows, once,
 #     at the function dmesg names, attributed to the loaded vCPU.
 # Exit 0 when every check passes; the last line is "N passed, N failed".
@@ -24,12 +26,13 @@ ITERS=${TP_ITERS:-5} VCPUS=${TP_VCPUS:-2}
 mkdir -p "$out"
 command -v jq >/dev/null || { echo "tp-test: jq missing (make deps)" >&2; exit 1; }
 make -s -C "$repo" ARCH=arm64 >&2
-make -s -C "$repo" build/arm64/vmm >&2
+make -s -C "$repo" build/arm64/vmm build/arm64/tpwatch >&2
 env_file=$(mktemp)
 trap 'rm -f "$env_file"' EXIT
 printf 'ITERS=%s\nVCPUS=%s\n' "$ITERS" "$VCPUS" >"$env_file"
 "$repo/tests/bed/mkinitramfs.sh" -o "$out/tp-initrd.cpio.gz" -i "$repo/tests/kernel/tp-payload.sh" \
 	-f "$repo/build/arm64/kvmsr:/bin/kvmsr" -f "$repo/build/arm64/vmm:/bin/vmm" \
+	-f "$repo/build/arm64/tpwatch:/bin/tpwatch" \
 	-f "$env_file:/tp.env" >/dev/null
 log=$out/tp.log
 brc=0
@@ -50,28 +53,32 @@ eq() { [[ $1 == "$2" ]]; }
 
 # kvmsr's NDJSON (the vmm's own lines share its stdout)
 out_of() { sed -n "s/^$1-OUT \({.*\)/\1/p" "$log"; }
-ftrace_of() { sed -n "s/^$1-FTRACE //p" "$log"; }	# the kernel's record
+krec_of() { sed -n "s/^$1-KREC //p" "$log"; }	# the kernel's record (tpwatch)
+# tpwatch's count of $2 in run $1 (hits, total, dropped, printed)
+tpw() { sed -n "s/^$1-ERR TPWATCH hits .* $2=\([0-9]*\).*/\1/p" "$log"; }
 findings() { out_of "$1" | jq -c 'select(.event == "finding")'; }
 summary() { out_of "$1" | jq -r "select(.event == \"summary\") | $2"; }
 nkind() { findings "$1" | jq -r .kind | grep -cx "$2" || true; }
 # Findings of any kind but the listed ones.
 others() { findings "$1" | jq -r .kind | grep -cvxE "$2" || true; }
 
-# Expected stale reads and lost writes of register $2 from ftrace: within a
-# loaded interval, an accessor write served from memory is lost at the put,
-# and every later memory-served read of it returns what the CPU lacks.
+# Expected stale reads and lost writes of register $2 from the kernel's
+# record: within a loaded interval (VHE: from kvm_vcpu_load_tp to
+# kvm_vcpu_put_tp, boot-test.sh checks SYSREGS_ON_CPU there), an accessor
+# write served from memory is lost at the put, and every later
+# memory-served read of it returns what the CPU lacks.
 oracle() {
-	ftrace_of "$1" | awk -v reg="$2" '
+	krec_of "$1" | awk -v reg="$2" '
 	{
 		ev = ""
-		for (i = 1; i <= NF; i++) if ($i ~ /^kvm_vcpu_[a-z_]*:$/) { ev = $i; k = i }
+		for (i = 1; i <= NF; i++) if ($i ~ /^kvm_vcpu_[a-z_]*_tp:$/) { ev = $i; k = i }
 		if (ev == "") next
 		key = $(k + 2) "/" $(k + 4)
-		if (ev == "kvm_vcpu_load:") { loaded[key] = ($NF == "cpu"); wrote[key] = 0; next }
-		if (ev == "kvm_vcpu_put:") { lost += wrote[key]; loaded[key] = 0; wrote[key] = 0; next }
+		if (ev == "kvm_vcpu_load_tp:") { loaded[key] = 1; wrote[key] = 0; next }
+		if (ev == "kvm_vcpu_put_tp:") { lost += wrote[key]; loaded[key] = 0; wrote[key] = 0; next }
 		if ($(k + 6) != reg || !loaded[key] || $NF != "memory") next
-		if (ev == "kvm_vcpu_write_sys_reg:") wrote[key] = 1
-		else if (ev == "kvm_vcpu_read_sys_reg:" && wrote[key]) stale++
+		if (ev == "kvm_vcpu_write_sys_reg_tp:") wrote[key] = 1
+		else if (ev == "kvm_vcpu_read_sys_reg_tp:" && wrote[key]) stale++
 	}
 	END { printf "%d %d\n", stale, lost }'
 }
@@ -86,6 +93,11 @@ for r in TP-OFF-TP:tracepoint TP-OFF-FE:fentry TP-NL-TP:tracepoint TP-NL-FE:fent
 	t=${r%%:*} b=${r#*:}
 	check "$t: ran on the $b backend" eq "$(summary "$t" .backend)" "$b"
 	check "$t: no lost records" eq "$(summary "$t" .lost_records)" 0
+	# The oracle is whole: every hit recorded and read back.
+	check "$t: the kernel's record is complete ($(tpw "$t" printed) of $(tpw "$t" total) hits, $(tpw "$t" dropped) dropped)" \
+		bash -c "[[ '$(tpw "$t" dropped)' == 0 && '$(tpw "$t" total)' =~ ^[1-9] && '$(tpw "$t" printed)' == '$(tpw "$t" total)' ]]"
+	check "$t: the kernel's record has loads ($(krec_of "$t" | grep -c '^kvm_vcpu_load_tp: ' || true))" \
+		bash -c "[[ $(krec_of "$t" | grep -c '^kvm_vcpu_load_tp: ' || true) -gt 0 ]]"
 done
 
 # Default trace (what no rule uses counted in BPF, not streamed): the
@@ -120,9 +132,9 @@ for t in TP-NL-TP TP-NL-FE; do
 		eq "$want_lost" $((ITERS * VCPUS))
 	check "$t: oracle: stale reads follow them ($want_stale >= $want_lost)" \
 		test "$want_stale" -ge "$want_lost"
-	check "$t: $lk == ftrace's lost writes ($(nkind "$t" "$lk") == $want_lost)" \
+	check "$t: $lk == the kernel's lost writes ($(nkind "$t" "$lk") == $want_lost)" \
 		eq "$(nkind "$t" "$lk")" "$want_lost"
-	check "$t: stale reads == ftrace ($(nkind "$t" stale-read) == $want_stale)" \
+	check "$t: stale reads == the kernel's ($(nkind "$t" stale-read) == $want_stale)" \
 		eq "$(nkind "$t" stale-read)" "$want_stale"
 	check "$t: nothing else" eq "$(others "$t" "$lk|stale-read")" 0
 	check "$t: every finding is SCTLR_EL1, $(tr '\n' ',' <<<"${strengths[$t]}")" \
@@ -160,18 +172,18 @@ t=TP-DA-TP
 check "$t: the knob took SYS_TTBR0_EL1 as TTBR0_EL1" \
 	grep -q '^TP-KNOB sysreg_direct_access TTBR0_EL1' "$log"
 n_da=$(nkind $t direct-access)
-n_ft=$(ftrace_of $t | grep -c "kvm_vcpu_sys_reg_direct: .* reg $TTBR0 loaded, read memory copy" || true)
-n_trap=$(ftrace_of $t | grep -c 'kvm_sys_access:' || true)
-check "$t: direct accesses == ftrace ($n_da == $n_ft)" eq "$n_da" "$n_ft"
+n_ft=$(krec_of $t | grep -c "^kvm_vcpu_sys_reg_direct_tp: .* reg $TTBR0 loaded, read memory copy" || true)
+n_trap=$(krec_of $t | grep -c '^kvm_sys_access:' || true)
+check "$t: direct accesses == the kernel's ($n_da == $n_ft)" eq "$n_da" "$n_ft"
 check "$t: one per trapped access ($n_ft == $n_trap > 0)" \
 	bash -c "[[ $n_ft == $n_trap && $n_trap -gt 0 ]]"
 check "$t: nothing else" eq "$(others $t direct-access)" 0
 check "$t: all TTBR0_EL1 reads, confirmed" \
 	eq "$(findings $t | jq -r '[.reg, .is_write, .strength] | join(" ")' | sort -u)" \
 	"TTBR0_EL1 false confirmed"
-want=$(ftrace_of $t | sed -n 's/.*memory copy at \([^ +]*\).*/\1/p' | sort -u)
+want=$(krec_of $t | sed -n 's/.*memory copy at \([^ +]*\).*/\1/p' | sort -u)
 got=$(findings $t | jq -r '.stack[0] | sub("\\+.*"; "")' | sort -u)
-check "$t: caller $got == ftrace's $want" eq "$got" "$want"
+check "$t: caller $got == the kernel's $want" eq "$got" "$want"
 
 # (2) the WARN path.
 t=TP-NC-TP
