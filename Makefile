@@ -188,7 +188,7 @@ test: deps
 
 # Builds kvmsr's patched kernel, newest 7.x (cached; ~12 min cold on 2 cores) and runs
 # the tests that need it: tests/kernel/run.sh.
-test-kernel: deps
+test-kernel: deps $(KVMSR)
 	bash tests/kernel/run.sh
 
 # The kernel's own arm64 KVM selftests under kvmsr, with and without it, on
