@@ -20,16 +20,20 @@ static __always_inline __s32 context_stack(const __u64 *caller)
 	return event_stack(caller, KVMSR_CONTEXT_STACK_DEPTH);
 }
 
-/* Remember which vCPU this thread runs, for its switches. */
-static __always_inline void note_vcpu_task(struct kvm_vcpu *vcpu, __u32 tid, __u32 pid,
-					   __s32 id)
+/* The flight recorder's entry for thread @tid, NULL if none (or no --context). */
+static __always_inline struct vcpu_task *vcpu_task_of(__u32 tid)
+{
+	return context_events ? bpf_map_lookup_elem(&vcpu_tasks, &tid) : NULL;
+}
+
+/* Remember which vCPU this thread runs, for its switches; @old: vcpu_task_of(tid). */
+static __always_inline void note_vcpu_task(struct vcpu_task *old, struct kvm_vcpu *vcpu,
+					   __u32 tid, __u32 pid, __s32 id)
 {
 	struct vcpu_task vt = { .pid = pid, .vcpu_id = id, .vcpu = (__u64)vcpu };
-	struct vcpu_task *old;
 
 	if (!context_events)
 		return;
-	old = bpf_map_lookup_elem(&vcpu_tasks, &tid);
 	if (!old || old->vcpu != vt.vcpu || old->pid != pid || old->vcpu_id != id)
 		bpf_map_update_elem(&vcpu_tasks, &tid, &vt, BPF_ANY);
 }
@@ -81,30 +85,22 @@ static __always_inline bool notifier_fires(__u8 nf)
  * load before it in the ioctl, since vcpu_put() unregisters it).  Every
  * other load or put keeps its stack: a reset's put and load, nested ERET,
  * a put at the end of an ioctl.  Both flags live until the next switch or
- * load here, and name the thread and vCPU they are for.
+ * load here, and name the thread and vCPU they are for.  @vt: the
+ * thread's vcpu_task_of(), which any load ends the ioctl's freshness of.
  */
-static __always_inline __u8 load_via(struct cpu_state *st, struct kvm_vcpu *vcpu, __u32 tid)
+static __always_inline __u8 load_via(struct cpu_state *st, struct vcpu_task *vt,
+				     struct kvm_vcpu *vcpu, __u32 tid)
 {
-	struct vcpu_task *vt;
-	bool via_switch;
+	bool via_switch, fresh;
 
 	if (!context_events || !st)
 		return 0;
 	via_switch = st->sw_in_tid == tid && st->sw_in_vcpu == (__u64)vcpu;
 	st->sw_in_tid = 0;
-	vt = bpf_map_lookup_elem(&vcpu_tasks, &tid);
-	if (!vt)
-		return via_switch ? KVMSR_F_VIA_SWITCH : 0;
-	if (via_switch) {
+	fresh = vt && vt->ioctl_fresh && vt->vcpu == (__u64)vcpu;
+	if (vt)
 		vt->ioctl_fresh = 0;
-		return KVMSR_F_VIA_SWITCH;
-	}
-	if (vt->ioctl_fresh && vt->vcpu == (__u64)vcpu) {
-		vt->ioctl_fresh = 0;
-		return KVMSR_F_VIA_IOCTL;
-	}
-	vt->ioctl_fresh = 0;
-	return 0;
+	return via_switch ? KVMSR_F_VIA_SWITCH : fresh ? KVMSR_F_VIA_IOCTL : 0;
 }
 
 static __always_inline __u8 put_via(struct cpu_state *st, struct kvm_vcpu *vcpu, __u32 tid)
@@ -180,7 +176,7 @@ static __always_inline void on_vcpu_ioctl(struct file *filp, __u32 cmd, __u64 ar
 	if (!armed || !vcpu)
 		return;
 	/* Its first load will be vcpu_load()'s (load_via()). */
-	vt = bpf_map_lookup_elem(&vcpu_tasks, &tid);
+	vt = vcpu_task_of(tid);
 	if (vt && vt->vcpu == (__u64)vcpu)
 		vt->ioctl_fresh = 1;
 	id = BPF_CORE_READ(vcpu, vcpu_id);

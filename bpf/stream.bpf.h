@@ -36,7 +36,8 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 	__u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	__s32 id = vcpu_id_of(vcpu, !caller);
 	__u32 word = flag_word_of(vcpu, !caller);
-	__u8 via = load_via(st, vcpu, tid);
+	struct vcpu_task *vt = vcpu_task_of(tid);	/* one lookup for both uses */
+	__u8 via = load_via(st, vt, vcpu, tid);
 
 	if (st) {
 		st->vcpu = vcpu;
@@ -49,7 +50,7 @@ static __always_inline void on_load(struct kvm_vcpu *vcpu, const __u64 *caller)
 	}
 	tally_own(pid, id);
 	if (armed && wanted(pid, id)) {
-		note_vcpu_task(vcpu, tid, pid, id);
+		note_vcpu_task(vt, vcpu, tid, pid, id);
 		EMIT_EVENT(.type = KVMSR_EV_LOAD, .pid = pid, .tid = tid, .vcpu_id = id,
 			   .flags = (word_loaded(word) ? KVMSR_F_LOADED : 0) | via, .aux = word,
 			   .stack_id = via ? -1 : context_stack(caller));

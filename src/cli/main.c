@@ -387,6 +387,12 @@ static void take_arg(struct cli *c, char *arg, struct argp_state *state)
 	c->command = arg;
 }
 
+/* Does the command read the live event stream (trace, record, stat --exact)? */
+static bool live_stream(unsigned int f, bool exact)
+{
+	return !(f & CMD_INPUT) && ((f & CMD_STREAM) || ((f & CMD_STREAM_EXACT) && exact));
+}
+
 /* Options that belong to another command, or a command missing its own. */
 static void check_options(const struct cli *c, struct argp_state *state)
 {
@@ -410,8 +416,7 @@ static void check_options(const struct cli *c, struct argp_state *state)
 	if (c->context > 0 && cmd && !(f & CMD_STREAM) && !((f & CMD_STREAM_EXACT) && c->exact))
 		argp_error(state, "--context needs the event stream: trace, record, report "
 			   "or stat --exact");
-	if (c->ring_mib && (f & (CMD_INPUT | CMD_NO_ARGV | CMD_SERVES) ||
-			    ((f & CMD_STREAM_EXACT) && !c->exact)))
+	if (c->ring_mib && cmd && !live_stream(f, c->exact))
 		argp_error(state, "--ring-size is for the live event stream: trace, record or "
 			   "stat --exact");
 }
@@ -519,8 +524,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = cmd->prepare ? cmd->prepare(&c) : EXIT_OK;
-	if (!c.ring_mib && !(cmd->flags & CMD_INPUT) &&
-	    ((cmd->flags & CMD_STREAM) || ((cmd->flags & CMD_STREAM_EXACT) && c.exact)))
+	if (!c.ring_mib && live_stream(cmd->flags, c.exact))
 		c.ring_mib = STREAM_RING_MIB;
 	return rc ? rc : stdout_written(cmd->fn(&c));
 }
